@@ -1,0 +1,104 @@
+/**
+ * `pnpm bench`: the pending-task claim, end-to-end throughput beside
+ * graphile-worker, pg-boss and plainjob plus a raw baseline, scale-out and
+ * memory. Options: --quick, --stores sqlite,pg,file, --only claim,throughput,
+ * scaleout,memory, --tasks N, --workers W, --sizes 10000,100000, --out DIR.
+ */
+import { openPgStore } from '@baton/store-pg';
+import { openSqliteStore } from '@baton/store-sqlite';
+import { parseOptions } from './args.js';
+import { claimLatency } from './claim-latency.js';
+import { freshPgDatabase, pgReachable, tempDir } from './databases.js';
+import { graphileThroughput } from './peers/graphile.js';
+import { pgBossThroughput } from './peers/pgboss.js';
+import { plainjobThroughput } from './peers/plainjob.js';
+import { rawPg } from './peers/raw-pg.js';
+import { rawSqlite } from './peers/raw-sqlite.js';
+import { machine, ratios, writeResults, type Results } from './report.js';
+import { memory, scaleOut } from './scale-memory.js';
+import { progress } from './stats.js';
+import type { ThroughputRow } from './throughput.js';
+import { batonThroughput } from './throughput-baton.js';
+
+const options = parseOptions(process.argv.slice(2));
+const pgUp = options.stores.includes('pg') && (await pgReachable(options.pgUrl));
+if (options.stores.includes('pg') && !pgUp) console.warn(`!!! PostgreSQL at ${options.pgUrl} is unreachable: its sections are skipped`);
+console.log(`Baton bench${options.quick ? ' (quick)' : ''}: stores ${options.stores.join(', ')}; sections ${options.only.join(', ')}; ${options.tasks.toLocaleString()} tasks, concurrency ${options.workers}`);
+
+const results: Results = { startedAt: new Date().toISOString(), quick: options.quick, machine: machine(), claim: [], throughput: [], scaleOut: [], ratios: {} };
+
+if (options.only.includes('claim')) {
+  console.log('\n== Pending-task claim latency');
+  const { rows, pgPlan } = await claimLatency(options, pgUp);
+  results.claim = rows;
+  if (pgPlan) results.pgClaimPlan = pgPlan;
+}
+
+if (options.only.includes('throughput')) {
+  console.log('\n== End-to-end throughput');
+  const add = (row: ThroughputRow) => {
+    results.throughput.push(row);
+    console.log(`  ${row.system.padEnd(16)} ${row.db.padEnd(7)} enqueue ${row.enqueuePerSec.toLocaleString().padStart(9)}/s   process ${row.processPerSec.toLocaleString().padStart(7)}/s`);
+  };
+  if (options.stores.includes('sqlite')) {
+    const say = progress('throughput sqlite');
+    for (const [name, run] of [
+      ['baton', async (dir: string) => {
+        const store = await openSqliteStore({ filename: `${dir}/baton.db` });
+        try {
+          return await batonThroughput(store, 'sqlite', options.tasks, options.workers, say);
+        } finally {
+          await store.close();
+        }
+      }],
+      ['raw', (dir: string) => rawSqlite(`${dir}/raw.db`, options.tasks)],
+      ['plainjob', (dir: string) => plainjobThroughput(`${dir}/plainjob.db`, options.tasks, 4)],
+    ] as const) {
+      const { dir, remove } = tempDir(`baton-bench-${name}-`);
+      say(`${name}…`);
+      add(await run(dir));
+      remove();
+    }
+  }
+  if (pgUp) {
+    const say = progress('throughput pg');
+    for (const [name, run] of [
+      ['baton', async (url: string) => {
+        const store = await openPgStore({ connectionString: url });
+        try {
+          return await batonThroughput(store, 'pg', options.tasks, options.workers, say);
+        } finally {
+          await store.close();
+        }
+      }],
+      ['raw', (url: string) => rawPg(url, options.tasks)],
+      ['graphile-worker', (url: string) => graphileThroughput(url, options.tasks, options.workers)],
+      ['pg-boss', (url: string) => pgBossThroughput(url, options.tasks, options.workers)],
+    ] as const) {
+      const db = await freshPgDatabase(options.pgUrl, `baton_bench_${name.replace('-', '_')}`);
+      say(`${name}…`);
+      try {
+        add(await run(db.url));
+      } catch (error) {
+        console.warn(`  ${name} failed: ${(error as Error).message}`);
+      }
+      await db.drop();
+    }
+  }
+}
+
+if (options.only.includes('scaleout') && pgUp) {
+  console.log('\n== Scale-out on PostgreSQL');
+  results.scaleOut = await scaleOut(options);
+}
+
+if (options.only.includes('memory') && options.stores.includes('sqlite')) {
+  console.log('\n== Memory');
+  results.memory = await memory(options);
+}
+
+results.ratios = ratios(results);
+const files = writeResults(options.out, results);
+console.log('\n== Summary');
+for (const [name, value] of Object.entries(results.ratios)) console.log(`  ${name.padEnd(52)} ${value}`);
+console.log(`\nWrote ${files.join(', ')}`);

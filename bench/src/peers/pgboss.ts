@@ -1,0 +1,27 @@
+import PgBoss from 'pg-boss';
+import { waitUntil } from '../stats.js';
+import type { ThroughputRow } from '../throughput.js';
+
+/** pg-boss 10 as its docs suggest for throughput: bulk insert, batched fetches, several work() subscriptions. */
+export async function pgBossThroughput(url: string, tasks: number, concurrency: number): Promise<ThroughputRow> {
+  const workers = Math.max(1, Math.round(concurrency / 10));
+  const config = { batchSize: 50, pollingIntervalSeconds: 0.5, workers, max: 10 };
+  const boss = new PgBoss({ connectionString: url, max: config.max });
+  boss.on('error', () => {});
+  await boss.start();
+  await boss.createQueue('noop');
+  const enqueueStart = performance.now();
+  for (let i = 0; i < tasks; i += 1000) await boss.insert(Array.from({ length: Math.min(1000, tasks - i) }, () => ({ name: 'noop', data: {} })));
+  const enqueueMs = performance.now() - enqueueStart;
+  let done = 0;
+  const start = performance.now();
+  for (let i = 0; i < workers; i++) {
+    await boss.work('noop', { batchSize: config.batchSize, pollingIntervalSeconds: config.pollingIntervalSeconds }, async (jobs) => {
+      done += jobs.length;
+    });
+  }
+  await waitUntil(async () => done >= tasks && (await boss.getQueueSize('noop', { before: 'completed' })) === 0, 600_000, 'pg-boss', 20);
+  const processMs = performance.now() - start;
+  await boss.stop({ graceful: true, wait: true, timeout: 5000 });
+  return { system: 'pg-boss', db: 'pg', tasks, enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)), processPerSec: Math.round(tasks / (processMs / 1000)), config: JSON.stringify(config) };
+}

@@ -1,0 +1,133 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { BatonError, NotFoundError, ValidationError, createBaton, isClientError, type Baton, type Store, type TriggeredBy } from '@baton/core';
+import { tasks, type TaskModule } from './tasks/index.js';
+
+export interface AppOptions {
+  store: Store;
+  /** The shared secret webhooks must send in `x-webhook-secret`. */
+  webhookSecret: string;
+  /** Run cron schedules. @defaultValue true */
+  schedules?: boolean;
+}
+
+export interface App {
+  server: Server;
+  baton: Baton;
+  close(): Promise<void>;
+}
+
+/**
+ * Microlight as a host application: each task module becomes a one-step
+ * workflow; HTTP triggers runs and reads them back with their logs.
+ */
+export async function createApp({ store, webhookSecret, schedules = true }: AppOptions): Promise<App> {
+  const baton = createBaton({ store, schedules, concurrency: 8, leaseMs: 10_000 });
+  const bySlug = new Map<string, TaskModule>();
+  for (const task of tasks) {
+    bySlug.set(task.slug, task);
+    await baton.defineWorkflow(
+      {
+        name: task.slug,
+        description: task.description,
+        retry: { maxAttempts: 1 },
+        ...(task.timeoutMs !== undefined && { timeoutMs: task.timeoutMs }),
+        schedules: task.schedule ? [{ cron: task.schedule.cron, inputs: task.schedule.inputs as never }] : [],
+        steps: [{ name: 'run' }],
+      },
+      { run: async (ctx) => (await task.run(ctx, task.inputs.parse(ctx.inputs))) as never },
+    );
+  }
+  await baton.start();
+
+  const trigger = async (slug: string, body: unknown, triggeredBy: TriggeredBy) => {
+    const task = bySlug.get(slug);
+    if (!task) throw new NotFoundError('task', slug);
+    const parsed = task.inputs.safeParse(body ?? {});
+    if (!parsed.success) {
+      throw new ValidationError(`inputs of ${slug}`, parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+    }
+    return baton.trigger(slug, { inputs: parsed.data as never, triggeredBy });
+  };
+
+  const routes: [string, RegExp, (req: IncomingMessage, match: RegExpMatchArray) => Promise<[number, unknown]>][] = [
+    ['POST', /^\/api\/tasks\/([\w-]+)$/, async (req, m) => [201, await trigger(m[1]!, await readJson(req), 'api')]],
+    [
+      'POST',
+      /^\/api\/webhooks\/([\w-]+)$/,
+      async (req, m) => {
+        if (!sameSecret(req.headers['x-webhook-secret'], webhookSecret)) return [401, { error: 'wrong or missing x-webhook-secret' }];
+        return [202, await trigger(m[1]!, await readJson(req), 'webhook')];
+      },
+    ],
+    ['GET', /^\/api\/runs$/, async () => [200, (await store.listRuns({ limit: 100 })).items]],
+    [
+      'GET',
+      /^\/api\/runs\/([\w-]+)$/,
+      async (_req, m) => {
+        const run = await store.getRun(m[1]!);
+        const logs = (await store.listLogs(run.id, { limit: 1000 })).items;
+        return [200, { ...run, logs }];
+      },
+    ],
+    ['GET', /^\/api\/tasks$/, async () => [200, tasks.map((t) => ({ slug: t.slug, description: t.description }))]],
+  ];
+
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    for (const [method, pattern, handle] of routes) {
+      const match = path.match(pattern);
+      if (match && req.method === method) {
+        try {
+          const [status, body] = await handle(req, match);
+          return send(res, status, body);
+        } catch (error) {
+          return send(res, statusOf(error), { error: (error as Error).message, ...(error instanceof ValidationError && { field: error.field }) });
+        }
+      }
+    }
+    send(res, 404, { error: `no route for ${req.method} ${path}` });
+  });
+
+  return {
+    server,
+    baton,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await baton.stop();
+    },
+  };
+}
+
+function statusOf(error: unknown): number {
+  if (error instanceof NotFoundError) return 404;
+  if (error instanceof ValidationError) return 400;
+  if (error instanceof BatonError && isClientError(error)) return 409;
+  return 500;
+}
+
+function sameSecret(given: string | string[] | undefined, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  let text = '';
+  for await (const chunk of req) {
+    text += chunk;
+    if (text.length > 1_000_000) throw new ValidationError('request body', [{ path: '', message: 'is larger than 1 MB' }]);
+  }
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError('request body', [{ path: '', message: `is not JSON: ${(error as Error).message}` }]);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}

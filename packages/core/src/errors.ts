@@ -1,0 +1,130 @@
+/**
+ * One base error with a stable `code`, one subclass per condition, shared by
+ * the scheduler and every store so that hosts handle them the same way.
+ */
+
+export const ERROR_CODES = [
+  'NOT_FOUND',
+  'CONFLICT',
+  'INVALID_INPUT',
+  'INVALID_DEFINITION',
+  'LEASE_LOST',
+  'STORE_CLOSED',
+  'CORRUPT_DATA',
+  'EXECUTOR',
+  'TIMEOUT',
+] as const;
+export type BatonErrorCode = (typeof ERROR_CODES)[number];
+
+export class BatonError extends Error {
+  readonly code: BatonErrorCode;
+  constructor(code: BatonErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A record looked up by id or key does not exist. */
+export class NotFoundError extends BatonError {
+  constructor(
+    readonly entity: string,
+    readonly id: string,
+  ) {
+    super('NOT_FOUND', `${entity} not found: ${id}`);
+  }
+}
+
+/** A write would break a uniqueness or state rule (a duplicate name, a finished run). */
+export class ConflictError extends BatonError {
+  constructor(
+    readonly entity: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('CONFLICT', `${entity}: ${message}`, options);
+  }
+}
+
+export interface FieldIssue {
+  /** Dotted path of the offending field, e.g. `steps.1.timeoutMs`. */
+  path: string;
+  message: string;
+}
+
+/** An input failed validation; `issues` names every offending field. */
+export class ValidationError extends BatonError {
+  readonly field: string;
+  constructor(
+    readonly what: string,
+    readonly issues: FieldIssue[],
+  ) {
+    const list = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+    super('INVALID_INPUT', `invalid ${what}: ${list}`);
+    this.field = issues[0]?.path ?? '';
+  }
+}
+
+/** A workflow definition is not runnable: a cycle, a missing dependency, an unknown executor, a bad cron. */
+export class DefinitionError extends BatonError {
+  constructor(
+    readonly workflow: string,
+    readonly path: string,
+    message: string,
+  ) {
+    super('INVALID_DEFINITION', `workflow "${workflow}" ${path}: ${message}`);
+  }
+}
+
+/** A worker tried to act on a task whose lease it no longer holds. */
+export class LeaseLostError extends BatonError {
+  constructor(
+    readonly taskId: string,
+    readonly leaseId: string,
+  ) {
+    super('LEASE_LOST', `lease ${leaseId} on task ${taskId} is no longer held`);
+  }
+}
+
+export class StoreClosedError extends BatonError {
+  constructor() {
+    super('STORE_CLOSED', 'the store is closed');
+  }
+}
+
+/** Stored data cannot be read: a corrupt or hand-edited file, a row that fails to parse. */
+export class CorruptDataError extends BatonError {
+  constructor(
+    readonly location: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('CORRUPT_DATA', `corrupt data in ${location}: ${message}`, options);
+  }
+}
+
+/** An executor failed in a way worth telling apart from the task's own error. */
+export class ExecutorError extends BatonError {
+  constructor(
+    readonly executor: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super('EXECUTOR', `${executor}: ${message}`, options);
+  }
+}
+
+/** An attempt ran past its timeout. */
+export class TimeoutError extends BatonError {
+  constructor(readonly timeoutMs: number) {
+    super('TIMEOUT', `timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** Errors the caller caused (bad input, unknown ids, conflicts), as opposed to faults. */
+export function isClientError(error: unknown): boolean {
+  return (
+    error instanceof BatonError &&
+    (error.code === 'NOT_FOUND' || error.code === 'CONFLICT' || error.code === 'INVALID_INPUT' || error.code === 'INVALID_DEFINITION')
+  );
+}

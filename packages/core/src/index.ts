@@ -1,0 +1,17 @@
+export * from './models.js';
+export * from './errors.js';
+export type * from './store.js';
+export type * from './executor.js';
+export { guardStore } from './guard.js';
+export { validateDefinition, resolveStep, retryDelayMs, type ResolvedStep } from './definition.js';
+export { planRun, newId, type RunPlan, type PlannedStep, type PlannedTask } from './plan.js';
+export * as schemas from './validation.js';
+export { parse, inferValueType } from './validation.js';
+export { Baton, createBaton, type BatonOptions, type TriggerOptions } from './scheduler/baton.js';
+export type { BatonEvents } from './scheduler/events.js';
+export { FUNCTION_EXECUTOR, type TaskHandler } from './scheduler/function-executor.js';
+export { CancelledError, ShutdownError } from './scheduler/worker.js';
+export { REDACTED } from './scheduler/redactor.js';
+export { logContent } from './scheduler/task-context.js';
+export { DEFAULT_PAGE_SIZE, encodeCursor, decodeCursor } from './paging.js';
+export { runStatusAfterFailure, groupBy } from './rollup.js';

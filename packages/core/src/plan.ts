@@ -1,0 +1,92 @@
+import { v7 as uuidv7 } from 'uuid';
+import { resolveStep } from './definition.js';
+import type { Json, TaskStatus, Workflow } from './models.js';
+
+/**
+ * Turns a workflow and a trigger into the rows a store writes in one
+ * transaction: one `PlannedStep` per step (its dependency counters) and one
+ * `PlannedTask` per fanned-out task. Shared by every store so that a run looks
+ * the same whatever holds it.
+ */
+
+export interface PlannedStep {
+  name: string;
+  /** Position in the definition, for plan order. */
+  position: number;
+  taskCount: number;
+  /** Direct upstream steps. */
+  dependsOn: string[];
+  /** Direct downstream steps, unblocked when this one succeeds. */
+  dependents: string[];
+  /** Every step downstream, cancelled when this one fails. */
+  downstream: string[];
+}
+
+export interface PlannedTask {
+  id: string;
+  stepName: string;
+  taskIndex: number;
+  taskCount: number;
+  status: Extract<TaskStatus, 'waiting' | 'pending'>;
+  params: { [key: string]: Json };
+  priority: number;
+  maxAttempts: number;
+  metadata: { [key: string]: Json };
+  workspace: string | null;
+}
+
+export interface RunPlan {
+  steps: PlannedStep[];
+  tasks: PlannedTask[];
+}
+
+export function newId(): string {
+  return uuidv7();
+}
+
+export function planRun(workflow: Workflow): RunPlan {
+  const dependents = new Map<string, string[]>(workflow.steps.map((s) => [s.name, []]));
+  for (const step of workflow.steps) for (const dep of step.dependsOn ?? []) dependents.get(dep)!.push(step.name);
+  const downstreamOf = (name: string): string[] => {
+    const seen = new Set<string>();
+    const stack = [...dependents.get(name)!];
+    while (stack.length) {
+      const next = stack.pop()!;
+      if (seen.has(next)) continue;
+      seen.add(next);
+      stack.push(...dependents.get(next)!);
+    }
+    return [...seen];
+  };
+
+  const steps: PlannedStep[] = [];
+  const tasks: PlannedTask[] = [];
+  workflow.steps.forEach((step, position) => {
+    const resolved = resolveStep(workflow, step.name);
+    const paramsList = step.paramsList ?? Array.from({ length: step.taskCount ?? 1 }, () => ({}));
+    const taskCount = paramsList.length;
+    steps.push({
+      name: step.name,
+      position,
+      taskCount,
+      dependsOn: step.dependsOn ?? [],
+      dependents: dependents.get(step.name)!,
+      downstream: downstreamOf(step.name),
+    });
+    paramsList.forEach((extra, taskIndex) => {
+      tasks.push({
+        id: newId(),
+        stepName: step.name,
+        taskIndex,
+        taskCount,
+        status: (step.dependsOn ?? []).length > 0 ? 'waiting' : 'pending',
+        params: { ...step.params, ...extra },
+        priority: resolved.priority,
+        maxAttempts: resolved.retry.maxAttempts,
+        metadata: step.metadata ?? {},
+        workspace: step.workspace ?? null,
+      });
+    });
+  });
+  return { steps, tasks };
+}

@@ -1,0 +1,314 @@
+import { hostname } from 'node:os';
+import { validateDefinition, resolveStep } from '../definition.js';
+import { BatonError, DefinitionError, NotFoundError, ValidationError } from '../errors.js';
+import type { Executor } from '../executor.js';
+import { newId } from '../plan.js';
+import { FINISHED_RUN_STATUSES, type Json, type Run, type TriggeredBy, type Workflow, type WorkflowDefinition } from '../models.js';
+import type { Store } from '../store.js';
+import { parse } from '../validation.js';
+import { z } from 'zod';
+import { BatonEmitter, type BatonEvents } from './events.js';
+import { FUNCTION_EXECUTOR, FunctionExecutor, type TaskHandler } from './function-executor.js';
+import { Redactor } from './redactor.js';
+import { Schedules } from './schedules.js';
+import { Worker } from './worker.js';
+
+export interface BatonOptions {
+  store: Store;
+  /** Executors besides the built-in `function` one. */
+  executors?: Executor[];
+  /** This worker's id, also its session id. @defaultValue `<hostname>:<pid>:<random>` */
+  workerId?: string;
+  /** Most tasks running at once in this process. @defaultValue 10 */
+  concurrency?: number;
+  /** How long a claimed task stays leased without a heartbeat. @defaultValue 30000 */
+  leaseMs?: number;
+  /** How often leases and the session are renewed. @defaultValue leaseMs / 3 */
+  heartbeatMs?: number;
+  /** How often an idle worker looks for due tasks (wake-ups make most polls moot). @defaultValue 1000 */
+  pollIntervalMs?: number;
+  /** How often expired leases are taken back. @defaultValue min(leaseMs / 2, 5000) */
+  recoverIntervalMs?: number;
+  /**
+   * After an attempt is aborted (timeout, cancellation, shutdown), how long to wait for its executor
+   * to wind down before recording the end; the process executor's kill grace fits within it. @defaultValue 6000
+   */
+  abortGraceMs?: number;
+  /** How long `stop()` lets tasks in flight finish before aborting them. @defaultValue 10000 */
+  shutdownGraceMs?: number;
+  /** Claim only tasks of the workflows this instance defined. @defaultValue false */
+  onlyDefinedWorkflows?: boolean;
+  /** Run the cron schedules of defined workflows while started. @defaultValue true */
+  schedules?: boolean;
+  /** Where Baton reports what it recovers from. @defaultValue console.warn / console.error */
+  logger?: { warn(message: string): void; error(message: string): void };
+}
+
+export interface TriggerOptions {
+  inputs?: { [key: string]: Json };
+  /** @defaultValue 'api' */
+  triggeredBy?: TriggeredBy;
+  /** A repeated trigger with the same key returns the first run. */
+  idempotencyKey?: string;
+  metadata?: { [key: string]: Json };
+  /** Start no earlier than this. */
+  runAt?: Date;
+}
+
+const intOption = (min: number) => z.number().int('must be an integer').min(min, `must be at least ${min}`);
+const optionsSchema = z.object({
+  concurrency: intOption(1).max(10_000).optional(),
+  leaseMs: intOption(100).optional(),
+  heartbeatMs: intOption(10).optional(),
+  pollIntervalMs: intOption(1).optional(),
+  recoverIntervalMs: intOption(10).optional(),
+  shutdownGraceMs: intOption(0).optional(),
+  abortGraceMs: intOption(0).optional(),
+  workerId: z.string().min(1).optional(),
+});
+
+/**
+ * Baton embedded in a host application: define workflows, trigger runs, and
+ * (after `start()`) execute their tasks in this process.
+ *
+ * @example
+ * const baton = createBaton({ store: await openSqliteStore() });
+ * await baton.defineWorkflow({ name: 'hello', steps: [{ name: 'greet' }] }, {
+ *   greet: async (ctx) => { ctx.info(`hello ${ctx.inputs.name}`); return 'done'; },
+ * });
+ * await baton.start();
+ * const run = await baton.trigger('hello', { inputs: { name: 'Ada' } });
+ * await baton.waitForRun(run.id); // status 'success'
+ * await baton.stop();
+ */
+export class Baton {
+  readonly store: Store;
+  readonly workerId: string;
+  readonly #emitter = new BatonEmitter();
+  readonly #executors = new Map<string, Executor>();
+  readonly #functions = new FunctionExecutor();
+  readonly #defined = new Map<string, Workflow>();
+  readonly #redactor = new Redactor();
+  readonly #worker: Worker;
+  readonly #schedules: Schedules;
+  readonly #options: Required<Pick<BatonOptions, 'leaseMs' | 'heartbeatMs' | 'shutdownGraceMs'>> & BatonOptions;
+  #started = false;
+  #sessionTimer: NodeJS.Timeout | undefined;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(options: BatonOptions) {
+    parse(optionsSchema, { ...options, store: undefined, executors: undefined, logger: undefined }, 'Baton options');
+    const leaseMs = options.leaseMs ?? 30_000;
+    this.#options = { ...options, leaseMs, heartbeatMs: options.heartbeatMs ?? Math.max(10, Math.floor(leaseMs / 3)), shutdownGraceMs: options.shutdownGraceMs ?? 10_000 };
+    if (this.#options.heartbeatMs >= leaseMs) {
+      throw new ValidationError('Baton options', [{ path: 'heartbeatMs', message: `must be shorter than leaseMs (${leaseMs})` }]);
+    }
+    this.store = options.store;
+    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${newId().slice(-8)}`;
+    this.#executors.set(FUNCTION_EXECUTOR, this.#functions);
+    for (const executor of options.executors ?? []) this.registerExecutor(executor);
+    const log = (level: 'warn' | 'error', message: string, error?: unknown) => {
+      const text = this.#redactor.text(error ? `${message}: ${error instanceof Error ? error.message : String(error)}` : message);
+      (options.logger ?? console)[level](`[baton ${this.workerId}] ${text}`);
+    };
+    this.#worker = new Worker({
+      store: this.store,
+      workerId: this.workerId,
+      executors: this.#executors,
+      defaultExecutor: FUNCTION_EXECUTOR,
+      concurrency: options.concurrency ?? 10,
+      leaseMs,
+      heartbeatMs: this.#options.heartbeatMs,
+      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      recoverIntervalMs: options.recoverIntervalMs ?? Math.min(Math.floor(leaseMs / 2), 5000),
+      abortGraceMs: options.abortGraceMs ?? 6000,
+      ...(options.onlyDefinedWorkflows && { workflowIds: () => [...this.#defined.values()].map((w) => w.id) }),
+      emitter: this.#emitter,
+      emitError: (error) => this.#emitError(error),
+      redactor: this.#redactor,
+      log,
+    });
+    this.#schedules = new Schedules(this.store, this.#emitter, () => this.#worker.wake(), log, (e) => this.#emitError(e));
+  }
+
+  /** Adds an executor; a later one with the same name replaces the earlier. */
+  registerExecutor(executor: Executor): this {
+    if (executor.name === FUNCTION_EXECUTOR && executor !== this.#functions) {
+      throw new ValidationError('executor', [{ path: 'name', message: `"${FUNCTION_EXECUTOR}" is built in; pick another name` }]);
+    }
+    this.#executors.set(executor.name, executor);
+    return this;
+  }
+
+  /**
+   * Creates or updates a workflow by name and registers its step handlers in
+   * this process. Rejected with a DefinitionError naming the step when the DAG
+   * has a cycle or a missing dependency, a step names an unknown executor, a
+   * function step has no handler, or a cron expression is invalid. A stored
+   * workflow keeps its status unless the definition gives one.
+   */
+  async defineWorkflow(definition: WorkflowDefinition, handlers: { [stepName: string]: TaskHandler } = {}): Promise<Workflow> {
+    const def = validateDefinition(definition);
+    for (const name of Object.keys(handlers)) {
+      if (!def.steps.some((s) => s.name === name)) throw new DefinitionError(def.name, `handlers.${name}`, `no step named "${name}"`);
+      if (typeof handlers[name] !== 'function') throw new DefinitionError(def.name, `handlers.${name}`, 'must be a function');
+    }
+    def.steps.forEach((step, i) => {
+      const resolved = resolveStep({ ...def, executor: def.executor ?? null }, step.name);
+      const executorName = resolved.executor ?? FUNCTION_EXECUTOR;
+      const executor = this.#executors.get(executorName);
+      if (!executor) throw new DefinitionError(def.name, `steps.${i}.executor`, `unknown executor "${executorName}" (registered: ${[...this.#executors.keys()].join(', ')})`);
+      if (executorName === FUNCTION_EXECUTOR) {
+        const key = this.#functions.keyOf(def.name, step.name, step.config);
+        if (!handlers[step.name] && !this.#functions.has(key)) {
+          throw new DefinitionError(def.name, `steps.${i}`, `step "${step.name}" runs in-process but has no handler: pass one in defineWorkflow's handlers`);
+        }
+      }
+      try {
+        executor.validateConfig?.(step.config ?? {}, resolved);
+      } catch (error) {
+        if (error instanceof BatonError) throw error;
+        throw new DefinitionError(def.name, `steps.${i}.config`, (error as Error).message);
+      }
+    });
+    for (const [stepName, handler] of Object.entries(handlers)) {
+      const step = def.steps.find((s) => s.name === stepName)!;
+      this.#functions.register(this.#functions.keyOf(def.name, stepName, step.config), handler);
+    }
+    const existing = await this.store.findWorkflow(def.name);
+    const workflow = existing
+      ? await this.store.updateWorkflow(existing.id, { description: undefined, executor: undefined, timeoutMs: undefined, retry: undefined, priority: undefined, concurrency: undefined, ...def })
+      : await this.store.createWorkflow(def);
+    this.#defined.set(workflow.name, workflow);
+    if (this.#started && this.#options.schedules !== false) this.#schedules.start([...this.#defined.values()]);
+    return workflow;
+  }
+
+  /** Creates a run of the named workflow with all its tasks, in one transaction. */
+  async trigger(workflowName: string, options: TriggerOptions = {}): Promise<Run> {
+    const workflow = await this.#workflow(workflowName);
+    const { run, created } = await this.store.createRun({
+      workflowId: workflow.id,
+      triggeredBy: options.triggeredBy ?? 'api',
+      ...(options.inputs !== undefined && { inputs: options.inputs }),
+      ...(options.idempotencyKey !== undefined && { idempotencyKey: options.idempotencyKey }),
+      ...(options.metadata !== undefined && { metadata: options.metadata }),
+      ...(options.runAt !== undefined && { runAt: options.runAt }),
+    });
+    if (created) {
+      this.#emitter.emit('run:created', run);
+      this.#worker.wake();
+    }
+    return run;
+  }
+
+  /** Cancels a run: waiting and pending tasks end `cancelled`; running ones see their signal abort. */
+  async cancelRun(runId: string, reason = 'run cancelled'): Promise<Run> {
+    const run = await this.store.cancelRun(runId, reason);
+    this.#worker.abortRun(runId, reason);
+    this.#emitter.emit('run:finished', { runId, status: run.status, workflowName: run.workflowName });
+    return run;
+  }
+
+  /** Paused workflows keep their pending tasks until resumed; their schedules skip fires. */
+  async pauseWorkflow(name: string): Promise<Workflow> {
+    return this.#setStatus(name, 'paused');
+  }
+
+  async resumeWorkflow(name: string): Promise<Workflow> {
+    const workflow = await this.#setStatus(name, 'active');
+    this.#worker.wake();
+    return workflow;
+  }
+
+  /** Archived workflows cannot be triggered. */
+  async archiveWorkflow(name: string): Promise<Workflow> {
+    return this.#setStatus(name, 'archived');
+  }
+
+  /** Resolves with the run once it finished; rejects after `timeoutMs`. */
+  async waitForRun(runId: string, { timeoutMs = 60_000, pollMs = 50 }: { timeoutMs?: number; pollMs?: number } = {}): Promise<Run> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const run = await this.store.getRun(runId);
+      if ((FINISHED_RUN_STATUSES as readonly string[]).includes(run.status)) return run;
+      if (Date.now() > deadline) throw new BatonError('TIMEOUT', `run ${runId} did not finish within ${timeoutMs} ms (status ${run.status})`);
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+
+  /** Registers this worker's session and starts claiming, heartbeating and the schedules. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    await this.#redactor.load(this.store);
+    await this.store.registerSession({
+      id: this.workerId,
+      clientId: this.workerId,
+      connectionType: 'worker',
+      metadata: { pid: process.pid, hostname: hostname(), concurrency: this.#options.concurrency ?? 10 },
+    });
+    this.#sessionTimer = setInterval(() => {
+      void this.store.heartbeatSession(this.workerId).catch((e) => this.#emitError(e));
+      void this.store.expireSessions(new Date(Date.now() - 3 * this.#options.leaseMs)).catch(() => {});
+    }, this.#options.heartbeatMs);
+    this.#unsubscribe = this.store.onTasksReady?.(() => this.#worker.wake());
+    this.#worker.start();
+    if (this.#options.schedules !== false) this.#schedules.start([...this.#defined.values()]);
+  }
+
+  /**
+   * Stops claiming, lets tasks in flight finish for up to `shutdownGraceMs`,
+   * aborts the rest and releases their leases, and ends the session. The store
+   * stays open: closing it is the host's call.
+   */
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    this.#schedules.stop();
+    this.#unsubscribe?.();
+    clearInterval(this.#sessionTimer);
+    await this.#worker.stop(this.#options.shutdownGraceMs);
+    await this.store.endSession(this.workerId).catch(() => {});
+  }
+
+  on<E extends keyof BatonEvents>(event: E, listener: (...args: BatonEvents[E]) => void): this {
+    this.#emitter.on(event, listener as never);
+    return this;
+  }
+
+  off<E extends keyof BatonEvents>(event: E, listener: (...args: BatonEvents[E]) => void): this {
+    this.#emitter.off(event, listener as never);
+    return this;
+  }
+
+  once<E extends keyof BatonEvents>(event: E, listener: (...args: BatonEvents[E]) => void): this {
+    this.#emitter.once(event, listener as never);
+    return this;
+  }
+
+  /** Tasks executing in this process now. */
+  get inFlight(): number {
+    return this.#worker.inFlight;
+  }
+
+  #emitError(error: unknown): void {
+    if (this.#emitter.listenerCount('error') > 0) this.#emitter.emit('error', error instanceof Error ? error : new Error(String(error)));
+  }
+
+  async #workflow(name: string): Promise<Workflow> {
+    const workflow = await this.store.findWorkflow(name);
+    if (!workflow) throw new NotFoundError('workflow', name);
+    return workflow;
+  }
+
+  async #setStatus(name: string, status: Workflow['status']): Promise<Workflow> {
+    const workflow = await this.store.updateWorkflow((await this.#workflow(name)).id, { status });
+    if (this.#defined.has(name)) this.#defined.set(name, workflow);
+    return workflow;
+  }
+}
+
+export function createBaton(options: BatonOptions): Baton {
+  return new Baton(options);
+}

@@ -1,0 +1,355 @@
+import type {
+  Block,
+  BlockRef,
+  ConfigEntry,
+  ConfigValueType,
+  ConnectionType,
+  Json,
+  Log,
+  LogType,
+  ModelFormat,
+  Payload,
+  Run,
+  RunStatus,
+  Session,
+  Task,
+  TaskStatus,
+  ToolExecution,
+  ToolExecutionStatus,
+  TriggeredBy,
+  Workflow,
+  WorkflowDefinition,
+  WorkflowStatus,
+} from './models.js';
+
+/**
+ * The Store contract: domain operations, not SQL. Every store (SQLite,
+ * PostgreSQL, JSON files) implements it and passes `runStoreConformance` from
+ * `@baton/core/testing`.
+ *
+ * Inputs are validated by `guardStore` (core) before they reach an
+ * implementation, so implementations may trust argument shapes; they still own
+ * every rule that needs stored data (uniqueness, existence, fencing).
+ *
+ * Errors: unknown ids → `NotFoundError`; broken uniqueness or state rules →
+ * `ConflictError`; bad shapes → `ValidationError`; after `close()` →
+ * `StoreClosedError`.
+ */
+
+/** A page of results and the cursor of the next page (null on the last one). */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface PageOptions {
+  /** @defaultValue 50, at most 1000 */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string | null;
+}
+
+export type WorkflowPatch = Partial<Omit<WorkflowDefinition, 'name'>> & { name?: string };
+
+export interface WorkflowStore {
+  /** Stores a definition. Duplicate name → ConflictError. */
+  createWorkflow(definition: WorkflowDefinition): Promise<Workflow>;
+  /** Replaces the given fields. Unknown id → NotFoundError; a name taken by another → ConflictError. */
+  updateWorkflow(id: string, patch: WorkflowPatch): Promise<Workflow>;
+  getWorkflow(id: string): Promise<Workflow>;
+  /** By unique name; null when none. */
+  findWorkflow(name: string): Promise<Workflow | null>;
+  /** Oldest first (stable by id). */
+  listWorkflows(options?: PageOptions & { status?: WorkflowStatus }): Promise<Page<Workflow>>;
+}
+
+export interface NewRun {
+  workflowId: string;
+  inputs?: { [key: string]: Json };
+  /** @defaultValue 'manual' */
+  triggeredBy?: TriggeredBy;
+  /** A repeated createRun with the same workflow and key returns the first run. */
+  idempotencyKey?: string;
+  metadata?: { [key: string]: Json };
+  /** Do not start before this time. @defaultValue now */
+  runAt?: Date;
+}
+
+export interface RunQuery extends PageOptions {
+  workflowId?: string;
+  status?: RunStatus;
+}
+
+export interface TaskQuery extends PageOptions {
+  runId: string;
+  status?: TaskStatus;
+  stepName?: string;
+}
+
+export interface RunStore {
+  /**
+   * Creates the run and all its tasks (planned by core's `planRun`) in one
+   * transaction. Tasks of steps with dependencies start `waiting`, the others
+   * `pending`. Unknown workflow → NotFoundError; archived or draft workflow →
+   * ConflictError. With an idempotency key already used for this workflow,
+   * returns that run and `created: false`.
+   */
+  createRun(input: NewRun): Promise<{ run: Run; created: boolean }>;
+  getRun(id: string): Promise<Run>;
+  /** Newest first, stable under concurrent inserts. */
+  listRuns(query?: RunQuery): Promise<Page<Run>>;
+  /**
+   * Cancels a run that has not finished: the run becomes `cancelled`, its
+   * waiting and pending tasks `cancelled`; leased tasks keep their lease until
+   * their worker learns of it (heartbeat answers `cancelled`) and finishes them,
+   * which records them `cancelled`. A finished run → ConflictError.
+   */
+  cancelRun(id: string, reason?: string): Promise<Run>;
+  getTask(id: string): Promise<Task>;
+  /** In plan order: steps as defined, then task index. */
+  listTasks(query: TaskQuery): Promise<Page<Task>>;
+  /** Outputs of the succeeded tasks of the given steps, each step's in task-index order. */
+  getStepOutputs(runId: string, stepNames: string[]): Promise<{ [stepName: string]: (Json | null)[] }>;
+}
+
+/** Proof of a claim: the fencing token a worker presents for a task. */
+export interface Lease {
+  taskId: string;
+  leaseId: string;
+}
+
+export interface ClaimOptions {
+  /** The claiming worker (its session id). */
+  workerId: string;
+  /** Most tasks to claim. */
+  limit: number;
+  /** Lease length; the worker must heartbeat before it runs out. */
+  leaseMs: number;
+  /** Claim only tasks of these workflows. */
+  workflowIds?: string[];
+  /** Skip tasks of these workflows (saturated concurrency). */
+  excludeWorkflowIds?: string[];
+}
+
+export interface ClaimedTask {
+  /** The task, now `dispatched`, leased to the worker, its attempt counted. */
+  task: Task;
+  workflow: Workflow;
+  /** The run's inputs and trigger, so that executing needs no further read. */
+  run: Pick<Run, 'id' | 'inputs' | 'triggeredBy'>;
+}
+
+export type TaskResult = Lease &
+  (
+    | { status: 'success'; output: Json }
+    /** With `retryAt`, the task goes back to `pending`, due then; without, it ends. */
+    | { status: 'failed' | 'timeout'; error: string; retryAt?: Date }
+    | { status: 'cancelled'; error?: string }
+  );
+
+export interface FinishOutcome {
+  taskId: string;
+  /** False when the lease was not held (fencing): nothing was written. */
+  accepted: boolean;
+  /** The task's status after the write (pending when a retry was scheduled). */
+  status: TaskStatus;
+}
+
+export interface FinishedRun {
+  runId: string;
+  status: RunStatus;
+}
+
+export interface FinishResult {
+  outcomes: FinishOutcome[];
+  /** Runs that reached a finished status in this call. */
+  finishedRuns: FinishedRun[];
+  /** Tasks that became pending (dependents unblocked, retries) in this call. */
+  readyTasks: number;
+}
+
+export type LeaseState = 'held' | 'lost' | 'cancelled';
+
+export interface RecoveredTask {
+  taskId: string;
+  runId: string;
+  /** `pending` when it will be retried, `failed` when its attempts ran out. */
+  status: 'pending' | 'failed';
+}
+
+export interface QueueStore {
+  /**
+   * The pending-task query: due `pending` tasks of active workflows (not
+   * paused, draft or archived), highest priority first, then oldest `runAt`,
+   * then id; each leased to `workerId` for `leaseMs` (status `dispatched`,
+   * attempt + 1, fresh lease id) and returned with its workflow, atomically,
+   * so that two claimers never get the same task. The previous attempt's
+   * `executionName` is kept, so an executor can resume what it started.
+   */
+  claimTasks(options: ClaimOptions): Promise<ClaimedTask[]>;
+  /**
+   * Records that executors started these tasks (`running`, `startedAt`, an
+   * optional execution name) and marks their runs `running`. Fenced: returns
+   * false for a lease not held.
+   */
+  markRunning(items: (Lease & { executionName?: string })[]): Promise<boolean[]>;
+  /**
+   * Extends held leases by `leaseMs` from now. Answers per lease: `held`,
+   * `lost` (expired and taken, or finished), or `cancelled` (its run was
+   * cancelled: the worker should abort and finish it as cancelled).
+   */
+  heartbeat(leases: Lease[], leaseMs: number): Promise<LeaseState[]>;
+  /**
+   * Ends attempts, fenced by lease. In the same transaction: dependents of a
+   * step whose tasks all succeeded become pending; a task that ends in failure
+   * cancels the waiting tasks of every step downstream of it; the run's
+   * counters move and, when every task has ended, the run finishes (`success`,
+   * or the status of its first failure) with its duration.
+   */
+  finishTasks(results: TaskResult[]): Promise<FinishResult>;
+  /**
+   * Gives up held leases without charging the attempt (graceful shutdown):
+   * the tasks go back to `pending`, due now. Returns how many were released.
+   */
+  releaseTasks(leases: Lease[]): Promise<number>;
+  /**
+   * Takes back tasks whose lease expired before `now`: back to `pending` when
+   * attempts remain, else `failed` with a lease-expired error (and the run
+   * rolls up as for any failure).
+   */
+  recoverExpiredLeases(now?: Date): Promise<RecoveredTask[]>;
+  /** The earliest `runAt` among pending tasks, to sleep until; null when none. */
+  nextDueAt(): Promise<Date | null>;
+}
+
+export interface NewLog {
+  runId: string;
+  taskId?: string | null;
+  type: LogType;
+  content: string;
+}
+
+export interface LogStore {
+  /** Appends in the given order; a later call's logs come after. */
+  appendLogs(logs: NewLog[]): Promise<void>;
+  /** In execution order. The cursor is the last log's id. */
+  listLogs(runId: string, options?: PageOptions & { taskId?: string }): Promise<Page<Log>>;
+}
+
+export interface NewBlock {
+  title: string;
+  content?: string;
+  tags?: string[];
+  folderPath?: string | null;
+}
+
+export interface NewPayload {
+  name: string;
+  blocks?: BlockRef[];
+  /** @defaultValue 0.6 */
+  temperature?: number;
+  /** @defaultValue 1000 */
+  responseLength?: number;
+  /** @defaultValue 5001 */
+  llmPort?: number;
+  /** @defaultValue 'default' */
+  modelFormat?: ModelFormat;
+}
+
+export interface LibraryStore {
+  createBlock(input: NewBlock): Promise<Block>;
+  updateBlock(id: string, patch: Partial<NewBlock>): Promise<Block>;
+  getBlock(id: string): Promise<Block>;
+  /** By title, then id. */
+  listBlocks(options?: PageOptions & { tag?: string; folderPath?: string }): Promise<Page<Block>>;
+  /** Deleting a block a payload names leaves the reference dangling: resolving it fails with NotFound. */
+  deleteBlock(id: string): Promise<void>;
+  createPayload(input: NewPayload): Promise<Payload>;
+  updatePayload(id: string, patch: Partial<NewPayload>): Promise<Payload>;
+  getPayload(id: string): Promise<Payload>;
+  listPayloads(options?: PageOptions): Promise<Page<Payload>>;
+  deletePayload(id: string): Promise<void>;
+}
+
+export interface NewConfigEntry {
+  key: string;
+  value: Json;
+  /** Inferred from the value when absent. */
+  valueType?: ConfigValueType;
+  description?: string | null;
+  /** @defaultValue false */
+  isSecret?: boolean;
+}
+
+export interface ConfigStore {
+  /** Creates or replaces. A value not of its `valueType` → ValidationError. */
+  setConfig(entry: NewConfigEntry): Promise<ConfigEntry>;
+  getConfig(key: string): Promise<ConfigEntry>;
+  /** By key. */
+  listConfig(): Promise<ConfigEntry[]>;
+  deleteConfig(key: string): Promise<void>;
+}
+
+export interface NewSession {
+  /** @defaultValue a new UUID */
+  id?: string;
+  clientId: string;
+  userId?: string | null;
+  connectionType: ConnectionType;
+  metadata?: { [key: string]: Json };
+}
+
+export interface SessionStore {
+  /** Registers (or re-activates, for a known id) a session. */
+  registerSession(input: NewSession): Promise<Session>;
+  /** Refreshes `lastHeartbeat`; an ended session becomes active again. */
+  heartbeatSession(id: string): Promise<Session>;
+  endSession(id: string): Promise<void>;
+  /** Newest heartbeat first. */
+  listSessions(options?: { activeOnly?: boolean }): Promise<Session[]>;
+  /** Marks active sessions whose last heartbeat is before `before` inactive; returns how many. */
+  expireSessions(before: Date): Promise<number>;
+}
+
+export interface NewToolExecution {
+  taskId?: string | null;
+  runId?: string | null;
+  toolName: string;
+  arguments: Json;
+  /** @defaultValue 'running' */
+  status?: ToolExecutionStatus;
+}
+
+export interface ToolExecutionEnd {
+  status: Exclude<ToolExecutionStatus, 'pending' | 'running'>;
+  output?: Json | null;
+  error?: string | null;
+  durationMs: number;
+}
+
+export interface AuditStore {
+  recordToolExecution(input: NewToolExecution): Promise<ToolExecution>;
+  finishToolExecution(id: string, end: ToolExecutionEnd): Promise<ToolExecution>;
+  /** Oldest first. */
+  listToolExecutions(options?: PageOptions & { taskId?: string; runId?: string; toolName?: string }): Promise<Page<ToolExecution>>;
+}
+
+export interface Store extends WorkflowStore, RunStore, QueueStore, LogStore, LibraryStore, ConfigStore, SessionStore, AuditStore {
+  /** A short name for messages: 'sqlite', 'pg', 'file'. */
+  readonly kind: string;
+  /**
+   * Runs `fn` in one transaction: everything it does through `tx` commits
+   * together or not at all. Nested calls join the outer transaction, and so do
+   * calls made on the store itself from inside `fn` (same async context).
+   */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /** Applies pending schema migrations; idempotent. Stores also run it on open. */
+  migrate(): Promise<void>;
+  /** Releases connections and files; later calls fail with StoreClosedError. Idempotent. */
+  close(): Promise<void>;
+  /**
+   * Optional: calls `listener` when tasks may have become due through another
+   * process (PostgreSQL LISTEN/NOTIFY). Returns an unsubscribe function.
+   */
+  onTasksReady?(listener: () => void): () => void;
+}

@@ -1,0 +1,59 @@
+import { afterEach } from 'vitest';
+import type { Store } from '../store.js';
+import type { WorkflowDefinition } from '../models.js';
+
+/** How a store package plugs into the conformance suite. */
+export interface StoreFactory {
+  /** Shown in test names: 'sqlite', 'pg', 'file'. */
+  name: string;
+  /** A fresh, empty, migrated store of its own (own file / schema / folder). */
+  create(): Promise<Store>;
+  /** A second, independent handle on the same data as `store` (same file / schema / folder). */
+  openAgain(store: Store): Promise<Store>;
+  /** Skips are data with a reason; tests are named 'Suite > case'. */
+  skip?: { reason: string; tests: string[] }[];
+}
+
+/** Per-test helpers: stores opened through `open` are closed after each test. */
+export function harness(factory: StoreFactory) {
+  const opened: Store[] = [];
+  afterEach(async () => {
+    for (const store of opened.splice(0).reverse()) await store.close().catch(() => {});
+  });
+  return {
+    async open(): Promise<Store> {
+      const store = await factory.create();
+      opened.push(store);
+      return store;
+    },
+    async again(store: Store): Promise<Store> {
+      const other = await factory.openAgain(store);
+      opened.push(other);
+      return other;
+    },
+  };
+}
+
+export function skipped(factory: StoreFactory, suite: string, name: string): string | undefined {
+  return factory.skip?.find((s) => s.tests.includes(`${suite} > ${name}`))?.reason;
+}
+
+let counter = 0;
+/** Defines a workflow with a unique name; overrides replace the defaults. */
+export async function defineWorkflow(store: Store, overrides: Partial<WorkflowDefinition> = {}) {
+  return store.createWorkflow({ name: `wf-${++counter}-${Math.random().toString(36).slice(2, 8)}`, steps: [{ name: 'only' }], ...overrides });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Claims until nothing is left; returns every claimed task. */
+export async function claimAll(store: Store, workerId = 'w', limit = 50, leaseMs = 60_000) {
+  const all = [];
+  for (;;) {
+    const batch = await store.claimTasks({ workerId, limit, leaseMs });
+    if (batch.length === 0) return all;
+    all.push(...batch);
+  }
+}
+
+export const leaseOf = (c: { task: { id: string; leaseId: string | null } }) => ({ taskId: c.task.id, leaseId: c.task.leaseId! });

@@ -1,0 +1,21 @@
+/**
+ * The Store conformance suite. Each store package runs it against its own
+ * store: `runStoreConformance({ name, create, openAgain })`.
+ */
+import type { StoreFactory } from './factory.js';
+import { finishCases } from './finish.js';
+import { lifecycleCases } from './lifecycle.js';
+import { queueCases } from './queue.js';
+import { recordCases } from './records.js';
+import { workflowAndRunCases } from './workflows-runs.js';
+
+export type { StoreFactory } from './factory.js';
+export { claimAll, defineWorkflow, leaseOf } from './factory.js';
+
+export function runStoreConformance(factory: StoreFactory): void {
+  workflowAndRunCases(factory);
+  queueCases(factory);
+  finishCases(factory);
+  recordCases(factory);
+  lifecycleCases(factory);
+}

@@ -1,0 +1,264 @@
+import { z } from 'zod';
+import { ValidationError } from './errors.js';
+import {
+  CONFIG_VALUE_TYPES,
+  CONNECTION_TYPES,
+  LOG_TYPES,
+  MODEL_FORMATS,
+  RUN_STATUSES,
+  TASK_STATUSES,
+  TOOL_EXECUTION_STATUSES,
+  TRIGGERS,
+  WORKFLOW_STATUSES,
+  type ConfigValueType,
+  type Json,
+} from './models.js';
+
+/**
+ * Zod schemas for everything that crosses the public API. `parse` turns zod's
+ * issues into a ValidationError whose message names each offending field.
+ */
+
+export function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new ValidationError(
+    what,
+    result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+  );
+}
+
+const isJson = (value: unknown, depth = 0): boolean => {
+  if (depth > 64) return false;
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every((v) => isJson(v, depth + 1));
+  if (typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return false;
+    return Object.values(value as object).every((v) => v !== undefined && isJson(v, depth + 1));
+  }
+  return false;
+};
+
+export const json = z.custom<Json>((v) => isJson(v), { message: 'must be JSON (no undefined, functions, Dates, NaN or Infinity)' });
+export const jsonObject = z.custom<{ [key: string]: Json }>(
+  (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && isJson(v),
+  { message: 'must be a JSON object' },
+);
+
+export const id = z.string().min(1, 'must not be empty').max(200);
+export const name = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(200)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'must start with a letter or digit and use only letters, digits, _ . : -');
+const positiveInt = z.number().int('must be an integer').positive('must be positive');
+const nonNegativeInt = z.number().int('must be an integer').nonnegative('must not be negative');
+
+export const retryPolicy = z
+  .object({
+    maxAttempts: positiveInt.max(1000),
+    initialDelayMs: nonNegativeInt,
+    backoffFactor: z.number().min(1, 'must be at least 1'),
+    maxDelayMs: nonNegativeInt,
+    jitter: z.number().min(0).max(1),
+  })
+  .partial()
+  .strict();
+
+const stepSettings = {
+  timeoutMs: positiveInt.optional(),
+  retry: retryPolicy.optional(),
+  priority: z.number().int('must be an integer').min(-1000).max(1000).optional(),
+  concurrency: positiveInt.optional(),
+};
+
+export const stepDefinition = z
+  .object({
+    name,
+    executor: name.optional(),
+    config: jsonObject.optional(),
+    params: jsonObject.optional(),
+    dependsOn: z.array(name).optional(),
+    taskCount: positiveInt.max(1_000_000).optional(),
+    paramsList: z.array(jsonObject).min(1, 'must not be empty').max(1_000_000).optional(),
+    metadata: jsonObject.optional(),
+    workspace: z.string().min(1).optional(),
+    title: z.string().max(500).optional(),
+    ...stepSettings,
+  })
+  .strict()
+  .refine((s) => !(s.taskCount !== undefined && s.paramsList !== undefined), {
+    message: 'give taskCount or paramsList, not both',
+    path: ['paramsList'],
+  });
+
+export const scheduleDefinition = z
+  .object({
+    name: name.optional(),
+    cron: z.string().min(1, 'must not be empty'),
+    timezone: z.string().min(1).optional(),
+    inputs: jsonObject.optional(),
+    catchUp: z.enum(['skip', 'run-last']).optional(),
+  })
+  .strict();
+
+export const workflowDefinition = z
+  .object({
+    name,
+    description: z.string().max(10_000).optional(),
+    status: z.enum(WORKFLOW_STATUSES).optional(),
+    executor: name.optional(),
+    steps: z.array(stepDefinition).min(1, 'a workflow needs at least one step'),
+    schedules: z.array(scheduleDefinition).optional(),
+    metadata: jsonObject.optional(),
+    ...stepSettings,
+  })
+  .strict();
+
+export const workflowPatch = z
+  .object({
+    name: name.optional(),
+    description: z.string().max(10_000).optional(),
+    status: z.enum(WORKFLOW_STATUSES).optional(),
+    executor: name.optional(),
+    steps: z.array(stepDefinition).min(1, 'a workflow needs at least one step').optional(),
+    schedules: z.array(scheduleDefinition).optional(),
+    metadata: jsonObject.optional(),
+    ...stepSettings,
+  })
+  .strict();
+
+const limit = z.number().int('must be an integer').min(1, 'must be at least 1').max(1000, 'must be at most 1000');
+export const pageOptions = { limit: limit.optional(), cursor: z.string().min(1).nullable().optional() };
+
+export const newRun = z
+  .object({
+    workflowId: id,
+    inputs: jsonObject.optional(),
+    triggeredBy: z.enum(TRIGGERS).optional(),
+    idempotencyKey: z.string().min(1, 'must not be empty').max(500).optional(),
+    metadata: jsonObject.optional(),
+    runAt: z.date().optional(),
+  })
+  .strict();
+
+export const runQuery = z.object({ workflowId: id.optional(), status: z.enum(RUN_STATUSES).optional(), ...pageOptions }).strict();
+export const taskQuery = z
+  .object({ runId: id, status: z.enum(TASK_STATUSES).optional(), stepName: name.optional(), ...pageOptions })
+  .strict();
+export const workflowQuery = z.object({ status: z.enum(WORKFLOW_STATUSES).optional(), ...pageOptions }).strict();
+
+export const lease = z.object({ taskId: id, leaseId: id }).strict();
+export const leaseMs = z.number().int('must be an integer').min(10, 'must be at least 10').max(86_400_000);
+export const claimOptions = z
+  .object({
+    workerId: id,
+    limit: z.number().int('must be an integer').min(1, 'must be at least 1').max(10_000, 'must be at most 10000'),
+    leaseMs,
+    workflowIds: z.array(id).optional(),
+    excludeWorkflowIds: z.array(id).optional(),
+  })
+  .strict();
+
+const errorText = z.string().max(1_000_000);
+export const taskResult = z.discriminatedUnion('status', [
+  z.object({ taskId: id, leaseId: id, status: z.literal('success'), output: json }).strict(),
+  z.object({ taskId: id, leaseId: id, status: z.enum(['failed', 'timeout']), error: errorText, retryAt: z.date().optional() }).strict(),
+  z.object({ taskId: id, leaseId: id, status: z.literal('cancelled'), error: errorText.optional() }).strict(),
+]);
+
+export const newLog = z
+  .object({ runId: id, taskId: id.nullable().optional(), type: z.enum(LOG_TYPES), content: z.string().max(10_000_000) })
+  .strict();
+
+export const tag = z.string().min(1, 'must not be empty').max(200).regex(/^[^,]+$/, 'must not contain a comma');
+export const newBlock = z
+  .object({
+    title: z.string().min(1, 'must not be empty').max(500),
+    content: z.string().max(10_000_000).optional(),
+    tags: z.array(tag).optional(),
+    folderPath: z.string().min(1).max(1000).nullable().optional(),
+  })
+  .strict();
+export const blockPatch = newBlock.partial().strict();
+
+export const blockRef = z.union([z.object({ blockId: id }).strict(), z.object({ tag }).strict()]);
+export const newPayload = z
+  .object({
+    name: z.string().min(1, 'must not be empty').max(500),
+    blocks: z.array(blockRef).optional(),
+    temperature: z.number().min(0).max(5).optional(),
+    responseLength: positiveInt.max(1_000_000).optional(),
+    llmPort: z.number().int().min(1).max(65535).optional(),
+    modelFormat: z.enum(MODEL_FORMATS).optional(),
+  })
+  .strict();
+export const payloadPatch = newPayload.partial().strict();
+
+export function inferValueType(value: Json): ConfigValueType {
+  if (typeof value === 'string') return 'string';
+  if (typeof value === 'boolean') return 'boolean';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'float';
+  return 'json';
+}
+
+const valueFits: Record<ConfigValueType, (v: Json) => boolean> = {
+  string: (v) => typeof v === 'string',
+  integer: (v) => typeof v === 'number' && Number.isInteger(v),
+  float: (v) => typeof v === 'number',
+  boolean: (v) => typeof v === 'boolean',
+  json: () => true,
+};
+
+export const configKey = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(500)
+  .regex(/^[A-Za-z0-9_.:/-]+$/, 'must use only letters, digits, _ . : / -');
+export const newConfigEntry = z
+  .object({
+    key: configKey,
+    value: json,
+    valueType: z.enum(CONFIG_VALUE_TYPES).optional(),
+    description: z.string().max(10_000).nullable().optional(),
+    isSecret: z.boolean().optional(),
+  })
+  .strict()
+  .refine((e) => e.valueType === undefined || valueFits[e.valueType](e.value), {
+    message: 'value does not match valueType',
+    path: ['value'],
+  });
+
+export const newSession = z
+  .object({
+    id: id.optional(),
+    clientId: z.string().min(1, 'must not be empty').max(500),
+    userId: z.string().min(1).max(500).nullable().optional(),
+    connectionType: z.enum(CONNECTION_TYPES),
+    metadata: jsonObject.optional(),
+  })
+  .strict();
+
+export const newToolExecution = z
+  .object({
+    taskId: id.nullable().optional(),
+    runId: id.nullable().optional(),
+    toolName: z.string().min(1, 'must not be empty').max(500),
+    arguments: json,
+    status: z.enum(TOOL_EXECUTION_STATUSES).optional(),
+  })
+  .strict();
+export const toolExecutionEnd = z
+  .object({
+    status: z.enum(['completed', 'failed', 'timeout']),
+    output: json.nullable().optional(),
+    error: z.string().max(1_000_000).nullable().optional(),
+    durationMs: nonNegativeInt,
+  })
+  .strict();
+export const toolExecutionQuery = z
+  .object({ taskId: id.optional(), runId: id.optional(), toolName: z.string().min(1).optional(), ...pageOptions })
+  .strict();
+export const blockQuery = z.object({ tag: tag.optional(), folderPath: z.string().min(1).optional(), ...pageOptions }).strict();

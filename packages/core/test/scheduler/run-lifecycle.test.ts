@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { allTasks, tempStore, testBaton } from './helpers.js';
+
+describe('scheduler: runs end to end on SQLite', () => {
+  it('runs a 1,000-task fan-out, each task exactly once, and the run ends success with its duration', async () => {
+    const { store } = await tempStore();
+    const baton = testBaton(store, { concurrency: 50 });
+    const executed = new Map<number, number>();
+    await baton.defineWorkflow({ name: 'fanout', steps: [{ name: 'work', taskCount: 1000 }] }, {
+      work: async (ctx) => {
+        executed.set(ctx.taskIndex, (executed.get(ctx.taskIndex) ?? 0) + 1);
+        return ctx.taskIndex * 2;
+      },
+    });
+    await baton.start();
+    const run = await baton.trigger('fanout');
+    const done = await baton.waitForRun(run.id, { timeoutMs: 60_000 });
+    expect(done.status).toBe('success');
+    expect(done.tasksFinished).toBe(1000);
+    expect(done.durationMs).toBeGreaterThanOrEqual(0);
+    expect(done.finishedAt!.getTime()).toBeGreaterThanOrEqual(done.startedAt!.getTime());
+    expect(executed.size).toBe(1000);
+    expect([...executed.values()].every((n) => n === 1)).toBe(true);
+    const tasks = await allTasks(store, run.id);
+    expect(tasks.every((t) => t.status === 'success' && t.attempt === 1)).toBe(true);
+    expect(tasks[7]!.output).toBe(14);
+  });
+
+  it('passes inputs, params, fan-out params and upstream outputs to handlers and keeps logs in order', async () => {
+    const { store } = await tempStore();
+    const baton = testBaton(store);
+    await baton.defineWorkflow(
+      {
+        name: 'dag',
+        steps: [
+          { name: 'split', paramsList: [{ part: 'a' }, { part: 'b' }], params: { shared: 1 } },
+          { name: 'join', dependsOn: ['split'] },
+        ],
+      },
+      {
+        split: async (ctx) => {
+          for (let i = 0; i < 5; i++) ctx.log(`${ctx.params.part} line ${i}`);
+          return `${ctx.params.part}${ctx.params.shared}${ctx.inputs.suffix}`;
+        },
+        join: async (ctx) => {
+          ctx.json({ got: ctx.upstream.split });
+          return (ctx.upstream.split as string[]).join('+');
+        },
+      },
+    );
+    await baton.start();
+    const run = await baton.trigger('dag', { inputs: { suffix: '!' } });
+    expect((await baton.waitForRun(run.id)).status).toBe('success');
+    const join = (await allTasks(store, run.id)).find((t) => t.stepName === 'join')!;
+    expect(join.output).toBe('a1!+b1!');
+    const logs = (await store.listLogs(run.id, { limit: 100 })).items;
+    const aLines = logs.filter((l) => l.content.startsWith('a line')).map((l) => l.content);
+    expect(aLines).toEqual([0, 1, 2, 3, 4].map((i) => `a line ${i}`));
+    expect(logs.at(-1)!.type).toBe('json');
+  });
+
+  it('returns the same run for a repeated idempotency key', async () => {
+    const { store } = await tempStore();
+    const baton = testBaton(store);
+    await baton.defineWorkflow({ name: 'once', steps: [{ name: 's' }] }, { s: async () => 1 });
+    const a = await baton.trigger('once', { idempotencyKey: 'order-42' });
+    const b = await baton.trigger('once', { idempotencyKey: 'order-42' });
+    expect(b.id).toBe(a.id);
+    expect((await store.listRuns({})).items).toHaveLength(1);
+  });
+
+  it('records a handler error with its message and stack, and a non-JSON return as a failure', async () => {
+    const { store } = await tempStore();
+    const baton = testBaton(store);
+    await baton.defineWorkflow({ name: 'bad', retry: { maxAttempts: 1 }, steps: [{ name: 'throws' }, { name: 'date' }] }, {
+      throws: async () => {
+        throw new TypeError('wrong shape of thing');
+      },
+      date: async () => new Date() as never,
+    });
+    await baton.start();
+    const run = await baton.trigger('bad');
+    const done = await baton.waitForRun(run.id);
+    expect(done.status).toBe('failed');
+    const tasks = await allTasks(store, run.id);
+    const throws = tasks.find((t) => t.stepName === 'throws')!;
+    expect(throws.error).toContain('TypeError: wrong shape of thing');
+    expect(throws.error).toContain('run-lifecycle.test.ts');
+    expect(tasks.find((t) => t.stepName === 'date')!.error).toContain('not JSON');
+  });
+});

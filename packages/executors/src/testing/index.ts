@@ -1,0 +1,2 @@
+export * from '../cloud-run/fake-server.js';
+export * from '../llm/fake-server.js';

@@ -1,0 +1,96 @@
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CorruptDataError, type Store } from '@baton/core';
+import { openFileStore } from '@baton/store-file';
+import { makeDir, removeDir } from './helpers.js';
+
+let dir = '';
+let store: Store;
+let taskFile = '';
+
+beforeEach(async () => {
+  dir = await makeDir();
+  store = await openFileStore({ directory: dir });
+  const workflow = await store.createWorkflow({ name: 'w', executor: 'function', steps: [{ name: 's' }] });
+  const { run } = await store.createRun({ workflowId: workflow.id });
+  const [task] = (await store.listTasks({ runId: run.id })).items;
+  taskFile = join(dir, 'tasks', `${task!.id}.json`);
+});
+afterEach(async () => {
+  await store.close();
+  await removeDir(dir);
+});
+
+async function openError(): Promise<CorruptDataError> {
+  const error = await openFileStore({ directory: dir }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(CorruptDataError);
+  return error as CorruptDataError;
+}
+
+describe('a corrupt or hand-edited file', () => {
+  it('that is not JSON fails the open with a CorruptDataError naming the file, and is left as it was', async () => {
+    await writeFile(taskFile, '{ "id": "half a task", ');
+    const error = await openError();
+    expect(error.code).toBe('CORRUPT_DATA');
+    expect(error.location).toBe(taskFile);
+    expect(error.message).toContain(taskFile);
+    expect(error.message).toContain('not valid JSON');
+    expect(await readFile(taskFile, 'utf8')).toBe('{ "id": "half a task", ');
+  });
+
+  it('that is JSON but not a valid record names the file and the field', async () => {
+    const task = JSON.parse(await readFile(taskFile, 'utf8'));
+    await writeFile(taskFile, JSON.stringify({ ...task, status: 'finished-ish' }));
+    const error = await openError();
+    expect(error.location).toBe(taskFile);
+    expect(error.message).toMatch(/field "status" must be one of waiting, pending/);
+  });
+
+  it('with a bad date names the field', async () => {
+    const task = JSON.parse(await readFile(taskFile, 'utf8'));
+    await writeFile(taskFile, JSON.stringify({ ...task, runAt: 'next tuesday' }));
+    expect((await openError()).message).toMatch(/field "runAt" must be an ISO date/);
+  });
+
+  it('copied under another name is refused instead of shadowing the real record', async () => {
+    const copy = join(dir, 'tasks', '00000000-copy.json');
+    await copyFile(taskFile, copy);
+    const error = await openError();
+    expect(error.location).toBe(copy);
+    expect(error.message).toContain('whose file is tasks/');
+  });
+
+  it('met by an open handle catching up with another handle fails that call and is not overwritten', async () => {
+    const other = await openFileStore({ directory: dir });
+    try {
+      const block = await store.createBlock({ title: 'note' });
+      const blockFile = join(dir, 'blocks', `${block.id}.json`);
+      await writeFile(blockFile, 'not json at all');
+      const error = await other.getBlock(block.id).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(CorruptDataError);
+      expect((error as CorruptDataError).location).toBe(blockFile);
+      // Still refused on the next call: the handle does not skip past the bad file.
+      await expect(other.listBlocks()).rejects.toBeInstanceOf(CorruptDataError);
+      expect(await readFile(blockFile, 'utf8')).toBe('not json at all');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('in generation.json or the format marker is named too', async () => {
+    await writeFile(join(dir, 'generation.json'), '{"generation": "many"}');
+    expect((await openError()).location).toBe(join(dir, 'generation.json'));
+    await writeFile(join(dir, 'generation.json'), '{"generation": 1, "nextLogId": 1}');
+    await writeFile(join(dir, 'baton-store.json'), '{"format": "baton-store-file", "version": 99}');
+    const error = await openError();
+    expect(error.location).toBe(join(dir, 'baton-store.json'));
+    expect(error.message).toContain('newer');
+  });
+});

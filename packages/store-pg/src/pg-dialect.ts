@@ -1,0 +1,81 @@
+import { sql } from 'kysely';
+import type { ClaimRow, Db, SqlDialect } from '@baton/store-sql';
+
+export const TASKS_READY_CHANNEL = 'baton_tasks_ready';
+
+/** PostgreSQL's side of the SQL store: jsonb, BIGINT times, SKIP LOCKED claims, NOTIFY. */
+export const pgDialect: SqlDialect = {
+  name: 'pg',
+  types: { json: 'jsonb', ms: 'bigint', logId: 'bigserial' },
+  // node-pg would send a JS array as a PostgreSQL array and a string as text: send JSON text.
+  encodeJson: (value) => JSON.stringify(value),
+  // jsonb arrives parsed; a JSON string stays a string.
+  decodeJson: (value) => value,
+  isUniqueViolation: (error) => (error as { code?: string })?.code === '23505',
+  transaction: retryOnDeadlock,
+  // VALUES columns and bare parameters arrive as text: say what they are.
+  cast: (value, type) => (type === 'json' ? sql`cast(${value} as jsonb)` : sql`cast(${value} as bigint)`),
+  lockTasks: async (db, taskIds) => {
+    await sql`select id from baton_tasks where id = any(${taskIds}) order by id for update`.execute(db);
+  },
+  // Delivered when the surrounding transaction commits, which is when the tasks are claimable.
+  notifyTasksReady: async (db) => {
+    await sql`select pg_notify(${TASKS_READY_CHANNEL}, '')`.execute(db);
+  },
+  claim,
+};
+
+/**
+ * The pending-task query as one statement. `picked` walks the partial index
+ * `baton_tasks_pending_idx` (pending rows only, in claim order) and locks what
+ * it takes with SKIP LOCKED, so concurrent claimers pass over each other's rows
+ * instead of waiting; `claimed` leases them; the outer SELECT returns each with
+ * its workflow and its run's inputs. One round trip.
+ */
+export function claimStatement(o: Parameters<SqlDialect['claim']>[1]) {
+  const onlyWorkflows = o.workflowIds ? sql`and t.workflow_id = any(${o.workflowIds})` : sql``;
+  const notWorkflows = o.excludeWorkflowIds?.length ? sql`and not (t.workflow_id = any(${o.excludeWorkflowIds}))` : sql``;
+  return sql<{ task: ClaimRow['task']; workflow: ClaimRow['workflow']; run_id: string; run_inputs: unknown; run_triggered_by: string }>`
+    with picked as (
+      select t.id from baton_tasks t
+      join baton_workflows w on w.id = t.workflow_id
+      where t.status = 'pending' and t.run_at <= ${o.now} and w.status = 'active' ${onlyWorkflows} ${notWorkflows}
+      order by t.priority desc, t.run_at, t.id
+      limit ${o.limit}
+      for update of t skip locked
+    ), claimed as (
+      update baton_tasks t set
+        status = 'dispatched', attempt = t.attempt + 1, lease_id = ${o.leaseId}, lease_owner = ${o.workerId},
+        lease_expires_at = ${o.now + o.leaseMs}, dispatched_at = ${o.now}, updated_at = ${o.now}
+      from picked where t.id = picked.id
+      returning t.*
+    )
+    select row_to_json(c) as task, row_to_json(w) as workflow, r.id as run_id, r.inputs as run_inputs, r.triggered_by as run_triggered_by
+    from claimed c
+    join baton_workflows w on w.id = c.workflow_id
+    join baton_runs r on r.id = c.run_id
+    order by c.priority desc, c.run_at, c.id`;
+}
+
+async function claim(db: Db, o: Parameters<SqlDialect['claim']>[1]): Promise<ClaimRow[]> {
+  const { rows } = await claimStatement(o).execute(db);
+  return rows.map((r) => ({ task: r.task, workflow: r.workflow, run: { id: r.run_id, inputs: r.run_inputs, triggered_by: r.run_triggered_by } }));
+}
+
+/**
+ * Baton takes row locks in one order (tasks by id, then run steps, then runs),
+ * so deadlocks should not happen; should PostgreSQL still report one (40P01) or
+ * a serialization failure (40001), the whole transaction is rolled back by the
+ * server and is safe to run again.
+ */
+async function retryOnDeadlock<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute(fn);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if ((code !== '40P01' && code !== '40001') || attempt >= 5) throw error;
+      await new Promise((r) => setTimeout(r, attempt * 10 * Math.random()));
+    }
+  }
+}

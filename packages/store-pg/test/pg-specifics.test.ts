@@ -1,0 +1,79 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { openPgStore, explainClaim } from '@baton/store-pg';
+import { PG_URL, dropSchemas, pgAvailable, query, schemaName } from './pg.js';
+
+const available = await pgAvailable();
+const schemas = new Set<string>();
+afterAll(() => dropSchemas(schemas));
+const fresh = () => {
+  const s = schemaName('baton_pgspec');
+  schemas.add(s);
+  return s;
+};
+
+describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
+  it('the claim plan reads the partial pending index, with mostly finished history', async () => {
+    const schema = fresh();
+    const store = await openPgStore({ connectionString: PG_URL, schema });
+    const wf = await store.createWorkflow({ name: 'history', steps: [{ name: 's', taskCount: 2000 }] });
+    const { run } = await store.createRun({ workflowId: wf.id });
+    // Finish nearly everything so the table is mostly history.
+    await query(`update ${schema}.baton_tasks set status = 'success' where run_id = $1 and task_index >= 20`, [run.id]);
+    await query(`analyze ${schema}.baton_tasks`);
+    const plan = await explainClaim({ connectionString: PG_URL, schema, limit: 10 });
+    expect(plan).toContain('baton_tasks_pending_idx');
+    expect(plan).toMatch(/LockRows/);
+    const analyzed = await explainClaim({ connectionString: PG_URL, schema, limit: 10, analyze: true });
+    expect(analyzed).toContain('actual time');
+    // EXPLAIN ANALYZE ran in a rolled-back transaction: nothing was claimed.
+    expect((await store.listTasks({ runId: run.id, status: 'dispatched' })).items).toHaveLength(0);
+    await store.close();
+  });
+
+  it('several processes opening a fresh schema at once migrate it once', async () => {
+    const schema = fresh();
+    const stores = await Promise.all(Array.from({ length: 5 }, () => openPgStore({ connectionString: PG_URL, schema, poolSize: 2 })));
+    const rows = await query<{ name: string }>(`select name from ${schema}.baton_migrations`);
+    expect(rows.map((r) => r.name)).toEqual(['001_initial']);
+    await stores[0]!.createWorkflow({ name: 'after-race', steps: [{ name: 's' }] });
+    expect((await stores[4]!.findWorkflow('after-race'))?.name).toBe('after-race');
+    await Promise.all(stores.map((s) => s.close()));
+  });
+
+  it('wakes listeners on NOTIFY, and again after the LISTEN connection is terminated', async () => {
+    const schema = fresh();
+    const warnings: string[] = [];
+    // A name of its own, so the test terminates this store's LISTEN connection and no other.
+    const app = `listen_${process.pid}_${Date.now()}`;
+    const store = await openPgStore({ connectionString: `${PG_URL}?application_name=${app}`, schema, warn: (m) => warnings.push(m) });
+    const other = await openPgStore({ connectionString: PG_URL, schema });
+    let wakes = 0;
+    const unsubscribe = store.onTasksReady!(() => wakes++);
+    const wf = await other.createWorkflow({ name: 'wake', steps: [{ name: 's' }] });
+    const until = async (check: () => boolean, what: string) => {
+      const deadline = Date.now() + 10_000;
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    await until(() => wakes >= 1, 'the first connect wake-up');
+    const before = wakes;
+    await other.createRun({ workflowId: wf.id });
+    await until(() => wakes > before, 'a NOTIFY from another handle');
+    await query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and query like 'LISTEN baton_tasks_ready%'`, [app]);
+    await until(() => warnings.some((w) => w.includes('lost')), 'the outage warning');
+    await until(() => warnings.some((w) => w.includes('restored')), 'the reconnect');
+    const afterReconnect = wakes;
+    await other.createRun({ workflowId: wf.id });
+    await until(() => wakes > afterReconnect, 'a NOTIFY after reconnecting');
+    expect(warnings.filter((w) => w.includes('lost'))).toHaveLength(1);
+    unsubscribe();
+    await store.close();
+    await other.close();
+  });
+
+  it('rejects a schema name that is not a plain identifier', async () => {
+    await expect(openPgStore({ connectionString: PG_URL, schema: 'bad; drop table x' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+});

@@ -1,0 +1,28 @@
+import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type Page } from '@baton/core';
+import { sql, type RawBuilder } from 'kysely';
+import type { Db, SqlDialect } from './dialect.js';
+import { Rows } from './rows.js';
+
+/** What every operation gets: the connection (or transaction) and the dialect. */
+export interface Ctx {
+  db: Db;
+  dialect: SqlDialect;
+  rows: Rows;
+  /** Runs `fn` in the current transaction, or opens one. */
+  tx<T>(fn: (ctx: Ctx) => Promise<T>): Promise<T>;
+}
+
+export const DEFAULT_PAGE = DEFAULT_PAGE_SIZE;
+export { decodeCursor };
+
+/** Builds a page from `limit + 1` fetched rows. */
+export function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, key: (row: R) => (string | number)[]): Page<T> {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  return { items: kept.map(map), nextCursor: more ? encodeCursor(key(kept[kept.length - 1]!)) : null };
+}
+
+/** `updated_at` for an UPDATE: now, or one past the stored value, so it always moves forward. */
+export function bumped(now: number): RawBuilder<number> {
+  return sql<number>`case when updated_at >= ${now} then updated_at + 1 else ${now} end`;
+}

@@ -1,0 +1,38 @@
+import type { Kysely, RawBuilder } from 'kysely';
+import type { ClaimOptions } from '@baton/core';
+import type { Database, RunTable, TaskTable, WorkflowTable } from './schema.js';
+
+export type Db = Kysely<Database>;
+
+/** A claimed task row with its workflow and its run's inputs. */
+export interface ClaimRow {
+  task: TaskTable;
+  workflow: WorkflowTable;
+  run: Pick<RunTable, 'id' | 'inputs' | 'triggered_by'>;
+}
+
+/**
+ * What differs between SQL engines. Everything else in @baton/store-sql is
+ * one Kysely implementation that both SQLite and PostgreSQL run.
+ */
+export interface SqlDialect {
+  readonly name: string;
+  /** DDL types. */
+  readonly types: { json: 'text' | 'jsonb'; ms: 'integer' | 'bigint'; logId: 'integer' | 'bigserial' };
+  /** Encodes a JSON value for a JSON column. */
+  encodeJson(value: unknown): unknown;
+  /** Decodes what the driver returned for a JSON column. */
+  decodeJson(value: unknown): unknown;
+  /** The pending-task query: leases up to `limit` due tasks atomically, in one statement where the engine allows. */
+  claim(db: Db, options: ClaimOptions & { leaseId: string; now: number }): Promise<ClaimRow[]>;
+  /** True when `error` is a unique-constraint violation. */
+  isUniqueViolation(error: unknown): boolean;
+  /** Runs `fn` in a write transaction (SQLite: BEGIN IMMEDIATE). */
+  transaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T>;
+  /** Types an untyped value (a VALUES column, a parameter) for a column of that kind; SQLite needs no cast. */
+  cast(value: RawBuilder<unknown>, type: 'json' | 'ms'): RawBuilder<unknown>;
+  /** Locks these tasks' rows in id order before a multi-row write (PostgreSQL: SELECT … FOR UPDATE), so writers never deadlock. */
+  lockTasks?(db: Db, taskIds: string[]): Promise<void>;
+  /** Called after a commit made tasks due, so other processes wake (PostgreSQL NOTIFY). */
+  notifyTasksReady?(db: Db): Promise<void>;
+}

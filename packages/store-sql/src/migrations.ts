@@ -1,0 +1,232 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+import type { SqlDialect } from './dialect.js';
+
+/**
+ * Versioned migrations, applied in order by Kysely's Migrator on open and by
+ * `store.migrate()`. Never edit a released migration: add the next one.
+ */
+export function migrations(dialect: SqlDialect): Record<string, Migration> {
+  const { json, ms, logId } = dialect.types;
+  return {
+    '001_initial': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('baton_workflows')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          .addColumn('description', 'text')
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('draft','active','paused','archived')`))
+          .addColumn('executor', 'text')
+          .addColumn('definition', json, (c) => c.notNull())
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .addColumn('updated_at', ms, (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('baton_runs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('workflow_id', 'text', (c) => c.notNull().references('baton_workflows.id'))
+          .addColumn('workflow_name', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) =>
+            c.notNull().check(sql`status in ('pending','running','success','failed','cancelled','timeout')`),
+          )
+          .addColumn('inputs', json, (c) => c.notNull())
+          .addColumn('triggered_by', 'text', (c) => c.notNull().check(sql`triggered_by in ('manual','user','api','schedule','webhook')`))
+          .addColumn('idempotency_key', 'text')
+          .addColumn('error', 'text')
+          .addColumn('failure_status', 'text')
+          .addColumn('tasks_total', 'integer', (c) => c.notNull())
+          .addColumn('tasks_finished', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('tasks_failed', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('metadata', json, (c) => c.notNull())
+          .addColumn('started_at', ms)
+          .addColumn('finished_at', ms)
+          .addColumn('duration_ms', ms)
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .addColumn('updated_at', ms, (c) => c.notNull())
+          .execute();
+        // Newest-first listings by workflow and by status page on id (UUIDv7: time ordered).
+        await db.schema.createIndex('baton_runs_workflow_idx').on('baton_runs').columns(['workflow_id', 'id']).execute();
+        await db.schema.createIndex('baton_runs_status_idx').on('baton_runs').columns(['status', 'id']).execute();
+        await db.schema
+          .createIndex('baton_runs_idempotency_idx')
+          .on('baton_runs')
+          .columns(['workflow_id', 'idempotency_key'])
+          .unique()
+          .where(sql.ref('idempotency_key'), 'is not', null)
+          .execute();
+
+        await db.schema
+          .createTable('baton_run_steps')
+          .addColumn('run_id', 'text', (c) => c.notNull().references('baton_runs.id').onDelete('cascade'))
+          .addColumn('step_name', 'text', (c) => c.notNull())
+          .addColumn('position', 'integer', (c) => c.notNull())
+          .addColumn('task_count', 'integer', (c) => c.notNull())
+          .addColumn('succeeded', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('deps_remaining', 'integer', (c) => c.notNull())
+          .addColumn('dependents', json, (c) => c.notNull())
+          .addColumn('downstream', json, (c) => c.notNull())
+          .addPrimaryKeyConstraint('baton_run_steps_pk', ['run_id', 'step_name'])
+          .execute();
+
+        await db.schema
+          .createTable('baton_tasks')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('run_id', 'text', (c) => c.notNull().references('baton_runs.id').onDelete('cascade'))
+          .addColumn('workflow_id', 'text', (c) => c.notNull())
+          .addColumn('step_name', 'text', (c) => c.notNull())
+          .addColumn('position', 'integer', (c) => c.notNull())
+          .addColumn('task_index', 'integer', (c) => c.notNull())
+          .addColumn('task_count', 'integer', (c) => c.notNull())
+          .addColumn('status', 'text', (c) =>
+            c.notNull().check(sql`status in ('waiting','pending','dispatched','running','success','failed','cancelled','timeout')`),
+          )
+          .addColumn('params', json, (c) => c.notNull())
+          .addColumn('output', json)
+          .addColumn('error', 'text')
+          .addColumn('execution_name', 'text')
+          .addColumn('priority', 'integer', (c) => c.notNull())
+          .addColumn('run_at', ms, (c) => c.notNull())
+          .addColumn('attempt', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('max_attempts', 'integer', (c) => c.notNull())
+          .addColumn('lease_id', 'text')
+          .addColumn('lease_owner', 'text')
+          .addColumn('lease_expires_at', ms)
+          .addColumn('metadata', json, (c) => c.notNull())
+          .addColumn('workspace', 'text')
+          .addColumn('dispatched_at', ms)
+          .addColumn('started_at', ms)
+          .addColumn('finished_at', ms)
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .addColumn('updated_at', ms, (c) => c.notNull())
+          .execute();
+        // The claim reads only this partial index: it holds pending tasks alone,
+        // in claim order, so finished history never slows it.
+        await db.schema
+          .createIndex('baton_tasks_pending_idx')
+          .on('baton_tasks')
+          .expression(sql`priority desc, run_at, id`)
+          .where(sql.ref('status'), '=', 'pending')
+          .execute();
+        // Lease recovery scans only leased tasks by expiry.
+        await db.schema
+          .createIndex('baton_tasks_leased_idx')
+          .on('baton_tasks')
+          .column('lease_expires_at')
+          .where(sql<boolean>`status in ('dispatched','running')`)
+          .execute();
+        // Unblocking or cancelling a step's tasks, a step's outputs. No status column: a task
+        // changes status three times, and each change would rewrite this index entry.
+        await db.schema.createIndex('baton_tasks_run_idx').on('baton_tasks').columns(['run_id', 'step_name']).execute();
+        await db.schema
+          .createIndex('baton_tasks_run_order_idx')
+          .on('baton_tasks')
+          .columns(['run_id', 'position', 'task_index'])
+          .execute();
+        await db.schema
+          .createIndex('baton_tasks_execution_idx')
+          .on('baton_tasks')
+          .column('execution_name')
+          .where(sql.ref('execution_name'), 'is not', null)
+          .execute();
+
+        await db.schema
+          .createTable('baton_logs')
+          .addColumn('id', logId, (c) => (logId === 'integer' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+          .addColumn('run_id', 'text', (c) => c.notNull().references('baton_runs.id').onDelete('cascade'))
+          .addColumn('task_id', 'text')
+          .addColumn('type', 'text', (c) =>
+            c.notNull().check(sql`type in ('log','json','markdown','error','info','warn','danger','success')`),
+          )
+          .addColumn('content', 'text', (c) => c.notNull())
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('baton_logs_run_idx').on('baton_logs').columns(['run_id', 'id']).execute();
+
+        await db.schema
+          .createTable('baton_blocks')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('title', 'text', (c) => c.notNull())
+          .addColumn('content', 'text', (c) => c.notNull())
+          .addColumn('tags', 'text', (c) => c.notNull())
+          .addColumn('folder_path', 'text')
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .addColumn('updated_at', ms, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('baton_blocks_title_idx').on('baton_blocks').columns(['title', 'id']).execute();
+
+        await db.schema
+          .createTable('baton_payloads')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('blocks', json, (c) => c.notNull())
+          .addColumn('temperature', 'real', (c) => c.notNull())
+          .addColumn('response_length', 'integer', (c) => c.notNull())
+          .addColumn('llm_port', 'integer', (c) => c.notNull())
+          .addColumn('model_format', 'text', (c) => c.notNull().check(sql`model_format in ('default','mistral','llama','chatml')`))
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .addColumn('updated_at', ms, (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('baton_config')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', json, (c) => c.notNull())
+          .addColumn('value_type', 'text', (c) => c.notNull().check(sql`value_type in ('string','integer','float','boolean','json')`))
+          .addColumn('description', 'text')
+          .addColumn('is_secret', 'integer', (c) => c.notNull().check(sql`is_secret in (0, 1)`))
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .addColumn('updated_at', ms, (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('baton_sessions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('client_id', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text')
+          .addColumn('connection_type', 'text', (c) => c.notNull().check(sql`connection_type in ('worker','websocket','http','grpc')`))
+          .addColumn('is_active', 'integer', (c) => c.notNull().check(sql`is_active in (0, 1)`))
+          .addColumn('metadata', json, (c) => c.notNull())
+          .addColumn('last_heartbeat', ms, (c) => c.notNull())
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .addColumn('updated_at', ms, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('baton_sessions_active_idx').on('baton_sessions').columns(['is_active', 'last_heartbeat']).execute();
+
+        await db.schema
+          .createTable('baton_tool_executions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('task_id', 'text')
+          .addColumn('run_id', 'text')
+          .addColumn('tool_name', 'text', (c) => c.notNull())
+          .addColumn('arguments', json, (c) => c.notNull())
+          .addColumn('output', json)
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending','running','completed','failed','timeout')`))
+          .addColumn('error', 'text')
+          .addColumn('duration_ms', ms)
+          .addColumn('created_at', ms, (c) => c.notNull())
+          .addColumn('completed_at', ms)
+          .execute();
+        await db.schema.createIndex('baton_tool_executions_task_idx').on('baton_tool_executions').columns(['task_id', 'id']).execute();
+        await db.schema.createIndex('baton_tool_executions_run_idx').on('baton_tool_executions').columns(['run_id', 'id']).execute();
+        await db.schema.createIndex('baton_tool_executions_tool_idx').on('baton_tool_executions').columns(['tool_name', 'id']).execute();
+      },
+      async down(db: Kysely<any>) {
+        for (const table of [
+          'baton_tool_executions',
+          'baton_sessions',
+          'baton_config',
+          'baton_payloads',
+          'baton_blocks',
+          'baton_logs',
+          'baton_tasks',
+          'baton_run_steps',
+          'baton_runs',
+          'baton_workflows',
+        ]) {
+          await db.schema.dropTable(table).ifExists().execute();
+        }
+      },
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { Lease } from '@baton/core';
+import { sql, type RawBuilder } from 'kysely';
+import type { Ctx } from '../context.js';
+
+/** Leases per statement: a few parameters each, well under every engine's limit. */
+const CHUNK = 200;
+
+/**
+ * The fence every write on a leased task goes through, for many tasks in one
+ * statement: a VALUES list of (task id, lease id, …) joined to the tasks,
+ * updating only rows whose lease id still matches and that are still leased.
+ * Returns the rows written (`id` plus `returning`); a lease not held is absent.
+ * Tasks are visited in id order, locked first where the engine needs it, so
+ * two writers never wait on each other in a cycle.
+ */
+export async function fencedUpdate<R extends object, I extends Lease>(
+  ctx: Ctx,
+  items: I[],
+  extra: { columns: string[]; values: (item: I) => unknown[] },
+  set: RawBuilder<unknown>,
+  returning: RawBuilder<unknown>,
+): Promise<(R & { id: string })[]> {
+  const sorted = [...items].sort((a, b) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0));
+  const columns = sql.raw(['id', 'lease_id', ...extra.columns].join(', '));
+  const out: (R & { id: string })[] = [];
+  for (let i = 0; i < sorted.length; i += CHUNK) {
+    const chunk = sorted.slice(i, i + CHUNK);
+    await ctx.dialect.lockTasks?.(ctx.db, chunk.map((c) => c.taskId));
+    const values = chunk.map((item) => sql`(${sql.join([item.taskId, item.leaseId, ...extra.values(item)])})`);
+    const { rows } = await sql<R & { id: string }>`
+      with v(${columns}) as (values ${sql.join(values)})
+      update baton_tasks set ${set}
+      from v
+      where baton_tasks.id = v.id and baton_tasks.lease_id = v.lease_id and baton_tasks.status in ('dispatched', 'running')
+      returning baton_tasks.id, ${returning}`.execute(ctx.db);
+    out.push(...rows);
+  }
+  return out;
+}

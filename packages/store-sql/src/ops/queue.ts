@@ -1,0 +1,130 @@
+import { newId, type ClaimOptions, type ClaimedTask, type Lease, type LeaseState, type RecoveredTask } from '@baton/core';
+import { sql } from 'kysely';
+import type { Ctx } from '../context.js';
+import { fencedUpdate } from './fenced.js';
+import { nowMs } from '../rows.js';
+import { finishTasks } from './finish.js';
+
+const LEASED = ['dispatched', 'running'] as const;
+
+/** The pending-task query; the dialect owns the statement (see its `claim`). */
+export async function claimTasks(ctx: Ctx, options: ClaimOptions): Promise<ClaimedTask[]> {
+  const rows = await ctx.tx((ctx) => ctx.dialect.claim(ctx.db, { ...options, leaseId: newId(), now: nowMs() }));
+  // One decode per workflow, not per task: a batch usually shares a few workflows.
+  const workflows = new Map<string, ClaimedTask['workflow']>();
+  return rows.map(({ task, workflow, run }) => {
+    let wf = workflows.get(workflow.id);
+    if (!wf) workflows.set(workflow.id, (wf = ctx.rows.workflow(workflow)));
+    return {
+      task: ctx.rows.task(task),
+      workflow: wf,
+      run: { id: run.id, inputs: ctx.rows.json(run.inputs), triggeredBy: run.triggered_by as ClaimedTask['run']['triggeredBy'] },
+    };
+  });
+}
+
+export async function markRunning(ctx: Ctx, items: (Lease & { executionName?: string })[]): Promise<boolean[]> {
+  if (items.length === 0) return [];
+  return ctx.tx(async (ctx) => {
+    const now = ctx.dialect.cast(sql`${nowMs()}`, 'ms');
+    const rows = await fencedUpdate<{ run_id: string }, Lease & { executionName?: string }>(
+      ctx,
+      items,
+      { columns: ['execution_name'], values: (item) => [item.executionName ?? null] },
+      sql`status = 'running', started_at = ${now}, execution_name = v.execution_name, updated_at = ${now}`,
+      sql`baton_tasks.run_id`,
+    );
+    const written = new Set(rows.map((r) => r.id));
+    for (const runId of [...new Set(rows.map((r) => r.run_id))].sort()) {
+      await ctx.db
+        .updateTable('baton_runs')
+        .set({ status: 'running', started_at: sql`${now}`, updated_at: sql`${now}` })
+        .where('id', '=', runId)
+        .where('status', '=', 'pending')
+        .execute();
+    }
+    return items.map((item) => written.has(item.taskId));
+  });
+}
+
+export async function heartbeat(ctx: Ctx, leases: Lease[], leaseMs: number): Promise<LeaseState[]> {
+  if (leases.length === 0) return [];
+  return ctx.tx(async (ctx) => {
+    const expires = ctx.dialect.cast(sql`${nowMs() + leaseMs}`, 'ms');
+    const rows = await fencedUpdate<{ run_status: string }, Lease>(
+      ctx,
+      leases,
+      { columns: [], values: () => [] },
+      sql`lease_expires_at = ${expires}`,
+      sql`(select r.status from baton_runs r where r.id = baton_tasks.run_id) as run_status`,
+    );
+    const states = new Map(rows.map((r) => [r.id, r.run_status === 'cancelled' ? ('cancelled' as const) : ('held' as const)]));
+    return leases.map((lease) => states.get(lease.taskId) ?? 'lost');
+  });
+}
+
+export async function releaseTasks(ctx: Ctx, leases: Lease[]): Promise<number> {
+  if (leases.length === 0) return 0;
+  return ctx.tx(async (ctx) => {
+    const now = ctx.dialect.cast(sql`${nowMs()}`, 'ms');
+    const rows = await fencedUpdate<object, Lease>(
+      ctx,
+      leases,
+      { columns: [], values: () => [] },
+      sql`status = 'pending', attempt = baton_tasks.attempt - 1, lease_id = null, lease_owner = null, lease_expires_at = null, run_at = ${now}, updated_at = ${now}`,
+      sql`baton_tasks.run_id`,
+    );
+    if (rows.length > 0) await ctx.dialect.notifyTasksReady?.(ctx.db);
+    return rows.length;
+  });
+}
+
+/**
+ * Expired leases with attempts left go back to pending in one statement; the
+ * rest fail through finishTasks, so that their runs roll up like any failure.
+ */
+export async function recoverExpiredLeases(ctx: Ctx, now: Date | undefined): Promise<RecoveredTask[]> {
+  return ctx.tx(async (ctx) => {
+    const at = now?.getTime() ?? nowMs();
+    const requeued = await ctx.db
+      .updateTable('baton_tasks')
+      .set({ status: 'pending', lease_id: null, lease_owner: null, lease_expires_at: null, run_at: at, updated_at: at })
+      .where('status', 'in', LEASED)
+      .where('lease_expires_at', '<', at)
+      .where((eb) => eb('attempt', '<', eb.ref('max_attempts')))
+      .returning(['id', 'run_id'])
+      .execute();
+    const exhausted = await ctx.db
+      .selectFrom('baton_tasks')
+      .select(['id', 'run_id', 'lease_id', 'attempt'])
+      .where('status', 'in', LEASED)
+      .where('lease_expires_at', '<', at)
+      .orderBy('id')
+      .execute();
+    if (exhausted.length > 0) {
+      await finishTasks(
+        ctx,
+        exhausted.map((t) => ({
+          taskId: t.id,
+          leaseId: t.lease_id!,
+          status: 'failed' as const,
+          error: `lease expired on attempt ${t.attempt} (the worker stopped heartbeating) and no attempts remain`,
+        })),
+      );
+    }
+    if (requeued.length > 0) await ctx.dialect.notifyTasksReady?.(ctx.db);
+    return [
+      ...requeued.map((t) => ({ taskId: t.id, runId: t.run_id, status: 'pending' as const })),
+      ...exhausted.map((t) => ({ taskId: t.id, runId: t.run_id, status: 'failed' as const })),
+    ];
+  });
+}
+
+export async function nextDueAt(ctx: Ctx): Promise<Date | null> {
+  const row = await ctx.db
+    .selectFrom('baton_tasks')
+    .select((eb) => eb.fn.min('run_at').as('next'))
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return row?.next === null || row?.next === undefined ? null : new Date(Number(row.next));
+}

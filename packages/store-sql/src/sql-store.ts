@@ -1,0 +1,165 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { StoreClosedError, type Store } from '@baton/core';
+import { Migrator, type MigrationResultSet } from 'kysely';
+import type { Ctx } from './context.js';
+import type { Db, SqlDialect } from './dialect.js';
+import { migrations } from './migrations.js';
+import { Rows } from './rows.js';
+import * as audit from './ops/audit.js';
+import * as config from './ops/config.js';
+import * as finish from './ops/finish.js';
+import * as library from './ops/library.js';
+import * as logs from './ops/logs.js';
+import * as queue from './ops/queue.js';
+import * as runs from './ops/runs.js';
+import * as sessions from './ops/sessions.js';
+import * as workflows from './ops/workflows.js';
+
+export interface SqlStoreOptions {
+  db: Db;
+  dialect: SqlDialect;
+  /** Schema of the migration bookkeeping tables (PostgreSQL). */
+  migrationTableSchema?: string;
+  /** Serialises migrations across processes (PostgreSQL: an advisory lock). */
+  migrationLock?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Extra clean-up on close, after the Kysely instance is destroyed. */
+  onClose?: () => Promise<void>;
+}
+
+interface Shared {
+  closed: boolean;
+  options: SqlStoreOptions;
+  /**
+   * The transaction the current async context runs in. A call on the store
+   * itself from inside `transaction(fn)` joins it instead of waiting for a
+   * connection the transaction holds (on SQLite's single connection: forever).
+   */
+  active: AsyncLocalStorage<Ctx>;
+}
+
+/**
+ * The Store on any Kysely database. Unguarded: the store packages wrap it with
+ * core's `guardStore`. A transaction is the same class over the transaction's
+ * connection, so every operation composes inside `transaction(fn)`.
+ */
+export class SqlStore implements Store {
+  readonly kind: string;
+  readonly #shared: Shared;
+  readonly #ctx: Ctx;
+
+  constructor(options: SqlStoreOptions, shared?: Shared, trx?: Db) {
+    this.kind = options.dialect.name;
+    this.#shared = shared ?? { closed: false, options, active: new AsyncLocalStorage<Ctx>() };
+    this.#ctx = makeCtx(trx ?? options.db, options, new Rows(options.dialect), trx !== undefined);
+    this.#trx = trx;
+  }
+
+  readonly #trx: Db | undefined;
+
+  get db(): Db {
+    return this.#ctx.db;
+  }
+
+  #c(): Ctx {
+    if (this.#shared.closed) throw new StoreClosedError();
+    return (!this.#trx && this.#shared.active.getStore()) || this.#ctx;
+  }
+
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    const ctx = this.#c();
+    if (this.#trx) return fn(this);
+    const joined = this.#shared.active.getStore();
+    if (joined) return fn(new SqlStore(this.#shared.options, this.#shared, joined.db));
+    return ctx.tx((inner) => this.#shared.active.run(inner, () => fn(new SqlStore(this.#shared.options, this.#shared, inner.db))));
+  }
+
+  async migrate(): Promise<void> {
+    const ctx = this.#c();
+    const { dialect, migrationTableSchema } = this.#shared.options;
+    const migrator = new Migrator({
+      db: ctx.db,
+      provider: { getMigrations: async () => migrations(dialect) },
+      migrationTableName: 'baton_migrations',
+      migrationLockTableName: 'baton_migrations_lock',
+      ...(migrationTableSchema !== undefined && { migrationTableSchema }),
+    });
+    const lock = this.#shared.options.migrationLock ?? ((fn) => fn());
+    throwOnMigrationError(await lock(() => migrator.migrateToLatest()));
+  }
+
+  async close(): Promise<void> {
+    if (this.#shared.closed || this.#trx) return;
+    this.#shared.closed = true;
+    await this.#shared.options.db.destroy();
+    await this.#shared.options.onClose?.();
+  }
+
+  createWorkflow: Store['createWorkflow'] = async (d) => workflows.createWorkflow(this.#c(), d);
+  updateWorkflow: Store['updateWorkflow'] = async (id, p) => workflows.updateWorkflow(this.#c(), id, p);
+  getWorkflow: Store['getWorkflow'] = async (id) => workflows.getWorkflow(this.#c(), id);
+  findWorkflow: Store['findWorkflow'] = async (name) => workflows.findWorkflow(this.#c(), name);
+  listWorkflows: Store['listWorkflows'] = async (o) => workflows.listWorkflows(this.#c(), o ?? {});
+
+  createRun: Store['createRun'] = async (i) => runs.createRun(this.#c(), i);
+  getRun: Store['getRun'] = async (id) => runs.getRun(this.#c(), id);
+  listRuns: Store['listRuns'] = async (q) => runs.listRuns(this.#c(), q ?? {});
+  cancelRun: Store['cancelRun'] = async (id, r) => runs.cancelRun(this.#c(), id, r);
+  getTask: Store['getTask'] = async (id) => runs.getTask(this.#c(), id);
+  listTasks: Store['listTasks'] = async (q) => runs.listTasks(this.#c(), q);
+  getStepOutputs: Store['getStepOutputs'] = async (id, s) => runs.getStepOutputs(this.#c(), id, s);
+
+  claimTasks: Store['claimTasks'] = async (o) => queue.claimTasks(this.#c(), o);
+  markRunning: Store['markRunning'] = async (i) => queue.markRunning(this.#c(), i);
+  heartbeat: Store['heartbeat'] = async (l, ms) => queue.heartbeat(this.#c(), l, ms);
+  finishTasks: Store['finishTasks'] = async (r) => finish.finishTasks(this.#c(), r);
+  releaseTasks: Store['releaseTasks'] = async (l) => queue.releaseTasks(this.#c(), l);
+  recoverExpiredLeases: Store['recoverExpiredLeases'] = async (now) => queue.recoverExpiredLeases(this.#c(), now);
+  nextDueAt: Store['nextDueAt'] = async () => queue.nextDueAt(this.#c());
+
+  appendLogs: Store['appendLogs'] = async (l) => logs.appendLogs(this.#c(), l);
+  listLogs: Store['listLogs'] = async (id, o) => logs.listLogs(this.#c(), id, o ?? {});
+
+  createBlock: Store['createBlock'] = async (i) => library.createBlock(this.#c(), i);
+  updateBlock: Store['updateBlock'] = async (id, p) => library.updateBlock(this.#c(), id, p);
+  getBlock: Store['getBlock'] = async (id) => library.getBlock(this.#c(), id);
+  listBlocks: Store['listBlocks'] = async (o) => library.listBlocks(this.#c(), o ?? {});
+  deleteBlock: Store['deleteBlock'] = async (id) => library.deleteBlock(this.#c(), id);
+  createPayload: Store['createPayload'] = async (i) => library.createPayload(this.#c(), i);
+  updatePayload: Store['updatePayload'] = async (id, p) => library.updatePayload(this.#c(), id, p);
+  getPayload: Store['getPayload'] = async (id) => library.getPayload(this.#c(), id);
+  listPayloads: Store['listPayloads'] = async (o) => library.listPayloads(this.#c(), o ?? {});
+  deletePayload: Store['deletePayload'] = async (id) => library.deletePayload(this.#c(), id);
+
+  setConfig: Store['setConfig'] = async (e) => config.setConfig(this.#c(), e);
+  getConfig: Store['getConfig'] = async (k) => config.getConfig(this.#c(), k);
+  listConfig: Store['listConfig'] = async () => config.listConfig(this.#c());
+  deleteConfig: Store['deleteConfig'] = async (k) => config.deleteConfig(this.#c(), k);
+
+  registerSession: Store['registerSession'] = async (i) => sessions.registerSession(this.#c(), i);
+  heartbeatSession: Store['heartbeatSession'] = async (id) => sessions.heartbeatSession(this.#c(), id);
+  endSession: Store['endSession'] = async (id) => sessions.endSession(this.#c(), id);
+  listSessions: Store['listSessions'] = async (o) => sessions.listSessions(this.#c(), o ?? {});
+  expireSessions: Store['expireSessions'] = async (b) => sessions.expireSessions(this.#c(), b);
+
+  recordToolExecution: Store['recordToolExecution'] = async (i) => audit.recordToolExecution(this.#c(), i);
+  finishToolExecution: Store['finishToolExecution'] = async (id, e) => audit.finishToolExecution(this.#c(), id, e);
+  listToolExecutions: Store['listToolExecutions'] = async (o) => audit.listToolExecutions(this.#c(), o ?? {});
+}
+
+/** Outside a transaction, `tx` opens one; inside, it reuses it (nested calls join). */
+function makeCtx(db: Db, options: SqlStoreOptions, rows: Rows, inTransaction: boolean): Ctx {
+  const ctx: Ctx = {
+    db,
+    dialect: options.dialect,
+    rows,
+    tx: inTransaction ? (fn) => fn(ctx) : (fn) => options.dialect.transaction(options.db, (t) => fn(makeCtx(t, options, rows, true))),
+  };
+  return ctx;
+}
+
+function throwOnMigrationError({ error, results }: MigrationResultSet): void {
+  if (!error) return;
+  const failed = results?.find((r) => r.status === 'Error');
+  const message = `migration ${failed?.migrationName ?? '(unknown)'} failed: ${(error as Error).message ?? String(error)}`;
+  throw new Error(message, { cause: error });
+}
