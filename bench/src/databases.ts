@@ -17,6 +17,15 @@ export async function freshPgDatabase(baseUrl: string, name: string): Promise<{ 
     drop: async () => {
       const c = new pg.Client({ connectionString: baseUrl });
       await c.connect();
+      // A closed pool's backends can linger for a moment after end() resolves;
+      // give them time to go so FORCE only ever hits a leak, never a peer
+      // that is still shutting down.
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        const { rows } = await c.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+        if (rows[0]!.n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       await c.query(`drop database if exists ${name} with (force)`);
       await c.end();
     },
