@@ -8,10 +8,24 @@ import * as v from './validation.js';
  * fails with a ValidationError naming the field, before anything is written.
  * Store packages return their store through this, so the rules live once.
  */
+// Built once: constructing a zod schema costs more than using it, and some of
+// these guard the scheduler's hot path (finishTasks, appendLogs, markRunning).
+const leases = z.array(v.lease);
+const runningTasks = z.array(v.lease.extend({ executionName: z.string().min(1).max(1000).optional() }).strict());
+const taskResults = z.array(v.taskResult);
+const newLogs = z.array(v.newLog);
+const workflowName = z.string().min(1, 'must not be empty');
+const cancelReason = z.string().max(10_000).optional();
+const stepNames = z.array(v.name);
+const optionalDate = z.date().optional();
+const date = z.date();
+const logQuery = z.object({ taskId: v.id.optional(), ...v.pageOptions }).strict();
+const payloadQuery = z.object(v.pageOptions).strict();
+const sessionQuery = z.object({ activeOnly: z.boolean().optional() }).strict();
+
 export function guardStore(inner: Store): Store {
   const p = v.parse;
   const idArg = (value: unknown, what: string) => p(v.id, value, what);
-  const leases = z.array(v.lease);
   const guarded: Store = {
     get kind() {
       return inner.kind;
@@ -19,29 +33,29 @@ export function guardStore(inner: Store): Store {
     createWorkflow: async (def) => inner.createWorkflow(validateDefinition(def)),
     updateWorkflow: async (id, patch) => inner.updateWorkflow(idArg(id, 'workflow id'), p(v.workflowPatch, patch, 'workflow patch')),
     getWorkflow: async (id) => inner.getWorkflow(idArg(id, 'workflow id')),
-    findWorkflow: async (name) => inner.findWorkflow(p(z.string().min(1, 'must not be empty'), name, 'workflow name')),
+    findWorkflow: async (name) => inner.findWorkflow(p(workflowName, name, 'workflow name')),
     listWorkflows: async (o) => inner.listWorkflows(p(v.workflowQuery, o ?? {}, 'workflow query')),
 
     createRun: async (input) => inner.createRun(p(v.newRun, input, 'run')),
     getRun: async (id) => inner.getRun(idArg(id, 'run id')),
     listRuns: async (q) => inner.listRuns(p(v.runQuery, q ?? {}, 'run query')),
-    cancelRun: async (id, reason) => inner.cancelRun(idArg(id, 'run id'), p(z.string().max(10_000).optional(), reason, 'cancel reason')),
+    cancelRun: async (id, reason) => inner.cancelRun(idArg(id, 'run id'), p(cancelReason, reason, 'cancel reason')),
     getTask: async (id) => inner.getTask(idArg(id, 'task id')),
     listTasks: async (q) => inner.listTasks(p(v.taskQuery, q, 'task query')),
-    getStepOutputs: async (runId, steps) => inner.getStepOutputs(idArg(runId, 'run id'), p(z.array(v.name), steps, 'step names')),
+    getStepOutputs: async (runId, steps) => inner.getStepOutputs(idArg(runId, 'run id'), p(stepNames, steps, 'step names')),
 
     claimTasks: async (o) => inner.claimTasks(p(v.claimOptions, o, 'claim options')),
     markRunning: async (items) =>
-      inner.markRunning(p(z.array(v.lease.extend({ executionName: z.string().min(1).max(1000).optional() }).strict()), items, 'running tasks')),
+      inner.markRunning(p(runningTasks, items, 'running tasks')),
     heartbeat: async (ls, leaseMs) => inner.heartbeat(p(leases, ls, 'leases'), p(v.leaseMs, leaseMs, 'leaseMs')),
-    finishTasks: async (results) => inner.finishTasks(p(z.array(v.taskResult), results, 'task results')),
+    finishTasks: async (results) => inner.finishTasks(p(taskResults, results, 'task results')),
     releaseTasks: async (ls) => inner.releaseTasks(p(leases, ls, 'leases')),
-    recoverExpiredLeases: async (now) => inner.recoverExpiredLeases(p(z.date().optional(), now, 'now')),
+    recoverExpiredLeases: async (now) => inner.recoverExpiredLeases(p(optionalDate, now, 'now')),
     nextDueAt: async () => inner.nextDueAt(),
 
-    appendLogs: async (logs) => inner.appendLogs(p(z.array(v.newLog), logs, 'logs')),
+    appendLogs: async (logs) => inner.appendLogs(p(newLogs, logs, 'logs')),
     listLogs: async (runId, o) =>
-      inner.listLogs(idArg(runId, 'run id'), p(z.object({ taskId: v.id.optional(), ...v.pageOptions }).strict(), o ?? {}, 'log query')),
+      inner.listLogs(idArg(runId, 'run id'), p(logQuery, o ?? {}, 'log query')),
 
     createBlock: async (input) => inner.createBlock(p(v.newBlock, input, 'block')),
     updateBlock: async (id, patch) => inner.updateBlock(idArg(id, 'block id'), p(v.blockPatch, patch, 'block patch')),
@@ -51,7 +65,7 @@ export function guardStore(inner: Store): Store {
     createPayload: async (input) => inner.createPayload(p(v.newPayload, input, 'payload')),
     updatePayload: async (id, patch) => inner.updatePayload(idArg(id, 'payload id'), p(v.payloadPatch, patch, 'payload patch')),
     getPayload: async (id) => inner.getPayload(idArg(id, 'payload id')),
-    listPayloads: async (o) => inner.listPayloads(p(z.object(v.pageOptions).strict(), o ?? {}, 'payload query')),
+    listPayloads: async (o) => inner.listPayloads(p(payloadQuery, o ?? {}, 'payload query')),
     deletePayload: async (id) => inner.deletePayload(idArg(id, 'payload id')),
 
     setConfig: async (entry) => inner.setConfig(p(v.newConfigEntry, entry, 'config entry')),
@@ -62,8 +76,8 @@ export function guardStore(inner: Store): Store {
     registerSession: async (input) => inner.registerSession(p(v.newSession, input, 'session')),
     heartbeatSession: async (id) => inner.heartbeatSession(idArg(id, 'session id')),
     endSession: async (id) => inner.endSession(idArg(id, 'session id')),
-    listSessions: async (o) => inner.listSessions(p(z.object({ activeOnly: z.boolean().optional() }).strict(), o ?? {}, 'session query')),
-    expireSessions: async (before) => inner.expireSessions(p(z.date(), before, 'before')),
+    listSessions: async (o) => inner.listSessions(p(sessionQuery, o ?? {}, 'session query')),
+    expireSessions: async (before) => inner.expireSessions(p(date, before, 'before')),
 
     recordToolExecution: async (input) => inner.recordToolExecution(p(v.newToolExecution, input, 'tool execution')),
     finishToolExecution: async (id, end) => inner.finishToolExecution(idArg(id, 'tool execution id'), p(v.toolExecutionEnd, end, 'tool execution end')),

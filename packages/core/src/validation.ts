@@ -28,7 +28,8 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, what: stri
   );
 }
 
-const isJson = (value: unknown, depth = 0): boolean => {
+/** True for values that survive JSON.stringify/parse unchanged (no undefined, functions, Dates, NaN). */
+export const isJson = (value: unknown, depth = 0): boolean => {
   if (depth > 64) return false;
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
   if (typeof value === 'number') return Number.isFinite(value);

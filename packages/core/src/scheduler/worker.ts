@@ -4,7 +4,7 @@ import { BatonError, LeaseLostError, TimeoutError } from '../errors.js';
 import type { Executor } from '../executor.js';
 import type { Json, Task } from '../models.js';
 import type { ClaimedTask, FinishOutcome, FinishResult, Lease, NewLog, Store, TaskResult } from '../store.js';
-import { json as jsonSchema } from '../validation.js';
+import { isJson } from '../validation.js';
 import { Batcher } from './batcher.js';
 import type { BatonEmitter } from './events.js';
 import type { Redactor } from './redactor.js';
@@ -53,6 +53,13 @@ interface Running {
   executing: boolean;
 }
 
+interface Ended {
+  result: TaskResult;
+  /** The task's "running" mark, if one was queued, and its write. */
+  markItem: (Lease & { executionName?: string }) | undefined;
+  marked: Promise<unknown>;
+}
+
 const MAX_ERROR_LENGTH = 16_000;
 
 /**
@@ -74,6 +81,8 @@ export class Worker {
   #wokenEarly = false;
   #loop: Promise<void> | undefined;
   #timers: NodeJS.Timeout[] = [];
+  /** A claimed batch shares its workflow objects: resolve each step once per batch, not per task. */
+  readonly #steps = new WeakMap<ClaimedTask['workflow'], Map<string, ResolvedStep>>();
 
   constructor(options: WorkerOptions) {
     this.#o = options;
@@ -163,11 +172,23 @@ export class Worker {
       }
       if (this.#stopping) break;
       await this.#sleep(this.#o.pollIntervalMs);
-      // Slots free up one task at a time; claiming each alone would cost a
-      // transaction per task. Give other tasks a moment to end so that the
-      // claim fills several slots at once.
-      const enough = Math.max(1, Math.floor(this.#o.concurrency / 4));
-      if (!this.#stopping && this.#executing > 0 && this.#o.concurrency - this.#executing < enough) await new Promise((r) => setTimeout(r, 2));
+      await this.#gatherSlots();
+    }
+  }
+
+  /**
+   * Slots free up one task at a time; claiming each alone would cost a
+   * transaction per task. Wait, woken by each task that ends, until a quarter
+   * of the slots are free or 2 ms have passed, so a claim fills several at once
+   * without ever leaving free slots unclaimed for long.
+   */
+  async #gatherSlots(): Promise<void> {
+    const enough = Math.max(1, Math.floor(this.#o.concurrency / 4));
+    const deadline = performance.now() + 2;
+    while (!this.#stopping && this.#executing > 0 && this.#o.concurrency - this.#executing < enough) {
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      await this.#sleep(left);
     }
   }
 
@@ -201,8 +222,16 @@ export class Worker {
   }
 
   /** Counts a task against its workflow's and step's limits; false when either is full. */
+  #step(c: ClaimedTask): ResolvedStep {
+    let steps = this.#steps.get(c.workflow);
+    if (!steps) this.#steps.set(c.workflow, (steps = new Map()));
+    let step = steps.get(c.task.stepName);
+    if (!step) steps.set(c.task.stepName, (step = resolveStep(c.workflow, c.task.stepName)));
+    return step;
+  }
+
   #admit(c: ClaimedTask): boolean {
-    const step = resolveStep(c.workflow, c.task.stepName);
+    const step = this.#step(c);
     const wKey = c.workflow.id;
     const sKey = `${c.workflow.id}/${c.task.stepName}`;
     if (c.workflow.concurrency !== undefined && (this.#perKey.get(wKey) ?? 0) >= c.workflow.concurrency) return false;
@@ -215,17 +244,22 @@ export class Worker {
   #startTask(claimed: ClaimedTask): void {
     const lease = { taskId: claimed.task.id, leaseId: claimed.task.leaseId! };
     const controller = new AbortController();
-    const step = resolveStep(claimed.workflow, claimed.task.stepName);
+    const step = this.#step(claimed);
     const entry = { claimed, lease, controller, step, executing: true } as Running;
     this.#running.set(claimed.task.id, entry);
     this.#executing++;
-    entry.done = this.#queue.add(() => this.#execute(entry)).then(
-      () => this.#settle(entry),
-      (error) => {
-        this.#o.log('error', `task ${claimed.task.id} crashed the worker loop`, error);
-        this.#settle(entry);
-      },
-    );
+    // The queue holds a slot while the executor runs, not while the end is written:
+    // the next batch starts while this one's endings wait for their batched write.
+    entry.done = this.#queue
+      .add(() => this.#execute(entry))
+      .then((ended) => ended && this.#record(entry, ended))
+      .then(
+        () => this.#settle(entry),
+        (error) => {
+          this.#o.log('error', `task ${claimed.task.id} crashed the worker loop`, error);
+          this.#settle(entry);
+        },
+      );
   }
 
   /** The executor returned (or threw): its slot is free while the end is written. */
@@ -244,7 +278,8 @@ export class Worker {
     this.#running.delete(entry.claimed.task.id);
   }
 
-  async #execute(entry: Running): Promise<void> {
+  /** Runs the executor; resolves with how the attempt ended, or undefined when it is not this worker's to end. */
+  async #execute(entry: Running): Promise<Ended | undefined> {
     const { claimed, lease, controller, step } = entry;
     const { task, workflow } = claimed;
     const executorName = step.executor ?? this.#o.defaultExecutor;
@@ -282,7 +317,7 @@ export class Worker {
       });
       const output = await abortable(executor.execute(ctx), controller.signal, this.#o.abortGraceMs);
       const value = output === undefined ? null : output;
-      if (!jsonSchema.safeParse(value).success) throw new Error('the task returned a value that is not JSON (a function, a Date, NaN, a class instance?)');
+      if (!isJson(value)) throw new Error('the task returned a value that is not JSON (a function, a Date, NaN, a class instance?)');
       result = { ...lease, status: 'success', output: value as Json };
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : error;
@@ -299,6 +334,13 @@ export class Worker {
       clearTimeout(timer);
       this.#executed(entry);
     }
+    return { result, markItem, marked };
+  }
+
+  /** Writes the end of an attempt (batched with others) and tells the host what came of it. */
+  async #record(entry: Running, { result, markItem, marked }: Ended): Promise<void> {
+    const { task } = entry.claimed;
+    const { lease } = entry;
     // A task that ended before its "running" mark was written skips that write:
     // finishing records its start and moves its run to running anyway.
     if (markItem) this.#markRunning.withdraw(markItem, true);
