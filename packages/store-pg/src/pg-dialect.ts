@@ -3,6 +3,14 @@ import type { ClaimRow, Db, SqlDialect } from '@baton/store-sql';
 
 export const TASKS_READY_CHANNEL = 'baton_tasks_ready';
 
+/**
+ * A run inserting at least this many tasks refreshes baton_tasks' statistics.
+ * Autovacuum would, but only a minute or more later; meanwhile the planner,
+ * still believing almost nothing is pending, sorts every pending task on each
+ * claim (measured: 26 ms instead of 2.4 ms per claim with 20,000 pending).
+ */
+export const ANALYZE_AFTER_TASKS = 1000;
+
 /** PostgreSQL's side of the SQL store: jsonb, BIGINT times, SKIP LOCKED claims, NOTIFY. */
 export const pgDialect: SqlDialect = {
   name: 'pg',
@@ -23,6 +31,13 @@ export const pgDialect: SqlDialect = {
     await sql`select pg_notify(${TASKS_READY_CHANNEL}, '')`.execute(db);
   },
   claim,
+  claimIsOneStatement: true,
+  // ANALYZE inside the transaction counts its own uncommitted rows as live, so
+  // the statistics are right the moment the tasks become visible. The claim
+  // joins baton_workflows, a table too small for autovacuum ever to analyze.
+  afterTasksInserted: async (db, count) => {
+    if (count >= ANALYZE_AFTER_TASKS) await sql`analyze baton_tasks, baton_workflows`.execute(db);
+  },
 };
 
 /**

@@ -30,6 +30,23 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     await store.close();
   });
 
+  it('right after a big fan-out, before autovacuum, the claim still walks the pending index instead of sorting every pending task', async () => {
+    const schema = fresh();
+    const store = await openPgStore({ connectionString: PG_URL, schema });
+    // The statistics autovacuum would have taken: an empty table, nothing pending.
+    await query(`analyze ${schema}.baton_tasks, ${schema}.baton_workflows`);
+    const wf = await store.createWorkflow({ name: 'burst', steps: [{ name: 's', taskCount: 5000 }] });
+    await store.createRun({ workflowId: wf.id });
+    const plan = await explainClaim({ connectionString: PG_URL, schema, limit: 50 });
+    expect(plan).toMatch(/Index Scan using baton_tasks_pending_idx/);
+    // The plan a stale estimate gave: every pending task fetched, then sorted for the first 50.
+    expect(plan).not.toMatch(/Sort Key: t\.priority DESC/);
+    // The statistics were refreshed by the run's own transaction.
+    const [stats] = await query<{ reltuples: number }>(`select reltuples from pg_class where oid = '${schema}.baton_tasks'::regclass`);
+    expect(Number(stats!.reltuples)).toBe(5000);
+    await store.close();
+  });
+
   it('several processes opening a fresh schema at once migrate it once', async () => {
     const schema = fresh();
     const stores = await Promise.all(Array.from({ length: 5 }, () => openPgStore({ connectionString: PG_URL, schema, poolSize: 2 })));

@@ -25,6 +25,8 @@ export interface SqlDialect {
   decodeJson(value: unknown): unknown;
   /** The pending-task query: leases up to `limit` due tasks atomically, in one statement where the engine allows. */
   claim(db: Db, options: ClaimOptions & { leaseId: string; now: number }): Promise<ClaimRow[]>;
+  /** True when `claim` is a single statement, atomic without a transaction around it (one round trip, no BEGIN/COMMIT). */
+  readonly claimIsOneStatement?: boolean;
   /** True when `error` is a unique-constraint violation. */
   isUniqueViolation(error: unknown): boolean;
   /** Runs `fn` in a write transaction (SQLite: BEGIN IMMEDIATE). */
@@ -33,6 +35,12 @@ export interface SqlDialect {
   cast(value: RawBuilder<unknown>, type: 'json' | 'ms'): RawBuilder<unknown>;
   /** Locks these tasks' rows in id order before a multi-row write (PostgreSQL: SELECT … FOR UPDATE), so writers never deadlock. */
   lockTasks?(db: Db, taskIds: string[]): Promise<void>;
+  /**
+   * Called in the transaction that inserted `count` tasks at once. PostgreSQL
+   * refreshes the planner's statistics when the batch is large: a claim
+   * planned on statistics taken before a big fan-out sorts every pending task.
+   */
+  afterTasksInserted?(db: Db, count: number): Promise<void>;
   /** Called after a commit made tasks due, so other processes wake (PostgreSQL NOTIFY). */
   notifyTasksReady?(db: Db): Promise<void>;
 }

@@ -146,7 +146,7 @@ export class Worker {
     while (!this.#stopping) {
       // A task whose end is still being written no longer takes a slot: the next claim
       // overlaps that write, so the store is never idle between batches.
-      const free = this.#o.concurrency - this.#executing;
+      const free = this.#free();
       let claimed: ClaimedTask[] = [];
       if (free > 0) {
         try {
@@ -185,11 +185,20 @@ export class Worker {
   async #gatherSlots(): Promise<void> {
     const enough = Math.max(1, Math.floor(this.#o.concurrency / 4));
     const deadline = performance.now() + 2;
-    while (!this.#stopping && this.#executing > 0 && this.#o.concurrency - this.#executing < enough) {
+    while (!this.#stopping && this.#running.size > 0 && this.#free() < enough) {
       const left = deadline - performance.now();
       if (left <= 0) return;
       await this.#sleep(left);
     }
+  }
+
+  /**
+   * How many tasks the next claim may take: free executor slots, and no more
+   * than `concurrency` endings waiting for their batched write, or a store
+   * slower to finish than to claim would pile up leased tasks.
+   */
+  #free(): number {
+    return Math.min(this.#o.concurrency - this.#executing, 2 * this.#o.concurrency - this.#running.size);
   }
 
   /** Resolves after `ms`, or at once when woken. */
@@ -276,6 +285,8 @@ export class Worker {
   #settle(entry: Running): void {
     this.#executed(entry);
     this.#running.delete(entry.claimed.task.id);
+    // The claim loop may be waiting for endings to be written, not for slots.
+    this.wake();
   }
 
   /** Runs the executor; resolves with how the attempt ended, or undefined when it is not this worker's to end. */

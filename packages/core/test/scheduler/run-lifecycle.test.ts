@@ -26,6 +26,43 @@ describe('scheduler: runs end to end on SQLite', () => {
     expect(tasks[7]!.output).toBe(14);
   });
 
+  it('frees a slot as soon as the handler returns, but never holds more than 2 × concurrency leases while endings wait to be written', async () => {
+    const { store } = await tempStore();
+    // The real store, made slow to finish: endings pile up faster than they are written.
+    let leased = 0;
+    let maxLeased = 0;
+    let maxExecuting = 0;
+    let executing = 0;
+    const slow: typeof store = Object.create(store);
+    slow.claimTasks = async (o) => {
+      const claimed = await store.claimTasks(o);
+      leased += claimed.length;
+      maxLeased = Math.max(maxLeased, leased);
+      return claimed;
+    };
+    slow.finishTasks = async (results) => {
+      await new Promise((r) => setTimeout(r, 40));
+      const out = await store.finishTasks(results);
+      leased -= out.outcomes.filter((o) => o.accepted).length;
+      return out;
+    };
+    const baton = testBaton(slow, { concurrency: 10 });
+    await baton.defineWorkflow({ name: 'backlog', steps: [{ name: 'work', taskCount: 300 }] }, {
+      work: async () => {
+        maxExecuting = Math.max(maxExecuting, ++executing);
+        await new Promise((r) => setImmediate(r));
+        executing--;
+      },
+    });
+    await baton.start();
+    const run = await baton.trigger('backlog');
+    expect((await baton.waitForRun(run.id, { timeoutMs: 60_000 })).status).toBe('success');
+    expect(maxExecuting).toBeLessThanOrEqual(10);
+    expect(maxLeased).toBeLessThanOrEqual(20);
+    // Slots did free up before endings were written: more than `concurrency` were leased at once.
+    expect(maxLeased).toBeGreaterThan(10);
+  });
+
   it('passes inputs, params, fan-out params and upstream outputs to handlers and keeps logs in order', async () => {
     const { store } = await tempStore();
     const baton = testBaton(store);

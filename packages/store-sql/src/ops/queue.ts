@@ -9,7 +9,8 @@ const LEASED = ['dispatched', 'running'] as const;
 
 /** The pending-task query; the dialect owns the statement (see its `claim`). */
 export async function claimTasks(ctx: Ctx, options: ClaimOptions): Promise<ClaimedTask[]> {
-  const rows = await ctx.tx((ctx) => ctx.dialect.claim(ctx.db, { ...options, leaseId: newId(), now: nowMs() }));
+  const claim = (ctx: Ctx) => ctx.dialect.claim(ctx.db, { ...options, leaseId: newId(), now: nowMs() });
+  const rows = ctx.dialect.claimIsOneStatement ? await claim(ctx) : await ctx.tx(claim);
   // One decode per workflow, not per task: a batch usually shares a few workflows.
   const workflows = new Map<string, ClaimedTask['workflow']>();
   return rows.map(({ task, workflow, run }) => {

@@ -123,6 +123,7 @@ async function insertRun(ctx: Ctx, input: NewRun): Promise<{ run: Run; created: 
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     await ctx.db.insertInto('baton_tasks').values(rows.slice(i, i + INSERT_CHUNK)).execute();
   }
+  await ctx.dialect.afterTasksInserted?.(ctx.db, rows.length);
   if (rows.some((t) => t.status === 'pending')) await ctx.dialect.notifyTasksReady?.(ctx.db);
   return { run: ctx.rows.run(inserted), created: true };
 }
