@@ -23,9 +23,7 @@ export const pgDialect: SqlDialect = {
   transaction: retryOnDeadlock,
   // VALUES columns and bare parameters arrive as text: say what they are.
   cast: (value, type) => (type === 'json' ? sql`cast(${value} as jsonb)` : sql`cast(${value} as bigint)`),
-  lockTasks: async (db, taskIds) => {
-    await sql`select id from baton_tasks where id = any(${taskIds}) order by id for update`.execute(db);
-  },
+  lockTasksInOrder: (taskIds) => sql`select id from baton_tasks where id = any(${taskIds}) order by id for update`,
   // Delivered when the surrounding transaction commits, which is when the tasks are claimable.
   notifyTasksReady: async (db) => {
     await sql`select pg_notify(${TASKS_READY_CHANNEL}, '')`.execute(db);
@@ -50,7 +48,9 @@ export const pgDialect: SqlDialect = {
 export function claimStatement(o: Parameters<SqlDialect['claim']>[1]) {
   const onlyWorkflows = o.workflowIds ? sql`and t.workflow_id = any(${o.workflowIds})` : sql``;
   const notWorkflows = o.excludeWorkflowIds?.length ? sql`and not (t.workflow_id = any(${o.excludeWorkflowIds}))` : sql``;
-  return sql<{ task: ClaimRow['task']; workflow: ClaimRow['workflow']; run_id: string; run_inputs: unknown; run_triggered_by: string }>`
+  // Each workflow and run travels once per batch, on its first task's row:
+  // a batch of one fan-out would otherwise carry the same definition 50 times.
+  return sql<ClaimRow['task'] & { baton_workflow: ClaimRow['workflow'] | null; baton_run_inputs: unknown; baton_run_triggered_by: string | null }>`
     with picked as (
       select t.id from baton_tasks t
       join baton_workflows w on w.id = t.workflow_id
@@ -65,7 +65,10 @@ export function claimStatement(o: Parameters<SqlDialect['claim']>[1]) {
       from picked where t.id = picked.id
       returning t.*
     )
-    select row_to_json(c) as task, row_to_json(w) as workflow, r.id as run_id, r.inputs as run_inputs, r.triggered_by as run_triggered_by
+    select c.*,
+      case when row_number() over (partition by c.workflow_id) = 1 then row_to_json(w) end as baton_workflow,
+      case when row_number() over (partition by c.run_id) = 1 then r.inputs end as baton_run_inputs,
+      case when row_number() over (partition by c.run_id) = 1 then r.triggered_by end as baton_run_triggered_by
     from claimed c
     join baton_workflows w on w.id = c.workflow_id
     join baton_runs r on r.id = c.run_id
@@ -74,7 +77,17 @@ export function claimStatement(o: Parameters<SqlDialect['claim']>[1]) {
 
 async function claim(db: Db, o: Parameters<SqlDialect['claim']>[1]): Promise<ClaimRow[]> {
   const { rows } = await claimStatement(o).execute(db);
-  return rows.map((r) => ({ task: r.task, workflow: r.workflow, run: { id: r.run_id, inputs: r.run_inputs, triggered_by: r.run_triggered_by } }));
+  const workflows = new Map<string, ClaimRow['workflow']>();
+  const runs = new Map<string, ClaimRow['run']>();
+  for (const r of rows) {
+    if (r.baton_workflow) workflows.set(r.workflow_id, r.baton_workflow);
+    if (r.baton_run_triggered_by !== null) runs.set(r.run_id, { id: r.run_id, inputs: r.baton_run_inputs as ClaimRow['run']['inputs'], triggered_by: r.baton_run_triggered_by });
+  }
+  return rows.map(({ baton_workflow: _w, baton_run_inputs: _i, baton_run_triggered_by: _t, ...task }) => ({
+    task,
+    workflow: workflows.get(task.workflow_id)!,
+    run: runs.get(task.run_id)!,
+  }));
 }
 
 /**

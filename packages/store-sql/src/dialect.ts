@@ -33,8 +33,12 @@ export interface SqlDialect {
   transaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T>;
   /** Types an untyped value (a VALUES column, a parameter) for a column of that kind; SQLite needs no cast. */
   cast(value: RawBuilder<unknown>, type: 'json' | 'ms'): RawBuilder<unknown>;
-  /** Locks these tasks' rows in id order before a multi-row write (PostgreSQL: SELECT … FOR UPDATE), so writers never deadlock. */
-  lockTasks?(db: Db, taskIds: string[]): Promise<void>;
+  /**
+   * A SELECT that locks these tasks' rows in id order (PostgreSQL: … ORDER BY id
+   * FOR UPDATE), run as the first step of a multi-row write so two writers
+   * never deadlock. Engines whose writers never interleave (SQLite) omit it.
+   */
+  lockTasksInOrder?(taskIds: string[]): RawBuilder<unknown>;
   /**
    * Called in the transaction that inserted `count` tasks at once. PostgreSQL
    * refreshes the planner's statistics when the batch is large: a claim

@@ -1,13 +1,27 @@
+interface Entry<I, O> {
+  item: I;
+  seq: number;
+  resolve: (o: O) => void;
+  reject: (e: unknown) => void;
+}
+
 /**
- * Collects items and writes them in one call: when `maxSize` items wait, or
- * `delayMs` after the first one arrived. Flushes run one at a time, in the
- * order items were added, so a later flush never overtakes an earlier one
- * (logs stay in order; a task's "running" mark lands before its completion).
+ * Collects items and writes them in one call, one write at a time, in the
+ * order they were added (logs stay in order; a task's "running" mark lands
+ * before its completion).
+ *
+ * A write starts when `maxSize` items wait, or `delayMs` after the first one
+ * arrived. While a write is in flight nothing else starts: what arrives meanwhile
+ * is written together the moment it ends (group commit). Under load, batches
+ * grow to match the store's pace instead of queueing up behind each other.
  */
 export class Batcher<I, O> {
-  #items: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
+  #items: Entry<I, O>[] = [];
   #timer: NodeJS.Timeout | undefined;
-  #chain: Promise<void> = Promise.resolve();
+  #writing: Promise<void> | undefined;
+  /** Sequence number of the first item of the write in flight. */
+  #writingFrom = 0;
+  #added = 0;
 
   constructor(
     private readonly write: (items: I[]) => Promise<O[]>,
@@ -17,43 +31,63 @@ export class Batcher<I, O> {
 
   add(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      this.#items.push({ item, resolve, reject });
-      if (this.#items.length >= this.maxSize) void this.flush();
-      else this.#timer ??= setTimeout(() => void this.flush(), this.delayMs);
+      this.#items.push({ item, seq: ++this.#added, resolve, reject });
+      // A write in flight picks these up when it ends.
+      if (this.#writing) return;
+      if (this.#items.length >= this.maxSize) this.#start();
+      else this.#timer ??= setTimeout(() => this.#start(), this.delayMs);
     });
   }
 
-  /** Writes what waits now; resolves when every earlier flush has finished too. */
-  flush(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const batch = this.#items;
-    this.#items = [];
-    if (batch.length > 0) {
-      this.#chain = this.#chain.then(async () => {
-        try {
-          const out = await this.write(batch.map((b) => b.item));
-          batch.forEach((b, i) => b.resolve(out[i] as O));
-        } catch (error) {
-          for (const b of batch) b.reject(error);
-        }
-      });
+  /** Writes what waits now; resolves once every item added so far is written (or failed). */
+  async flush(): Promise<void> {
+    const target = this.#added;
+    for (;;) {
+      const waiting = this.#items.length > 0 && this.#items[0]!.seq <= target;
+      const inFlight = this.#writing !== undefined && this.#writingFrom <= target;
+      if (!waiting && !inFlight) return;
+      this.#start();
+      await this.#writing;
     }
-    return this.#chain;
   }
 
   /**
-   * Takes back an item not yet flushed, settling its promise with `result`
+   * Takes back an item not yet on its way, settling its promise with `result`
    * without writing it. False when it was already on its way.
    */
   withdraw(item: I, result: O): boolean {
     const index = this.#items.findIndex((i) => i.item === item);
     if (index < 0) return false;
     this.#items.splice(index, 1)[0]!.resolve(result);
+    if (this.#items.length === 0) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
     return true;
   }
 
   get size(): number {
     return this.#items.length;
+  }
+
+  #start(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#writing || this.#items.length === 0) return;
+    const batch = this.#items.splice(0, this.maxSize);
+    this.#writingFrom = batch[0]!.seq;
+    this.#writing = this.#writeBatch(batch).finally(() => {
+      this.#writing = undefined;
+      if (this.#items.length > 0) this.#start();
+    });
+  }
+
+  async #writeBatch(batch: Entry<I, O>[]): Promise<void> {
+    try {
+      const out = await this.write(batch.map((b) => b.item));
+      batch.forEach((b, i) => b.resolve(out[i] as O));
+    } catch (error) {
+      for (const b of batch) b.reject(error);
+    }
   }
 }

@@ -10,8 +10,9 @@ const CHUNK = 200;
  * statement: a VALUES list of (task id, lease id, …) joined to the tasks,
  * updating only rows whose lease id still matches and that are still leased.
  * Returns the rows written (`id` plus `returning`); a lease not held is absent.
- * Tasks are visited in id order, locked first where the engine needs it, so
- * two writers never wait on each other in a cycle.
+ * Tasks are visited in id order, locked first where the engine needs it (in
+ * the same statement: no extra round trip), so two writers never wait on each
+ * other in a cycle.
  */
 export async function fencedUpdate<R extends object, I extends Lease>(
   ctx: Ctx,
@@ -25,12 +26,13 @@ export async function fencedUpdate<R extends object, I extends Lease>(
   const out: (R & { id: string })[] = [];
   for (let i = 0; i < sorted.length; i += CHUNK) {
     const chunk = sorted.slice(i, i + CHUNK);
-    await ctx.dialect.lockTasks?.(ctx.db, chunk.map((c) => c.taskId));
     const values = chunk.map((item) => sql`(${sql.join([item.taskId, item.leaseId, ...extra.values(item)])})`);
+    // Where the engine needs it, the same statement first locks the rows in id order.
+    const lock = ctx.dialect.lockTasksInOrder?.(chunk.map((c) => c.taskId));
     const { rows } = await sql<R & { id: string }>`
-      with v(${columns}) as (values ${sql.join(values)})
+      with ${lock ? sql`locked as materialized (${lock}), ` : sql``}v(${columns}) as (values ${sql.join(values)})
       update baton_tasks set ${set}
-      from v
+      from v ${lock ? sql`join locked on locked.id = v.id` : sql``}
       where baton_tasks.id = v.id and baton_tasks.lease_id = v.lease_id and baton_tasks.status in ('dispatched', 'running')
       returning baton_tasks.id, ${returning}`.execute(ctx.db);
     out.push(...rows);
