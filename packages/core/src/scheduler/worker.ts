@@ -230,7 +230,6 @@ export class Worker {
     return [...new Set(out)];
   }
 
-  /** Counts a task against its workflow's and step's limits; false when either is full. */
   #step(c: ClaimedTask): ResolvedStep {
     let steps = this.#steps.get(c.workflow);
     if (!steps) this.#steps.set(c.workflow, (steps = new Map()));
@@ -239,6 +238,7 @@ export class Worker {
     return step;
   }
 
+  /** Counts a task against its workflow's and step's limits; false when either is full. */
   #admit(c: ClaimedTask): boolean {
     const step = this.#step(c);
     const wKey = c.workflow.id;
