@@ -3,11 +3,6 @@ import { validateDefinition } from './definition.js';
 import type { Store } from './store.js';
 import * as v from './validation.js';
 
-/**
- * Wraps a store so that every public operation validates its input first and
- * fails with a ValidationError naming the field, before anything is written.
- * Store packages return their store through this, so the rules live once.
- */
 // Built once: constructing a zod schema costs more than using it, and some of
 // these guard the scheduler's hot path (finishTasks, appendLogs, markRunning).
 const leases = z.array(v.lease);
@@ -23,6 +18,11 @@ const logQuery = z.object({ taskId: v.id.optional(), ...v.pageOptions }).strict(
 const payloadQuery = z.object(v.pageOptions).strict();
 const sessionQuery = z.object({ activeOnly: z.boolean().optional() }).strict();
 
+/**
+ * Wraps a store so that every public operation validates its input first and
+ * fails with a ValidationError naming the field, before anything is written.
+ * Store packages return their store through this, so the rules live once.
+ */
 export function guardStore(inner: Store): Store {
   const p = v.parse;
   const idArg = (value: unknown, what: string) => p(v.id, value, what);

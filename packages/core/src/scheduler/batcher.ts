@@ -59,10 +59,6 @@ export class Batcher<I, O> {
     const index = this.#items.findIndex((i) => i.item === item);
     if (index < 0) return false;
     this.#items.splice(index, 1)[0]!.resolve(result);
-    if (this.#items.length === 0) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
     return true;
   }
 

@@ -81,8 +81,6 @@ export class Worker {
   #wokenEarly = false;
   #loop: Promise<void> | undefined;
   #timers: NodeJS.Timeout[] = [];
-  /** A claimed batch shares its workflow objects: resolve each step once per batch, not per task. */
-  readonly #steps = new WeakMap<ClaimedTask['workflow'], Map<string, ResolvedStep>>();
 
   constructor(options: WorkerOptions) {
     this.#o = options;
@@ -163,8 +161,9 @@ export class Worker {
         }
         const release: Lease[] = [];
         for (const c of claimed) {
-          if (this.#stopping || !this.#admit(c)) release.push({ taskId: c.task.id, leaseId: c.task.leaseId! });
-          else this.#startTask(c);
+          const step = resolveStep(c.workflow, c.task.stepName);
+          if (this.#stopping || !this.#admit(c, step)) release.push({ taskId: c.task.id, leaseId: c.task.leaseId! });
+          else this.#startTask(c, step);
         }
         if (release.length > 0) await this.#o.store.releaseTasks(release).catch((e) => this.#o.log('warn', 'release failed', e));
         // A full batch means more may wait: claim again at once.
@@ -230,17 +229,8 @@ export class Worker {
     return [...new Set(out)];
   }
 
-  #step(c: ClaimedTask): ResolvedStep {
-    let steps = this.#steps.get(c.workflow);
-    if (!steps) this.#steps.set(c.workflow, (steps = new Map()));
-    let step = steps.get(c.task.stepName);
-    if (!step) steps.set(c.task.stepName, (step = resolveStep(c.workflow, c.task.stepName)));
-    return step;
-  }
-
   /** Counts a task against its workflow's and step's limits; false when either is full. */
-  #admit(c: ClaimedTask): boolean {
-    const step = this.#step(c);
+  #admit(c: ClaimedTask, step: ResolvedStep): boolean {
     const wKey = c.workflow.id;
     const sKey = `${c.workflow.id}/${c.task.stepName}`;
     if (c.workflow.concurrency !== undefined && (this.#perKey.get(wKey) ?? 0) >= c.workflow.concurrency) return false;
@@ -250,10 +240,9 @@ export class Worker {
     return true;
   }
 
-  #startTask(claimed: ClaimedTask): void {
+  #startTask(claimed: ClaimedTask, step: ResolvedStep): void {
     const lease = { taskId: claimed.task.id, leaseId: claimed.task.leaseId! };
     const controller = new AbortController();
-    const step = this.#step(claimed);
     const entry = { claimed, lease, controller, step, executing: true } as Running;
     this.#running.set(claimed.task.id, entry);
     this.#executing++;
