@@ -5,10 +5,12 @@
  */
 import { createBaton, type Run } from '@baton/core';
 import { openSqliteStore } from '@baton/store-sqlite';
+import { fileURLToPath } from 'node:url';
 
 const RUNS = Number(process.env.DEMO_RUNS ?? 3);
 const FANOUT = Number(process.env.DEMO_FANOUT ?? 20);
-const filename = process.env.BATON_DB ?? '.baton/baton.db';
+// Next to this example whatever the working directory (`pnpm demo` runs it from examples/quickstart).
+const filename = process.env.BATON_DB ?? fileURLToPath(new URL('../.baton/baton.db', import.meta.url));
 
 const store = await openSqliteStore({ filename });
 const baton = createBaton({ store, concurrency: 8, leaseMs: 5_000 });

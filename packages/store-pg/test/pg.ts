@@ -24,11 +24,14 @@ export function schemaName(prefix = 'baton_test'): string {
   return `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 }
 
+/** Drops the schemas a test file created; connects only when there are some (none when PostgreSQL was skipped). */
 export async function dropSchemas(names: Iterable<string>): Promise<void> {
+  const list = [...names];
+  if (list.length === 0) return;
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
   try {
-    for (const name of names) await client.query(`drop schema if exists ${name} cascade`);
+    for (const name of list) await client.query(`drop schema if exists ${name} cascade`);
   } finally {
     await client.end();
   }
