@@ -52,7 +52,7 @@ export function renderTemplate(text: string, values: TemplateValues): string {
 
 function outputsOf(values: TemplateValues, step: string | undefined, whole: string): (Json | null)[] {
   if (step === undefined) throw new TemplateError(`${whole}: this step depends on no other step`);
-  const outputs = values.upstream[step];
+  const outputs = Object.hasOwn(values.upstream, step) ? values.upstream[step] : undefined;
   if (outputs === undefined) throw new TemplateError(`${whole}: "${step}" is not a step this one depends on`);
   return outputs;
 }
@@ -65,10 +65,20 @@ function outputOf(values: TemplateValues, step: string | undefined, whole: strin
 function lookup(root: Json, path: string[], whole: string): Json {
   let value: Json = root;
   for (const key of path) {
-    if (value === null || typeof value !== 'object' || !(key in value)) throw new TemplateError(`${whole}: no value at "${path.join('.')}"`);
+    if (!hasJsonKey(value, key)) throw new TemplateError(`${whole}: no value at "${path.join('.')}"`);
     value = (value as { [key: string]: Json })[key]!;
   }
   return value;
+}
+
+/**
+ * Only the value's own data: `constructor`, `__proto__`, `toString` or an
+ * array's `length` are not JSON fields, and resolving them through the
+ * prototype would send garbage to the model instead of failing the attempt.
+ */
+function hasJsonKey(value: Json, key: string): boolean {
+  if (Array.isArray(value)) return /^(0|[1-9]\d*)$/.test(key) && Number(key) < value.length;
+  return value !== null && typeof value === 'object' && Object.hasOwn(value, key);
 }
 
 function show(value: Json): string {

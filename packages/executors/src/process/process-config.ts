@@ -54,8 +54,17 @@ export function parseProcessConfig(config: StepConfig): ProcessStepConfig {
   if (parsed.command === undefined && parsed.jobName === undefined) fail(what, 'command', 'give command or jobName');
   if (parsed.command !== undefined && parsed.jobName !== undefined) fail(what, 'jobName', 'give command or jobName, not both');
   if (parsed.jobName !== undefined && parsed.args !== undefined) fail(what, 'args', 'args go with command, not jobName');
+  if (parsed.jobName !== undefined && !isInsideName(parsed.jobName)) {
+    fail(what, 'jobName', 'must be a script path inside scriptsDir: relative, without ".." segments');
+  }
   for (const key of [...Object.keys(parsed.env ?? {}), ...Object.keys(parsed.envFromConfig ?? {})]) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) fail(what, `env.${key}`, 'is not a valid environment variable name');
   }
   return parsed;
+}
+
+/** `etl/run.sh` yes; `/bin/sh`, `../x.sh`, `a/../../x.sh`, `` no: a job name cannot leave `scriptsDir`. */
+function isInsideName(name: string): boolean {
+  if (name === '' || name.includes('\0') || name.startsWith('/') || name.startsWith('\\')) return false;
+  return name.split(/[\\/]/).every((segment) => segment !== '..' && segment !== '');
 }

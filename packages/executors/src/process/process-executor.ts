@@ -4,7 +4,7 @@ export { liveProcessGroups } from './live-groups.js';
 import { envFromConfig, taskEnv } from '../shared/task-env.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename, resolve, sep } from 'node:path';
 import { ExecutorError, type Executor, type Json, type TaskContext } from '@baton/core';
 import { abortError } from '../shared/abort.js';
 import { OutputCollector, type OutputLimits } from './output-collector.js';
@@ -92,10 +92,17 @@ interface Settings {
   limits: OutputLimits;
 }
 
+/** Belt and braces after the config check: the resolved script must sit under `scriptsDir`. */
+function scriptPath(settings: Settings, jobName: string): string {
+  const path = resolve(settings.scriptsDir, jobName);
+  if (!path.startsWith(settings.scriptsDir + sep)) throw new ExecutorError(settings.name, `jobName "${jobName}" resolves outside scriptsDir`);
+  return path;
+}
+
 async function runProcess(ctx: TaskContext, settings: Settings): Promise<Json | void> {
   const config = parseProcessConfig(ctx.step.step.config ?? {});
   if (ctx.signal.aborted) throw abortError(settings.name, ctx.signal);
-  const command = config.jobName !== undefined ? resolve(settings.scriptsDir, config.jobName) : config.command!;
+  const command = config.jobName !== undefined ? scriptPath(settings, config.jobName) : config.command!;
   const cwd = resolve(settings.cwd, config.cwd ?? ctx.task.workspace ?? '.');
   if (!(await isDirectory(cwd))) throw new ExecutorError(settings.name, `working directory ${cwd} does not exist`);
   const spec: SupervisorSpec = {

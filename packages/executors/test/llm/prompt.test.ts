@@ -70,4 +70,11 @@ describe('renderTemplate', () => {
     expect(() => renderTemplate('{{steps.other}}', values)).toThrow('"other" is not a step this one depends on');
     expect(() => renderTemplate('{{previous}}', { ...values, previousStep: undefined })).toThrow('this step depends on no other step');
   });
+
+  it('never resolves a placeholder through the prototype: only JSON data fills a prompt', () => {
+    for (const placeholder of ['{{input.constructor}}', '{{input.__proto__}}', '{{input.toString}}', '{{params.hasOwnProperty}}', '{{input.opts.constructor}}', '{{input.opts.tags.length}}', '{{input.opts.tags.5}}', '{{steps.constructor}}', '{{previous.constructor}}']) {
+      expect(() => renderTemplate(placeholder, values), placeholder).toThrow(TemplateError);
+    }
+    expect(renderTemplate('{{input.opts.tags.1}}', values)).toBe('b');
+  });
 });

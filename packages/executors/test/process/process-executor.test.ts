@@ -115,6 +115,23 @@ describe('process executor', () => {
     expect(t.lines('log')).toContain(`task 1 of 5 in ${work}`);
   });
 
+  it('refuses a jobName that leaves scriptsDir, at definition and at run time, and runs nothing outside it', async () => {
+    const jobsDir = await mkdtemp(join(dir, 'jobs-'));
+    const outside = join(dir, 'outside.sh');
+    const marker = join(dir, 'outside-ran');
+    await writeFile(outside, `#!/bin/sh\ntouch ${marker}\n`);
+    await chmod(outside, 0o755);
+    const jobs = processExecutor({ scriptsDir: jobsDir });
+    for (const jobName of ['../outside.sh', `sub/../../outside.sh`, outside, '', 'a//b.sh']) {
+      expect(() => jobs.validateConfig!({ jobName }, {} as never), jobName).toThrow(jobName ? /jobName: must be a script path inside scriptsDir/ : /jobName:/);
+      const t = makeContext({ config: { jobName } });
+      await expect(jobs.execute(t.ctx), jobName).rejects.toThrow(/jobName/);
+    }
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(marker)).toBe(false);
+    expect(() => jobs.validateConfig!({ jobName: 'nested/ok.sh' }, {} as never)).not.toThrow();
+  });
+
   it('kills what a successful command left running in the background', async () => {
     const t = makeContext({ config: { command: 'sleep 60 & echo "bg $!"', shell: true } });
     await executor.execute(t.ctx);
