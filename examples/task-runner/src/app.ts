@@ -1,12 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { BatonError, NotFoundError, ValidationError, createBaton, isClientError, type Baton, type Store, type TriggeredBy } from '@baton/core';
 import { tasks, type TaskModule } from './tasks/index.js';
 
 export interface AppOptions {
   store: Store;
-  /** The shared secret webhooks must send in `x-webhook-secret`. */
-  webhookSecret: string;
+  /**
+   * The shared secret webhooks must send in `x-webhook-secret`, at least 16
+   * characters. Without one, webhooks are refused (503) rather than open to anyone.
+   */
+  webhookSecret?: string | undefined;
   /** Run cron schedules. @defaultValue true */
   schedules?: boolean;
 }
@@ -22,6 +26,9 @@ export interface App {
  * workflow; HTTP triggers runs and reads them back with their logs.
  */
 export async function createApp({ store, webhookSecret, schedules = true }: AppOptions): Promise<App> {
+  if (webhookSecret !== undefined && webhookSecret.length < MIN_SECRET_LENGTH) {
+    throw new ValidationError('task-runner options', [{ path: 'webhookSecret', message: `must be at least ${MIN_SECRET_LENGTH} characters (or left out to refuse webhooks)` }]);
+  }
   const baton = createBaton({ store, schedules, concurrency: 8, leaseMs: 10_000 });
   const bySlug = new Map<string, TaskModule>();
   for (const task of tasks) {
@@ -56,18 +63,19 @@ export async function createApp({ store, webhookSecret, schedules = true }: AppO
       'POST',
       /^\/api\/webhooks\/([\w-]+)$/,
       async (req, m) => {
+        if (webhookSecret === undefined) return [503, { error: 'webhooks are disabled: the server has no WEBHOOK_SECRET' }];
         if (!sameSecret(req.headers['x-webhook-secret'], webhookSecret)) return [401, { error: 'wrong or missing x-webhook-secret' }];
         return [202, await trigger(m[1]!, await readJson(req), 'webhook')];
       },
     ],
-    ['GET', /^\/api\/runs$/, async () => [200, (await store.listRuns({ limit: 100 })).items]],
+    ['GET', /^\/api\/runs$/, async () => [200, (await store.listRuns({ limit: 100 })).items.map(publicRun)]],
     [
       'GET',
       /^\/api\/runs\/([\w-]+)$/,
       async (_req, m) => {
         const run = await store.getRun(m[1]!);
         const logs = (await store.listLogs(run.id, { limit: 1000 })).items;
-        return [200, { ...run, logs }];
+        return [200, { ...publicRun(run), logs: logs.map((l) => ({ ...l, content: publicText(l.content) })) }];
       },
     ],
     ['GET', /^\/api\/tasks$/, async () => [200, tasks.map((t) => ({ slug: t.slug, description: t.description }))]],
@@ -82,7 +90,13 @@ export async function createApp({ store, webhookSecret, schedules = true }: AppO
           const [status, body] = await handle(req, match);
           return send(res, status, body);
         } catch (error) {
-          return send(res, statusOf(error), { error: (error as Error).message, ...(error instanceof ValidationError && { field: error.field }) });
+          const status = statusOf(error);
+          if (status === 500) {
+            // A fault's message may name files and internals: it goes to the server's log, not to the caller.
+            console.error(`task-runner: ${req.method} ${path} failed:`, error);
+            return send(res, 500, { error: 'internal error (see the server log)' });
+          }
+          return send(res, status, { error: publicText((error as Error).message), ...(error instanceof ValidationError && { field: error.field }) });
         }
       }
     }
@@ -106,11 +120,33 @@ function statusOf(error: unknown): number {
   return 500;
 }
 
+const MIN_SECRET_LENGTH = 16;
+
+/** Constant time whatever the lengths: both sides are hashed to 32 bytes first, so not even the length leaks. */
 function sameSecret(given: string | string[] | undefined, expected: string): boolean {
-  if (typeof given !== 'string') return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  if (typeof given !== 'string' || given === '') return false;
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** Where this service runs from; HTTP answers name paths relative to it. */
+const ROOTS = [fileURLToPath(new URL('../../..', import.meta.url)), process.cwd() + '/'].sort((a, b) => b.length - a.length);
+
+/**
+ * Errors and logs as an HTTP caller may see them: without stack frames (they
+ * map the server's code) and without the server's absolute paths.
+ */
+export function publicText(text: string): string {
+  let out = text
+    .split('\n')
+    .filter((line) => !/^\s+at\s/.test(line))
+    .join('\n');
+  for (const root of ROOTS) out = out.split(root).join('');
+  return out.replace(/(?:file:\/\/)?\/(?:[\w.@+-]+\/)+[\w.@+-]+(?::\d+(?::\d+)?)?/g, '<path>');
+}
+
+function publicRun<T extends { error?: string | null }>(run: T): T {
+  return run.error ? { ...run, error: publicText(run.error) } : run;
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

@@ -15,8 +15,15 @@ async function openStore(): Promise<Store> {
 }
 
 const store = await openStore();
-const webhookSecret = process.env.WEBHOOK_SECRET ?? 'change-me';
-const app = await createApp({ store, webhookSecret });
+// No default secret: without WEBHOOK_SECRET the webhook route answers 503 instead of
+// accepting a secret everyone can read here. createApp refuses one shorter than 16 characters.
+const webhookSecret = process.env.WEBHOOK_SECRET || undefined;
+if (!webhookSecret) console.warn('task-runner: WEBHOOK_SECRET is not set, so webhooks are refused (503)');
+const app = await createApp({ store, webhookSecret }).catch(async (error) => {
+  await store.close();
+  console.error(`task-runner: ${(error as Error).message}`);
+  process.exit(1);
+});
 const port = Number(process.env.PORT ?? 3000);
 app.server.listen(port, '127.0.0.1', () => {
   console.log(`task-runner on http://127.0.0.1:${port} (store: ${store.kind}); tasks: greet, slow, heartbeat (cron)`);

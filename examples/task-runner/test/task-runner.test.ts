@@ -16,10 +16,12 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(schedules = false) {
+const SECRET = 'a-long-webhook-s3cret';
+
+async function start(schedules = false, webhookSecret: string | null = SECRET) {
   dir = mkdtempSync(join(tmpdir(), 'baton-task-runner-'));
   store = await openSqliteStore({ filename: join(dir, 'runner.db') });
-  app = await createApp({ store, webhookSecret: 's3cret', schedules });
+  app = await createApp({ store, webhookSecret: webhookSecret ?? undefined, schedules });
   await new Promise<void>((r) => app!.server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const call = async (method: string, path: string, body?: string, headers: Record<string, string> = {}) => {
@@ -50,9 +52,49 @@ describe('examples/task-runner (Microlight on Baton)', () => {
     const denied = await call('POST', '/api/webhooks/greet', JSON.stringify({ name: 'Eve' }), { 'x-webhook-secret': 'guess' });
     expect(denied.status).toBe(401);
     expect((await store!.listRuns({})).items).toHaveLength(0);
-    const ok = await call('POST', '/api/webhooks/greet', JSON.stringify({ name: 'Bob' }), { 'x-webhook-secret': 's3cret' });
+    for (const wrong of ['', SECRET.slice(0, -1), `${SECRET}x`]) {
+      expect((await call('POST', '/api/webhooks/greet', JSON.stringify({ name: 'Eve' }), { 'x-webhook-secret': wrong })).status).toBe(401);
+    }
+    expect((await call('POST', '/api/webhooks/greet', JSON.stringify({ name: 'Eve' }))).status).toBe(401);
+    expect((await store!.listRuns({})).items).toHaveLength(0);
+    const ok = await call('POST', '/api/webhooks/greet', JSON.stringify({ name: 'Bob' }), { 'x-webhook-secret': SECRET });
     expect(ok.status).toBe(202);
     expect(ok.body.triggeredBy).toBe('webhook');
+  });
+
+  it('without a configured secret webhooks are refused, whatever the header; a short secret is refused at start', async () => {
+    const { call } = await start(false, null);
+    for (const header of [{}, { 'x-webhook-secret': '' }, { 'x-webhook-secret': 'change-me' }]) {
+      const denied = await call('POST', '/api/webhooks/greet', JSON.stringify({ name: 'Eve' }), header);
+      expect(denied.status).toBe(503);
+    }
+    expect((await store!.listRuns({})).items).toHaveLength(0);
+    expect((await call('POST', '/api/tasks/greet', JSON.stringify({ name: 'Ada' }))).status).toBe(201);
+    await expect(createApp({ store: store!, webhookSecret: 'change-me', schedules: false })).rejects.toMatchObject({ name: 'ValidationError', field: 'webhookSecret' });
+  });
+
+  it('the service refuses to accept webhooks when started without WEBHOOK_SECRET', async () => {
+    const { spawn } = await import('node:child_process');
+    dir = mkdtempSync(join(tmpdir(), 'baton-task-runner-'));
+    const root = new URL('../../..', import.meta.url).pathname;
+    const port = 30_000 + Math.floor(Math.random() * 20_000);
+    const child = spawn(process.execPath, ['--conditions=baton-source', '--import', `${root}node_modules/tsx/dist/loader.mjs`, new URL('../src/main.ts', import.meta.url).pathname], {
+      env: { ...process.env, WEBHOOK_SECRET: '', BATON_PG_URL: '', BATON_DB: join(dir, 'main.db'), PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!out.includes('task-runner on') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toContain('WEBHOOK_SECRET is not set');
+      const res = await fetch(`http://127.0.0.1:${port}/api/webhooks/greet`, { method: 'POST', body: '{"name":"Eve"}', headers: { 'x-webhook-secret': 'change-me' } });
+      expect(res.status).toBe(503);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
   });
 
   it('bad JSON and inputs that fail the schema get a 400 naming the field, and no run', async () => {
@@ -74,6 +116,15 @@ describe('examples/task-runner (Microlight on Baton)', () => {
     const created = await call('POST', '/api/tasks/slow', JSON.stringify({ ms: 5000 }));
     const run = await app!.baton.waitForRun(created.body.id);
     expect(run.status).toBe('timeout');
+    expect(run.error).toMatch(/\n\s+at .*\//); // stored with its stack, for the operator
+    const got = await call('GET', `/api/runs/${run.id}`);
+    expect(got.body.error).toMatch(/timed out after 300 ms/);
+    // Over HTTP: no stack frames, no absolute paths of the server.
+    const answer = JSON.stringify(got.body) + JSON.stringify((await call('GET', '/api/runs')).body);
+    expect(answer).not.toMatch(/\s+at\s/);
+    expect(answer).not.toContain(process.cwd());
+    expect(answer).not.toContain(tmpdir());
+    expect(answer).not.toMatch(/\/(work|home|root|tmp|usr)\//);
   });
 
   it('the cron schedule triggers runs as schedule', async () => {
