@@ -64,7 +64,7 @@ describe('examples/task-runner (Microlight on Baton)', () => {
 
   it('without a configured secret webhooks are refused, whatever the header; a short secret is refused at start', async () => {
     const { call } = await start(false, null);
-    for (const header of [{}, { 'x-webhook-secret': '' }, { 'x-webhook-secret': 'change-me' }]) {
+    for (const header of [{}, { 'x-webhook-secret': '' }, { 'x-webhook-secret': 'change-me' }] as Record<string, string>[]) {
       const denied = await call('POST', '/api/webhooks/greet', JSON.stringify({ name: 'Eve' }), header);
       expect(denied.status).toBe(503);
     }

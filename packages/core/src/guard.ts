@@ -77,7 +77,7 @@ export function guardStore(inner: Store): Store {
     heartbeatSession: async (id) => inner.heartbeatSession(idArg(id, 'session id')),
     endSession: async (id) => inner.endSession(idArg(id, 'session id')),
     listSessions: async (o) => inner.listSessions(p(sessionQuery, o ?? {}, 'session query')),
-    expireSessions: async (before) => inner.expireSessions(p(date, before, 'before')),
+    expireSessions: async (before, o) => inner.expireSessions(p(date, before, 'before'), p(v.expireSessionsOptions, o ?? {}, 'expire options')),
 
     recordToolExecution: async (input) => inner.recordToolExecution(p(v.newToolExecution, input, 'tool execution')),
     finishToolExecution: async (id, end) => inner.finishToolExecution(idArg(id, 'tool execution id'), p(v.toolExecutionEnd, end, 'tool execution end')),

@@ -62,6 +62,8 @@ export const WorkflowStatus = oneOf(WORKFLOW_STATUSES);
 export const TOOL_EXECUTION_STATUSES = ['pending', 'running', 'completed', 'failed', 'timeout'] as const;
 export type ToolExecutionStatus = (typeof TOOL_EXECUTION_STATUSES)[number];
 export const ToolExecutionStatus = oneOf(TOOL_EXECUTION_STATUSES);
+/** A tool execution in one of these is finished, and its audit record immutable. */
+export const FINISHED_TOOL_EXECUTION_STATUSES = ['completed', 'failed', 'timeout'] as const satisfies readonly ToolExecutionStatus[];
 
 export const CONFIG_VALUE_TYPES = ['string', 'integer', 'float', 'boolean', 'json'] as const;
 export type ConfigValueType = (typeof CONFIG_VALUE_TYPES)[number];

@@ -307,8 +307,13 @@ export interface SessionStore {
   endSession(id: string): Promise<void>;
   /** Newest heartbeat first. */
   listSessions(options?: { activeOnly?: boolean }): Promise<Session[]>;
-  /** Marks active sessions whose last heartbeat is before `before` inactive; returns how many. */
-  expireSessions(before: Date): Promise<number>;
+  /**
+   * Marks active sessions whose last heartbeat is before `before` inactive;
+   * returns how many. With `connectionType`, only sessions of that type: a
+   * worker expires dead workers, never a host's websocket or http sessions,
+   * which heartbeat on their own schedule.
+   */
+  expireSessions(before: Date, options?: { connectionType?: ConnectionType }): Promise<number>;
 }
 
 export interface NewToolExecution {
@@ -329,6 +334,11 @@ export interface ToolExecutionEnd {
 
 export interface AuditStore {
   recordToolExecution(input: NewToolExecution): Promise<ToolExecution>;
+  /**
+   * Records how a pending or running tool call ended. Audit records are
+   * immutable once finished: finishing a completed, failed or timed-out one
+   * again is a ConflictError and leaves it as it was.
+   */
   finishToolExecution(id: string, end: ToolExecutionEnd): Promise<ToolExecution>;
   /** Oldest first. */
   listToolExecutions(options?: PageOptions & { taskId?: string; runId?: string; toolName?: string }): Promise<Page<ToolExecution>>;

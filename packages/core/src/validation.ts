@@ -232,6 +232,8 @@ export const newConfigEntry = z
     path: ['value'],
   });
 
+export const expireSessionsOptions = z.object({ connectionType: z.enum(CONNECTION_TYPES).optional() }).strict();
+
 export const newSession = z
   .object({
     id: id.optional(),

@@ -232,7 +232,7 @@ export class FileStore implements Store {
   heartbeatSession: Store['heartbeatSession'] = (id) => this.#write((u) => sessions.heartbeatSession(u, id));
   endSession: Store['endSession'] = (id) => this.#write((u) => sessions.endSession(u, id));
   listSessions: Store['listSessions'] = (o) => this.#read((c) => sessions.listSessions(c.state, o ?? {}));
-  expireSessions: Store['expireSessions'] = (b) => this.#write((u) => sessions.expireSessions(u, b));
+  expireSessions: Store['expireSessions'] = (b, o) => this.#write((u) => sessions.expireSessions(u, b, o));
 
   recordToolExecution: Store['recordToolExecution'] = (i) => this.#write((u) => audit.recordToolExecution(u, i));
   finishToolExecution: Store['finishToolExecution'] = (id, e) => this.#write((u) => audit.finishToolExecution(u, id, e));

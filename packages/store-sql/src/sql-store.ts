@@ -139,7 +139,7 @@ export class SqlStore implements Store {
   heartbeatSession: Store['heartbeatSession'] = async (id) => sessions.heartbeatSession(this.#c(), id);
   endSession: Store['endSession'] = async (id) => sessions.endSession(this.#c(), id);
   listSessions: Store['listSessions'] = async (o) => sessions.listSessions(this.#c(), o ?? {});
-  expireSessions: Store['expireSessions'] = async (b) => sessions.expireSessions(this.#c(), b);
+  expireSessions: Store['expireSessions'] = async (b, o) => sessions.expireSessions(this.#c(), b, o);
 
   recordToolExecution: Store['recordToolExecution'] = async (i) => audit.recordToolExecution(this.#c(), i);
   finishToolExecution: Store['finishToolExecution'] = async (id, e) => audit.finishToolExecution(this.#c(), id, e);

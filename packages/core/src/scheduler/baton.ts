@@ -250,7 +250,8 @@ export class Baton {
     });
     this.#sessionTimer = setInterval(() => {
       void this.store.heartbeatSession(this.workerId).catch((e) => this.#emitError(e));
-      void this.store.expireSessions(new Date(Date.now() - 3 * this.#options.leaseMs)).catch(() => {});
+      // Only dead workers' sessions: a host's websocket or http sessions keep their own time.
+      void this.store.expireSessions(new Date(Date.now() - 3 * this.#options.leaseMs), { connectionType: 'worker' }).catch(() => {});
     }, this.#options.heartbeatMs);
     this.#unsubscribe = this.store.onTasksReady?.(() => this.#worker.wake());
     this.#worker.start();

@@ -115,6 +115,17 @@ describe('scheduler: schedules, shutdown, definitions, audit', () => {
     expect(session).toMatchObject({ connectionType: 'worker', isActive: true });
   });
 
+  it("expires dead workers' sessions but never a host's own sessions, which keep their own time", async () => {
+    const { store } = await tempStore();
+    await store.registerSession({ id: 'browser-tab', clientId: 'host', connectionType: 'websocket' });
+    await store.registerSession({ id: 'dead-worker', clientId: 'gone', connectionType: 'worker' });
+    const baton = testBaton(store, { workerId: 'live-worker', leaseMs: 200, heartbeatMs: 50 });
+    await baton.start();
+    await until(async () => !(await store.listSessions({ activeOnly: true })).some((s) => s.id === 'dead-worker'), 10_000, 'the dead worker to expire');
+    await sleep(300); // well past 3 × leaseMs since the websocket session's last heartbeat
+    expect((await store.listSessions({ activeOnly: true })).map((s) => s.id).sort()).toEqual(['browser-tab', 'live-worker']);
+  });
+
   it('redefining a workflow replaces its settings but keeps its status', async () => {
     const { store } = await tempStore();
     const baton = testBaton(store);

@@ -1,4 +1,4 @@
-import { NotFoundError, newId, type NewToolExecution, type Page, type PageOptions, type ToolExecution, type ToolExecutionEnd } from '@baton/core';
+import { ConflictError, FINISHED_TOOL_EXECUTION_STATUSES, NotFoundError, newId, type NewToolExecution, type Page, type PageOptions, type ToolExecution, type ToolExecutionEnd } from '@baton/core';
 import { cloneJson, decodeCursor, takePage, where } from '../page.js';
 import type { ToolExecutionRec } from '../records.js';
 import type { State } from '../state.js';
@@ -26,6 +26,9 @@ export function recordToolExecution(u: Unit, input: NewToolExecution): ToolExecu
 export function finishToolExecution(u: Unit, id: string, end: ToolExecutionEnd): ToolExecution {
   const current = u.state.get('tool-executions', id);
   if (!current) throw new NotFoundError('tool execution', id);
+  if ((FINISHED_TOOL_EXECUTION_STATUSES as readonly string[]).includes(current.status)) {
+    throw new ConflictError('tool execution', `${id} already finished (${current.status}); audit records are immutable`);
+  }
   const rec: ToolExecutionRec = {
     ...current,
     status: end.status,

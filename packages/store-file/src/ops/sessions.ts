@@ -1,4 +1,4 @@
-import { NotFoundError, newId, type NewSession, type Session } from '@baton/core';
+import { NotFoundError, newId, type ConnectionType, type NewSession, type Session } from '@baton/core';
 import { bumped, cloneJson } from '../page.js';
 import type { SessionRec } from '../records.js';
 import type { State } from '../state.js';
@@ -52,11 +52,12 @@ export function listSessions(state: State, options: { activeOnly?: boolean }): S
     .map(sessionModel);
 }
 
-export function expireSessions(u: Unit, before: Date): number {
+export function expireSessions(u: Unit, before: Date, options: { connectionType?: ConnectionType } = {}): number {
   const now = Date.now();
   let expired = 0;
   for (const s of [...u.state.records.sessions.values()]) {
     if (!s.isActive || s.lastHeartbeat >= before.getTime()) continue;
+    if (options.connectionType && s.connectionType !== options.connectionType) continue;
     u.put('sessions', { ...s, isActive: false, updatedAt: bumped(s.updatedAt, now) });
     expired++;
   }

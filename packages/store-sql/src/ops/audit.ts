@@ -1,4 +1,4 @@
-import { NotFoundError, newId, type NewToolExecution, type Page, type PageOptions, type ToolExecution, type ToolExecutionEnd } from '@baton/core';
+import { ConflictError, FINISHED_TOOL_EXECUTION_STATUSES, NotFoundError, newId, type NewToolExecution, type Page, type PageOptions, type ToolExecution, type ToolExecutionEnd } from '@baton/core';
 import { DEFAULT_PAGE, decodeCursor, toPage, type Ctx } from '../context.js';
 import { nowMs } from '../rows.js';
 
@@ -30,8 +30,14 @@ export async function finishToolExecution(ctx: Ctx, id: string, end: ToolExecuti
       completed_at: nowMs(),
     })
     .where('id', '=', id)
+    // Audit records are immutable once finished: the condition makes the check and the write one statement.
+    .where('status', 'not in', [...FINISHED_TOOL_EXECUTION_STATUSES])
     .executeTakeFirst();
-  if (Number(result.numUpdatedRows) === 0) throw new NotFoundError('tool execution', id);
+  if (Number(result.numUpdatedRows) === 0) {
+    const current = await ctx.db.selectFrom('baton_tool_executions').select('status').where('id', '=', id).executeTakeFirst();
+    if (!current) throw new NotFoundError('tool execution', id);
+    throw new ConflictError('tool execution', `${id} already finished (${current.status}); audit records are immutable`);
+  }
   const row = await ctx.db.selectFrom('baton_tool_executions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   return ctx.rows.toolExecution(row);
 }

@@ -1,4 +1,4 @@
-import { NotFoundError, newId, type NewSession, type Session } from '@baton/core';
+import { NotFoundError, newId, type ConnectionType, type NewSession, type Session } from '@baton/core';
 import { bumped, type Ctx } from '../context.js';
 import { nowMs } from '../rows.js';
 
@@ -49,12 +49,13 @@ export async function listSessions(ctx: Ctx, options: { activeOnly?: boolean }):
   return (await q.execute()).map(ctx.rows.session);
 }
 
-export async function expireSessions(ctx: Ctx, before: Date): Promise<number> {
-  const result = await ctx.db
+export async function expireSessions(ctx: Ctx, before: Date, options: { connectionType?: ConnectionType } = {}): Promise<number> {
+  let q = ctx.db
     .updateTable('baton_sessions')
     .set({ is_active: 0, updated_at: bumped(nowMs()) })
     .where('is_active', '=', 1)
-    .where('last_heartbeat', '<', before.getTime())
-    .executeTakeFirst();
+    .where('last_heartbeat', '<', before.getTime());
+  if (options.connectionType) q = q.where('connection_type', '=', options.connectionType);
+  const result = await q.executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
