@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'CORRUPT_DATA',
   'EXECUTOR',
   'TIMEOUT',
+  'SCHEMA_VERSION',
 ] as const;
 export type BatonErrorCode = (typeof ERROR_CODES)[number];
 
@@ -118,6 +119,27 @@ export class ExecutorError extends BatonError {
 export class TimeoutError extends BatonError {
   constructor(readonly timeoutMs: number) {
     super('TIMEOUT', `timed out after ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * A store's schema is not the one this Baton expects: migrated by a newer
+ * Baton (`unknown` names the migrations it does not know), or not migrated yet
+ * after opening with `migrate: false` (`pending` names what is missing).
+ * Nothing was written.
+ */
+export class SchemaVersionError extends BatonError {
+  constructor(
+    readonly location: string,
+    readonly unknown: string[],
+    readonly pending: string[],
+  ) {
+    super(
+      'SCHEMA_VERSION',
+      unknown.length > 0
+        ? `${location} was migrated by a newer Baton (migrations this version does not know: ${unknown.join(', ')}); upgrade Baton to open it`
+        : `${location} is not migrated (pending: ${pending.join(', ')}); open it with migrate: true or call store.migrate() first`,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { StoreClosedError, type Store } from '@baton/core';
+import { SchemaVersionError, StoreClosedError, type Store } from '@baton/core';
 import { Migrator, type MigrationResultSet } from 'kysely';
 import type { Ctx } from './context.js';
 import type { Db, SqlDialect } from './dialect.js';
@@ -24,6 +24,8 @@ export interface SqlStoreOptions {
   migrationLock?: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Extra clean-up on close, after the Kysely instance is destroyed. */
   onClose?: () => Promise<void>;
+  /** How errors name this database: `SQLite file "/x/baton.db"`, `PostgreSQL schema "jobs"`. */
+  location?: string;
 }
 
 interface Shared {
@@ -35,6 +37,8 @@ interface Shared {
    * connection the transaction holds (on SQLite's single connection: forever).
    */
   active: AsyncLocalStorage<Ctx>;
+  /** Set by `requireSchema` when the schema is not this Baton's: every operation but migrate and close fails with it. */
+  unusable?: SchemaVersionError;
 }
 
 /**
@@ -62,6 +66,7 @@ export class SqlStore implements Store {
 
   #c(): Ctx {
     if (this.#shared.closed) throw new StoreClosedError();
+    if (this.#shared.unusable) throw this.#shared.unusable;
     return (!this.#trx && this.#shared.active.getStore()) || this.#ctx;
   }
 
@@ -74,7 +79,8 @@ export class SqlStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    const ctx = this.#c();
+    if (this.#shared.closed) throw new StoreClosedError();
+    const ctx = this.#ctx;
     const { dialect, migrationTableSchema } = this.#shared.options;
     const migrator = new Migrator({
       db: ctx.db,
@@ -84,7 +90,42 @@ export class SqlStore implements Store {
       ...(migrationTableSchema !== undefined && { migrationTableSchema }),
     });
     const lock = this.#shared.options.migrationLock ?? ((fn) => fn());
-    throwOnMigrationError(await lock(() => migrator.migrateToLatest()));
+    await lock(async () => {
+      // A schema a newer Baton migrated is left alone: its tables may not mean what this version thinks.
+      const { unknown } = await this.#schemaState();
+      if (unknown.length > 0) throw new SchemaVersionError(this.#location, unknown, []);
+      throwOnMigrationError(await migrator.migrateToLatest());
+    });
+    this.#shared.unusable = undefined;
+  }
+
+  /**
+   * For a store opened without migrating: when its schema is not exactly this
+   * Baton's (not migrated yet, or by a newer Baton), every operation but
+   * `migrate` and `close` fails with a SchemaVersionError instead of an SQL error.
+   */
+  async requireSchema(): Promise<void> {
+    const { unknown, pending } = await this.#schemaState();
+    if (unknown.length > 0 || pending.length > 0) this.#shared.unusable = new SchemaVersionError(this.#location, unknown, pending);
+  }
+
+  get #location(): string {
+    return this.#shared.options.location ?? `the ${this.kind} database`;
+  }
+
+  /** Migrations applied that this Baton does not know, and known ones not applied yet. */
+  async #schemaState(): Promise<{ unknown: string[]; pending: string[] }> {
+    const { dialect, migrationTableSchema } = this.#shared.options;
+    const known = Object.keys(migrations(dialect));
+    const db = migrationTableSchema ? this.#ctx.db.withSchema(migrationTableSchema) : this.#ctx.db;
+    let applied: string[];
+    try {
+      applied = (await (db as Db).selectFrom('baton_migrations' as never).select('name' as never).execute()).map((r) => (r as { name: string }).name);
+    } catch (error) {
+      if (!isMissingTable(error)) throw error;
+      applied = [];
+    }
+    return { unknown: applied.filter((n) => !known.includes(n)), pending: known.filter((n) => !applied.includes(n)) };
   }
 
   async close(): Promise<void> {
@@ -155,6 +196,12 @@ function makeCtx(db: Db, options: SqlStoreOptions, rows: Rows, inTransaction: bo
     tx: inTransaction ? (fn) => fn(ctx) : (fn) => options.dialect.transaction(options.db, (t) => fn(makeCtx(t, options, rows, true))),
   };
   return ctx;
+}
+
+/** SQLite's "no such table", PostgreSQL's undefined_table. */
+function isMissingTable(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return e?.code === '42P01' || /no such table/i.test(e?.message ?? '');
 }
 
 function throwOnMigrationError({ error, results }: MigrationResultSet): void {
