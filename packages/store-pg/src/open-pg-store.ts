@@ -1,7 +1,8 @@
-import { ValidationError, guardStore, type Store } from '@baton/core';
+import { ValidationError, guardStore, parse, type Store } from '@baton/core';
 import { SqlStore, type Database } from '@baton/store-sql';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { z } from 'zod';
 import { pgDialect } from './pg-dialect.js';
 import { PgListener } from './pg-listener.js';
 
@@ -24,17 +25,36 @@ export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
 const identifier = /^[a-z_][a-z0-9_]{0,62}$/;
 
+const isPgUrl = (text: string) => {
+  try {
+    return ['postgres:', 'postgresql:', 'socket:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+};
+const optionsSchema = z
+  .object({
+    connectionString: z.string().refine(isPgUrl, 'must be a postgres:// or postgresql:// URL').optional(),
+    pool: z.custom<pg.Pool>((v) => typeof (v as pg.Pool | undefined)?.connect === 'function', 'must be a pg.Pool').optional(),
+    schema: z.string().regex(identifier, 'must be a lower-case SQL identifier (a-z, 0-9, _)').optional(),
+    poolSize: z.number().int('must be an integer').min(1, 'must be at least 1').max(1000).optional(),
+    migrate: z.boolean().optional(),
+    warn: z.function().optional(),
+  })
+  .strict();
+
 /**
  * Opens a Store on PostgreSQL for any number of workers on any number of
  * machines: claims with FOR UPDATE SKIP LOCKED, wake-ups by LISTEN/NOTIFY,
  * migrations serialised by an advisory lock.
  */
 export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> {
+  parse(optionsSchema, options, 'pg store options');
   const connectionString = options.connectionString ?? process.env.BATON_PG_URL ?? DEFAULT_PG_URL;
-  const schema = options.schema;
-  if (schema !== undefined && !identifier.test(schema)) {
-    throw new ValidationError('pg store options', [{ path: 'schema', message: 'must be a lower-case SQL identifier (a-z, 0-9, _)' }]);
+  if (options.connectionString === undefined && !isPgUrl(connectionString)) {
+    throw new ValidationError('pg store options', [{ path: 'connectionString', message: 'BATON_PG_URL must be a postgres:// or postgresql:// URL' }]);
   }
+  const schema = options.schema;
   const searchPath = schema ? `-c search_path=${schema},public` : undefined;
   const clientConfig: pg.ClientConfig = { connectionString, ...(searchPath && { options: searchPath }) };
   const ownPool = !options.pool;
@@ -57,11 +77,16 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
   // Kysely ends the pool it is given on destroy; a caller's pool stays the caller's to end.
   const kyselyPool = ownPool ? pool : { connect: () => pool.connect(), end: async () => {} };
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: kyselyPool as pg.Pool }) });
-  const lockKey = `baton_migrate:${schema ?? 'public'}`;
+  // Without a schema, Baton's tables go to the connection's current schema. Name it for the
+  // migrator too: unnamed, Kysely looks for its bookkeeping tables in every schema, finds another
+  // Baton schema's, creates none here, and fails with "relation baton_migrations_lock does not exist".
+  const tableSchema = schema ?? (await currentSchema(pool));
+  const lockKey = `baton_migrate:${tableSchema}`;
   const store = new SqlStore({
     db,
     dialect: pgDialect,
-    ...(schema && { migrationTableSchema: schema }),
+    migrationTableSchema: tableSchema,
+    location: `PostgreSQL schema "${tableSchema}"`,
     // Kysely's Migrator locks too, but creating its bookkeeping tables races when
     // several processes start at once; one session-level advisory lock covers it all.
     migrationLock: async (fn) => {
@@ -79,13 +104,19 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
     },
   });
   (store as Store).onTasksReady = (fn) => listener.subscribe(fn);
-  if (options.migrate !== false) {
-    try {
-      await store.migrate();
-    } catch (error) {
-      await store.close();
-      throw error;
-    }
+  try {
+    if (options.migrate !== false) await store.migrate();
+    else await store.requireSchema();
+  } catch (error) {
+    await store.close();
+    throw error;
   }
   return guardStore(store);
+}
+
+async function currentSchema(pool: pg.Pool): Promise<string> {
+  const { rows } = await pool.query<{ schema: string | null }>('select current_schema() as schema');
+  const found = rows[0]?.schema;
+  if (!found) throw new ValidationError('pg store options', [{ path: 'schema', message: 'the connection has no current schema (empty search_path): give one' }]);
+  return found;
 }

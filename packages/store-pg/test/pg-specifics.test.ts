@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { SchemaVersionError, ValidationError } from '@baton/core';
 import { openPgStore, explainClaim } from '@baton/store-pg';
 import { PG_URL, dropSchemas, pgAvailable, query, schemaName } from './pg.js';
 
@@ -92,5 +93,69 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
 
   it('rejects a schema name that is not a plain identifier', async () => {
     await expect(openPgStore({ connectionString: PG_URL, schema: 'bad; drop table x' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+});
+
+describe.skipIf(!available)('pg store: typed errors and schemas on open', () => {
+  it('bad options: ValidationError naming the option, before connecting', async () => {
+    const cases: [unknown, string][] = [
+      [{ connectionString: 'not a url' }, 'connectionString'],
+      [{ connectionString: 'http://127.0.0.1/test' }, 'connectionString'],
+      [{ connectionString: PG_URL, poolSize: 0 }, 'poolSize'],
+      [{ connectionString: PG_URL, poolSize: 2.5 }, 'poolSize'],
+      [{ connectionString: PG_URL, migrate: 'no' }, 'migrate'],
+      [{ connectionString: PG_URL, schema: 'Bad-Name' }, 'schema'],
+      [{ connectionString: PG_URL, pool: {} }, 'pool'],
+      [{ connectionString: PG_URL, poolsize: 3 }, ''],
+    ];
+    for (const [options, field] of cases) {
+      const error = await openPgStore(options as never).catch((e) => e);
+      expect(error, JSON.stringify(options)).toBeInstanceOf(ValidationError);
+      expect(error.field, JSON.stringify(options)).toBe(field);
+    }
+  });
+
+  it('a schema a newer Baton migrated: SchemaVersionError naming it; migrate: false then use: SchemaVersionError until migrate()', async () => {
+    const schema = fresh();
+    const store = await openPgStore({ connectionString: PG_URL, schema });
+    await store.createWorkflow({ name: 'kept', steps: [{ name: 's' }] });
+    await store.close();
+    await query(`insert into ${schema}.baton_migrations (name, timestamp) values ('999_from_the_future', 'x')`);
+    const error = await openPgStore({ connectionString: PG_URL, schema }).catch((e) => e);
+    expect(error).toBeInstanceOf(SchemaVersionError);
+    expect(error.message).toContain(`"${schema}"`);
+    expect(error.unknown).toEqual(['999_from_the_future']);
+    expect(await query(`select name from ${schema}.baton_workflows`)).toEqual([{ name: 'kept' }]);
+
+    const empty = fresh();
+    const unmigrated = await openPgStore({ connectionString: PG_URL, schema: empty, migrate: false });
+    const write = await unmigrated.createWorkflow({ name: 'w', steps: [{ name: 's' }] }).catch((e) => e);
+    expect(write).toBeInstanceOf(SchemaVersionError);
+    expect(write.pending).toEqual(['001_initial']);
+    await unmigrated.migrate();
+    expect((await unmigrated.createWorkflow({ name: 'w', steps: [{ name: 's' }] })).name).toBe('w');
+    await unmigrated.close();
+  });
+
+  it('the default schema opens in a database where another Baton schema already exists', async () => {
+    // A database of its own: the default schema of the shared test database belongs to nobody's test.
+    const database = schemaName('baton_db');
+    await query(`create database ${database}`);
+    const url = new URL(PG_URL);
+    url.pathname = `/${database}`;
+    try {
+      const other = await openPgStore({ connectionString: url.href, schema: 'some_app_jobs' });
+      await other.createWorkflow({ name: 'in-other-schema', steps: [{ name: 's' }] });
+      await other.close();
+      const store = await openPgStore({ connectionString: url.href });
+      await store.createWorkflow({ name: 'in-public', steps: [{ name: 's' }] });
+      expect((await store.listWorkflows()).items.map((w) => w.name)).toEqual(['in-public']);
+      await store.close();
+      const again = await openPgStore({ connectionString: url.href });
+      expect((await again.listWorkflows()).items.map((w) => w.name)).toEqual(['in-public']);
+      await again.close();
+    } finally {
+      await query(`drop database if exists ${database} with (force)`);
+    }
   });
 });
