@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { validateDefinition } from './definition.js';
+import { NotFoundError, ValidationError } from './errors.js';
+import type { BlockRef } from './models.js';
 import type { Store } from './store.js';
 import * as v from './validation.js';
 
@@ -62,8 +64,9 @@ export function guardStore(inner: Store): Store {
     getBlock: async (id) => inner.getBlock(idArg(id, 'block id')),
     listBlocks: async (o) => inner.listBlocks(p(v.blockQuery, o ?? {}, 'block query')),
     deleteBlock: async (id) => inner.deleteBlock(idArg(id, 'block id')),
-    createPayload: async (input) => inner.createPayload(p(v.newPayload, input, 'payload')),
-    updatePayload: async (id, patch) => inner.updatePayload(idArg(id, 'payload id'), p(v.payloadPatch, patch, 'payload patch')),
+    createPayload: async (input) => inner.createPayload(await blocksExist(inner, p(v.newPayload, input, 'payload'), 'payload')),
+    updatePayload: async (id, patch) =>
+      inner.updatePayload(idArg(id, 'payload id'), await blocksExist(inner, p(v.payloadPatch, patch, 'payload patch'), 'payload patch')),
     getPayload: async (id) => inner.getPayload(idArg(id, 'payload id')),
     listPayloads: async (o) => inner.listPayloads(p(payloadQuery, o ?? {}, 'payload query')),
     deletePayload: async (id) => inner.deletePayload(idArg(id, 'payload id')),
@@ -89,4 +92,24 @@ export function guardStore(inner: Store): Store {
   };
   if (inner.onTasksReady) guarded.onTasksReady = (listener) => inner.onTasksReady!(listener);
   return guarded;
+}
+
+/**
+ * A payload naming a block by id must name one that exists: found at the call,
+ * not when an LLM step assembles its prompt. (Tag references are resolved at
+ * run time and may match nothing yet.)
+ */
+async function blocksExist<T extends { blocks?: BlockRef[] | undefined }>(store: Store, input: T, what: string): Promise<T> {
+  const issues = [];
+  for (const [i, ref] of (input.blocks ?? []).entries()) {
+    if (!('blockId' in ref)) continue;
+    try {
+      await store.getBlock(ref.blockId);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      issues.push({ path: `blocks.${i}.blockId`, message: `no block with id "${ref.blockId}"` });
+    }
+  }
+  if (issues.length > 0) throw new ValidationError(what, issues);
+  return input;
 }

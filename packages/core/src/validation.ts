@@ -24,7 +24,12 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, what: stri
   if (result.success) return result.data;
   throw new ValidationError(
     what,
-    result.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+    result.error.issues.flatMap((issue) =>
+      // An unknown key (a typo: `input` for `inputs`) is named as the offending field itself.
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => ({ path: [...issue.path, key].map(String).join('.'), message: 'is not a known field' }))
+        : [{ path: issue.path.map(String).join('.'), message: issue.message }],
+    ),
   );
 }
 
@@ -42,11 +47,39 @@ export const isJson = (value: unknown, depth = 0): boolean => {
   return false;
 };
 
-export const json = z.custom<Json>((v) => isJson(v), { message: 'must be JSON (no undefined, functions, Dates, NaN or Infinity)' });
-export const jsonObject = z.custom<{ [key: string]: Json }>(
-  (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && isJson(v),
-  { message: 'must be a JSON object' },
-);
+/** Where a value stops being JSON: the path of the first offending field and what it is; undefined when all is JSON. */
+export function nonJsonAt(value: unknown, path: (string | number)[] = [], depth = 0): { path: (string | number)[]; message: string } | undefined {
+  if (depth > 64) return { path, message: 'is nested more than 64 levels deep (a cycle?)' };
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path, message: `is ${value}, which JSON cannot hold` };
+  if (value === undefined) return { path, message: 'is undefined, which JSON cannot hold (leave the key out or use null)' };
+  if (typeof value !== 'object') return { path, message: `is a ${typeof value}, which JSON cannot hold` };
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const bad = nonJsonAt(value[i], [...path, i], depth + 1);
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+  if (value instanceof Date) return { path, message: 'is a Date, which JSON cannot hold: pass date.toISOString()' };
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return { path, message: `is a ${proto?.constructor?.name ?? 'class'} instance, which JSON cannot hold: pass a plain object` };
+  for (const [key, v] of Object.entries(value)) {
+    const bad = nonJsonAt(v, [...path, key], depth + 1);
+    if (bad) return bad;
+  }
+  return undefined;
+}
+
+const jsonCheck = (v: unknown, ctx: z.RefinementCtx) => {
+  const bad = nonJsonAt(v);
+  if (bad) ctx.addIssue({ code: 'custom', message: bad.message, path: bad.path });
+};
+/** Any JSON value; an offending field is named by its path (`inputs.when: … is a Date`). */
+export const json = z.custom<Json>(() => true).superRefine(jsonCheck);
+export const jsonObject = z
+  .custom<{ [key: string]: Json }>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { message: 'must be a JSON object' })
+  .superRefine(jsonCheck);
 
 export const id = z.string().min(1, 'must not be empty').max(200);
 export const name = z

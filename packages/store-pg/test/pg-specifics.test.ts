@@ -106,7 +106,7 @@ describe.skipIf(!available)('pg store: typed errors and schemas on open', () => 
       [{ connectionString: PG_URL, migrate: 'no' }, 'migrate'],
       [{ connectionString: PG_URL, schema: 'Bad-Name' }, 'schema'],
       [{ connectionString: PG_URL, pool: {} }, 'pool'],
-      [{ connectionString: PG_URL, poolsize: 3 }, ''],
+      [{ connectionString: PG_URL, poolsize: 3 }, 'poolsize'],
     ];
     for (const [options, field] of cases) {
       const error = await openPgStore(options as never).catch((e) => e);

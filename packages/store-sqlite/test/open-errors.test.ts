@@ -56,13 +56,12 @@ describe('store-sqlite: opening fails with typed errors naming the file or optio
       [{ filename, busyTimeoutMs: -1 }, 'busyTimeoutMs'],
       [{ filename, busyTimeoutMs: 1.5 }, 'busyTimeoutMs'],
       [{ filename, migrate: 'yes' }, 'migrate'],
-      [{ filename, fileName: 'typo.db' }, ''],
+      [{ filename, fileName: 'typo.db' }, 'fileName'],
     ];
     for (const [options, field] of cases) {
       const error = await openSqliteStore(options as never).catch((e) => e);
       expect(error, JSON.stringify(options)).toBeInstanceOf(ValidationError);
       expect(error.field).toBe(field);
-      if (field === '') expect(error.message).toContain('fileName');
     }
   });
 

@@ -5,7 +5,7 @@ import type { Executor } from '../executor.js';
 import { newId } from '../plan.js';
 import { FINISHED_RUN_STATUSES, type Json, type Run, type TriggeredBy, type Workflow, type WorkflowDefinition } from '../models.js';
 import type { Store } from '../store.js';
-import { parse } from '../validation.js';
+import { name as nameSchema, newRun, parse } from '../validation.js';
 import { z } from 'zod';
 import { BatonEmitter, type BatonEvents } from './events.js';
 import { FUNCTION_EXECUTOR, FunctionExecutor, type TaskHandler } from './function-executor.js';
@@ -56,7 +56,23 @@ export interface TriggerOptions {
 }
 
 const intOption = (min: number) => z.number().int('must be an integer').min(min, `must be at least ${min}`);
-const optionsSchema = z.object({
+const STORE_METHODS = ['claimTasks', 'finishTasks', 'createRun', 'getRun', 'findWorkflow', 'registerSession'] as const;
+const isStore = (v: unknown) => typeof v === 'object' && v !== null && STORE_METHODS.every((m) => typeof (v as Record<string, unknown>)[m] === 'function');
+const executorSchema = z.object(
+  {
+    name: nameSchema,
+    execute: z.custom<Executor['execute']>((v) => typeof v === 'function', 'must be a function (ctx) => Promise<output>'),
+    validateConfig: z.custom((v) => typeof v === 'function', 'must be a function').optional(),
+    reportsStart: z.boolean().optional(),
+  },
+  { error: (issue) => (issue.code === 'invalid_type' ? 'must be an executor object ({ name, execute })' : undefined) },
+);
+const optionsSchema = z.strictObject({
+  store: z.custom<Store>(isStore, 'is required: a Store such as openSqliteStore(), openPgStore() or openFileStore()'),
+  executors: z.array(executorSchema).optional(),
+  logger: z.custom((v) => typeof (v as { warn?: unknown })?.warn === 'function' && typeof (v as { error?: unknown })?.error === 'function', 'must have warn(message) and error(message)').optional(),
+  onlyDefinedWorkflows: z.boolean().optional(),
+  schedules: z.boolean().optional(),
   concurrency: intOption(1).max(10_000).optional(),
   leaseMs: intOption(100).optional(),
   heartbeatMs: intOption(10).optional(),
@@ -65,6 +81,11 @@ const optionsSchema = z.object({
   shutdownGraceMs: intOption(0).optional(),
   abortGraceMs: intOption(0).optional(),
   workerId: z.string().min(1).optional(),
+});
+// The run the store is asked to create, minus what Baton fills in; unknown keys (`input` for `inputs`) are refused.
+const { workflowId: _workflowId, ...triggerFields } = newRun.shape;
+const triggerSchema = z.strictObject(triggerFields, {
+  error: (issue) => (issue.code === 'invalid_type' ? 'must be an options object ({ inputs, triggeredBy, idempotencyKey, metadata, runAt })' : undefined),
 });
 
 /**
@@ -97,7 +118,8 @@ export class Baton {
   #unsubscribe: (() => void) | undefined;
 
   constructor(options: BatonOptions) {
-    parse(optionsSchema, { ...options, store: undefined, executors: undefined, logger: undefined }, 'Baton options');
+    parse(z.object({}, { error: 'must be an options object with a store' }).passthrough(), options, 'Baton options');
+    parse(optionsSchema, options, 'Baton options');
     const leaseMs = options.leaseMs ?? 30_000;
     this.#options = { ...options, leaseMs, heartbeatMs: options.heartbeatMs ?? Math.max(10, Math.floor(leaseMs / 3)), shutdownGraceMs: options.shutdownGraceMs ?? 10_000 };
     if (this.#options.heartbeatMs >= leaseMs) {
@@ -133,6 +155,7 @@ export class Baton {
 
   /** Adds an executor; a later one with the same name replaces the earlier. */
   registerExecutor(executor: Executor): this {
+    parse(executorSchema, executor, 'executor');
     if (executor.name === FUNCTION_EXECUTOR && executor !== this.#functions) {
       throw new ValidationError('executor', [{ path: 'name', message: `"${FUNCTION_EXECUTOR}" is built in; pick another name` }]);
     }
@@ -186,6 +209,8 @@ export class Baton {
 
   /** Creates a run of the named workflow with all its tasks, in one transaction. */
   async trigger(workflowName: string, options: TriggerOptions = {}): Promise<Run> {
+    parse(z.string().min(1, 'must not be empty'), workflowName, 'workflow name');
+    parse(triggerSchema, options, 'trigger options');
     const workflow = await this.#workflow(workflowName);
     const { run, created } = await this.store.createRun({
       workflowId: workflow.id,

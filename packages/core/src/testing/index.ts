@@ -2,7 +2,7 @@
  * The Store conformance suite. Each store package runs it against its own
  * store: `runStoreConformance({ name, create, openAgain })`.
  */
-import { auditIntegrityCases } from './audit-integrity.js';
+import { integrityCases } from './integrity.js';
 import type { StoreFactory } from './factory.js';
 import { finishCases } from './finish.js';
 import { lifecycleCases } from './lifecycle.js';
@@ -19,5 +19,5 @@ export function runStoreConformance(factory: StoreFactory): void {
   finishCases(factory);
   recordCases(factory);
   lifecycleCases(factory);
-  auditIntegrityCases(factory);
+  integrityCases(factory);
 }

@@ -1,10 +1,13 @@
 import { expect } from 'vitest';
-import { ConflictError } from '../errors.js';
+import { ConflictError, ValidationError } from '../errors.js';
 import { sleep, type StoreFactory } from './factory.js';
 import { suite } from './suite.js';
 
-/** What an auditor relies on: finished audit records stay as written; expiry touches only what it is asked to. */
-export function auditIntegrityCases(factory: StoreFactory): void {
+/**
+ * What an auditor relies on: finished audit records stay as written, expiry
+ * touches only what it is asked to, and references are checked at the call.
+ */
+export function integrityCases(factory: StoreFactory): void {
   suite(factory, 'audit integrity', (test, { open, again }) => {
     test('a finished tool execution is immutable: finishing it again is a ConflictError and changes nothing', async () => {
       const store = await open();
@@ -45,6 +48,21 @@ export function auditIntegrityCases(factory: StoreFactory): void {
       expect(await store.expireSessions(new Date(), { connectionType: 'worker' })).toBe(1);
       expect((await store.listSessions({ activeOnly: true })).map((s) => s.id).sort()).toEqual(['api-client', 'browser']);
       expect(await store.expireSessions(new Date())).toBe(2);
+    });
+  });
+
+  suite(factory, 'references', (test, { open }) => {
+    test('a payload naming a block that does not exist is refused at the call, naming the reference; nothing is written', async () => {
+      const store = await open();
+      const block = await store.createBlock({ title: 'Intro', content: 'Hello' });
+      const error = await store.createPayload({ name: 'p', blocks: [{ blockId: block.id }, { blockId: 'no-such-block' }] }).catch((e) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error.field).toBe('blocks.1.blockId');
+      expect(error.message).toContain('no-such-block');
+      expect((await store.listPayloads()).items).toEqual([]);
+      const payload = await store.createPayload({ name: 'p', blocks: [{ blockId: block.id }, { tag: 'not-yet-used' }] });
+      await expect(store.updatePayload(payload.id, { blocks: [{ blockId: 'gone' }] })).rejects.toMatchObject({ field: 'blocks.0.blockId' });
+      expect((await store.getPayload(payload.id)).blocks).toEqual([{ blockId: block.id }, { tag: 'not-yet-used' }]);
     });
   });
 }
