@@ -1,9 +1,10 @@
 import { ValidationError, guardStore, parse, type Store } from '@baton/core';
 import { SqlStore, type Database } from '@baton/store-sql';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import pg from 'pg';
 import { z } from 'zod';
 import { pgDialect } from './pg-dialect.js';
+import { CatalogPostgresDialect } from './pg-introspector.js';
 import { PgListener } from './pg-listener.js';
 
 export interface PgStoreOptions {
@@ -76,7 +77,7 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
   const listener = new PgListener(clientConfig, options.warn ?? ((m) => console.warn(`[baton pg] ${m}`)));
   // Kysely ends the pool it is given on destroy; a caller's pool stays the caller's to end.
   const kyselyPool = ownPool ? pool : { connect: () => pool.connect(), end: async () => {} };
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: kyselyPool as pg.Pool }) });
+  const db = new Kysely<Database>({ dialect: new CatalogPostgresDialect({ pool: kyselyPool as pg.Pool }) });
   // Without a schema, Baton's tables go to the connection's current schema. Name it for the
   // migrator too: unnamed, Kysely looks for its bookkeeping tables in every schema, finds another
   // Baton schema's, creates none here, and fails with "relation baton_migrations_lock does not exist".

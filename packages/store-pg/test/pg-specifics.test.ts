@@ -159,3 +159,37 @@ describe.skipIf(!available)('pg store: typed errors and schemas on open', () => 
     }
   });
 });
+
+describe.skipIf(!available)('pg store: opening beside other schemas that come and go', () => {
+  it('opens while other schemas of the database are created and dropped all the time', async () => {
+    const pgModule = (await import('pg')).default;
+    let churning = true;
+    const churn = async (id: number) => {
+      const client = new pgModule.Client({ connectionString: PG_URL });
+      await client.connect();
+      for (let i = 0; churning; i++) {
+        const name = `${schemaName('baton_churn')}_${id}_${i}`;
+        await client.query(`create schema ${name}; create table ${name}.t (id serial primary key, v text)`);
+        await client.query(`drop schema ${name} cascade`);
+      }
+      await client.end();
+    };
+    const churners = [churn(1), churn(2)];
+    const failures: string[] = [];
+    try {
+      for (let i = 0; i < 15; i++) {
+        const schema = fresh();
+        try {
+          const store = await openPgStore({ connectionString: PG_URL, schema, poolSize: 2 });
+          await store.close();
+        } catch (error) {
+          failures.push((error as Error).message);
+        }
+      }
+    } finally {
+      churning = false;
+      await Promise.all(churners);
+    }
+    expect(failures).toEqual([]);
+  });
+});
