@@ -81,7 +81,12 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
   // Without a schema, Baton's tables go to the connection's current schema. Name it for the
   // migrator too: unnamed, Kysely looks for its bookkeeping tables in every schema, finds another
   // Baton schema's, creates none here, and fails with "relation baton_migrations_lock does not exist".
-  const tableSchema = schema ?? (await currentSchema(pool));
+  const tableSchema =
+    schema ??
+    (await currentSchema(pool).catch(async (error) => {
+      if (ownPool) await pool.end().catch(() => {});
+      throw error;
+    }));
   const lockKey = `baton_migrate:${tableSchema}`;
   const store = new SqlStore({
     db,
