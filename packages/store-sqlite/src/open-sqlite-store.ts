@@ -55,7 +55,12 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
   }
   let store: SqlStore | undefined;
   try {
-    database.pragma('journal_mode = WAL');
+    // Switching a fresh file to WAL needs a moment alone with it: wait for other openers asynchronously.
+    await whileBusy(database, busyTimeoutMs, () => {
+      // A switch SQLite could not make yet answers with the old mode rather than an error.
+      const mode = database.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal' && mode !== 'memory') throw Object.assign(new Error(`journal mode is still ${String(mode)}`), { code: 'SQLITE_BUSY' });
+    });
     // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
@@ -67,7 +72,11 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
     if (store) await store.close().catch(() => {});
     else database.close();
     if (error instanceof BatonError) throw error;
-    if ((error as { code?: string }).code === 'SQLITE_NOTADB') throw new CorruptDataError(location, 'the file is not a SQLite database', { cause: error });
+    const code = String((error as { code?: string }).code);
+    if (code === 'SQLITE_NOTADB') throw new CorruptDataError(location, 'the file is not a SQLite database', { cause: error });
+    if (code.startsWith('SQLITE_BUSY')) {
+      throw new BatonError('TIMEOUT', `${location}: other processes held its lock for more than busyTimeoutMs (${busyTimeoutMs} ms) while opening`, { cause: error });
+    }
     throw new CorruptDataError(location, `opening failed: ${(error as Error).message}`, { cause: error });
   }
   database.pragma('busy_timeout = 0');
@@ -104,22 +113,7 @@ function badFile(filename: string, message: string, cause?: unknown): Validation
  * in one process do not freeze each other.
  */
 async function writeLocked<T>(database: Database.Database, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-  const timeout = database.pragma('busy_timeout', { simple: true }) as number;
-  database.pragma('busy_timeout = 0');
-  try {
-    const deadline = Date.now() + timeoutMs;
-    for (let pause = 1; ; pause = Math.min(pause * 2, 25)) {
-      try {
-        database.exec('begin immediate');
-        break;
-      } catch (error) {
-        if (!String((error as { code?: string }).code).startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw error;
-        await new Promise((r) => setTimeout(r, pause));
-      }
-    }
-  } finally {
-    database.pragma(`busy_timeout = ${timeout}`);
-  }
+  await whileBusy(database, timeoutMs, () => database.exec('begin immediate'));
   try {
     const result = await fn();
     database.exec('commit');
@@ -127,5 +121,25 @@ async function writeLocked<T>(database: Database.Database, timeoutMs: number, fn
   } catch (error) {
     if (database.inTransaction) database.exec('rollback');
     throw error;
+  }
+}
+
+/** Runs `step` until SQLite is not busy, pausing 1 → 25 ms between tries, for up to `timeoutMs`; the event loop stays free. */
+async function whileBusy(database: Database.Database, timeoutMs: number, step: () => unknown): Promise<void> {
+  const timeout = database.pragma('busy_timeout', { simple: true }) as number;
+  database.pragma('busy_timeout = 0');
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (let pause = 1; ; pause = Math.min(pause * 2, 25)) {
+      try {
+        step();
+        return;
+      } catch (error) {
+        if (!String((error as { code?: string }).code).startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw error;
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    }
+  } finally {
+    database.pragma(`busy_timeout = ${timeout}`);
   }
 }
