@@ -106,6 +106,13 @@ export interface RunStore {
    */
   cancelRun(id: string, reason?: string): Promise<Run>;
   getTask(id: string): Promise<Task>;
+  /**
+   * The task whose executor recorded this execution name (`markRunning`): a
+   * pid, a Cloud Run execution. Names are not unique across executors; when
+   * several tasks share one, the newest task (highest id) is returned. Null
+   * when none.
+   */
+  findTaskByExecutionName(executionName: string): Promise<Task | null>;
   /** In plan order: steps as defined, then task index. */
   listTasks(query: TaskQuery): Promise<Page<Task>>;
   /** Outputs of the succeeded tasks of the given steps, each step's in task-index order. */

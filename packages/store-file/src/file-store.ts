@@ -198,6 +198,7 @@ export class FileStore implements Store {
   listRuns: Store['listRuns'] = (q) => this.#read((c) => runs.listRuns(c.state, q ?? {}));
   cancelRun: Store['cancelRun'] = (id, r) => this.#write((u) => runs.cancelRun(u, id, r));
   getTask: Store['getTask'] = (id) => this.#read((c) => runs.getTask(c.state, id));
+  findTaskByExecutionName: Store['findTaskByExecutionName'] = (n) => this.#read((c) => runs.findTaskByExecutionName(c.state, n));
   listTasks: Store['listTasks'] = (q) => this.#read((c) => runs.listTasks(c.state, q));
   getStepOutputs: Store['getStepOutputs'] = (id, s) => this.#read((c) => runs.getStepOutputs(c.state, id, s));
 

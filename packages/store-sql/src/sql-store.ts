@@ -105,6 +105,7 @@ export class SqlStore implements Store {
   listRuns: Store['listRuns'] = async (q) => runs.listRuns(this.#c(), q ?? {});
   cancelRun: Store['cancelRun'] = async (id, r) => runs.cancelRun(this.#c(), id, r);
   getTask: Store['getTask'] = async (id) => runs.getTask(this.#c(), id);
+  findTaskByExecutionName: Store['findTaskByExecutionName'] = async (n) => runs.findTaskByExecutionName(this.#c(), n);
   listTasks: Store['listTasks'] = async (q) => runs.listTasks(this.#c(), q);
   getStepOutputs: Store['getStepOutputs'] = async (id, s) => runs.getStepOutputs(this.#c(), id, s);
 
