@@ -87,6 +87,7 @@ export function guardStore(inner: Store): Store {
 
     transaction: (fn) => inner.transaction((tx) => fn(tx === inner ? guarded : guardStore(tx))),
     migrate: () => inner.migrate(),
+    migrationStatus: () => inner.migrationStatus(),
     close: () => inner.close(),
   };
   if (inner.onTasksReady) guarded.onTasksReady = (listener) => inner.onTasksReady!(listener);

@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ConflictError, CorruptDataError, StoreClosedError, type Store } from '@baton/core';
+import { stat } from 'node:fs/promises';
+import { ConflictError, CorruptDataError, StoreClosedError, type MigrationState, type Store } from '@baton/core';
 import type { DirLock } from './file-lock.js';
 import { ApplyError, commit, readGeneration, recover } from './journal.js';
-import { GENERATION_FILE, abs } from './layout.js';
+import { FORMAT, FORMAT_VERSION, GENERATION_FILE, MARKER_FILE, abs } from './layout.js';
 import { catchUp, loadAll } from './loader.js';
 import type { Ctx } from './ops/context.js';
 import * as audit from './ops/audit.js';
@@ -168,6 +169,16 @@ export class FileStore implements Store {
     this.#check();
     if (this.#unit) return;
     await this.#s.serial.run(() => this.#s.lock.run(() => this.#s.migrate()));
+  }
+
+  /**
+   * The folder has one "migration": its format version, written by the first
+   * open (which is also when it was applied: the marker file's time).
+   */
+  async migrationStatus(): Promise<MigrationState[]> {
+    this.#check();
+    const marker = await stat(abs(this.#s.dir, MARKER_FILE)).catch(() => null);
+    return [{ name: `${FORMAT}_v${FORMAT_VERSION}`, appliedAt: marker ? marker.mtime : null }];
   }
 
   /**

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { StoreClosedError, type Store } from '@baton/core';
+import { StoreClosedError, type MigrationState, type Store } from '@baton/core';
 import { Migrator, type MigrationResultSet } from 'kysely';
 import type { Ctx } from './context.js';
 import type { Db, SqlDialect } from './dialect.js';
@@ -73,18 +73,28 @@ export class SqlStore implements Store {
     return ctx.tx((inner) => this.#shared.active.run(inner, () => fn(new SqlStore(this.#shared.options, this.#shared, inner.db))));
   }
 
-  async migrate(): Promise<void> {
+  #migrator(): Migrator {
     const ctx = this.#c();
     const { dialect, migrationTableSchema } = this.#shared.options;
-    const migrator = new Migrator({
+    return new Migrator({
       db: ctx.db,
       provider: { getMigrations: async () => migrations(dialect) },
       migrationTableName: 'baton_migrations',
       migrationLockTableName: 'baton_migrations_lock',
       ...(migrationTableSchema !== undefined && { migrationTableSchema }),
     });
+  }
+
+  async migrate(): Promise<void> {
+    const migrator = this.#migrator();
     const lock = this.#shared.options.migrationLock ?? ((fn) => fn());
     throwOnMigrationError(await lock(() => migrator.migrateToLatest()));
+  }
+
+  async migrationStatus(): Promise<MigrationState[]> {
+    // Kysely reads the bookkeeping table only when it exists: a fresh database lists all as pending.
+    const infos = await this.#migrator().getMigrations();
+    return infos.map((m) => ({ name: m.name, appliedAt: m.executedAt ?? null }));
   }
 
   async close(): Promise<void> {
