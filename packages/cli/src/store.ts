@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Store } from '@baton/core';
+import { ValidationError, type Store } from '@baton/core';
 import { UsageError, CliError } from './errors.js';
 
 export const DEFAULT_DB = '.baton/baton.db';
@@ -74,15 +74,22 @@ export async function openStore(location: StoreLocation, { create, migrate }: { 
       return await openFileStore({ directory: location.directory });
     }
     const { openPgStore } = await import('@baton/store-pg');
-    return await openPgStore({
+    const store = await openPgStore({
       connectionString: location.url,
       ...(location.schema !== undefined && { schema: location.schema }),
       poolSize: 2,
       migrate,
       warn: (m) => process.stderr.write(`baton: ${m}\n`),
     });
+    // The pool connects lazily: one read now, so that an unreachable server is reported as such.
+    await store.migrationStatus().catch(async (error: unknown) => {
+      await store.close().catch(() => {});
+      throw error;
+    });
+    return store;
   } catch (error) {
-    if (error instanceof CliError || error instanceof UsageError) throw error;
+    if (error instanceof CliError) throw error;
+    if (error instanceof ValidationError) throw new UsageError(`${describeLocation(location)}: ${error.message}`, { cause: error });
     throw new CliError(`cannot open the store (${describeLocation(location)}): ${messageOf(error)}`, { cause: error });
   }
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { LOG_TYPES, type Log, type LogType } from '@baton/core';
+import { LOG_TYPES, encodeCursor, type Log, type LogType } from '@baton/core';
 import { withStore, type RunState } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { Output } from '../output.js';
@@ -32,7 +32,7 @@ export function registerLogs(program: Command, state: RunState): void {
           const finishedBefore = isFinished(run.status);
           const page = await store.listLogs(runId, { limit: 1000, cursor, ...(opts.task && { taskId: opts.task }) });
           page.items.forEach(emit);
-          if (page.items.length) cursor = String(page.items[page.items.length - 1]!.id);
+          if (page.items.length) cursor = encodeCursor([page.items[page.items.length - 1]!.id]);
           if (page.nextCursor !== null) continue;
           if (!opts.follow || finishedBefore) break;
           await new Promise((r) => setTimeout(r, opts.interval));
