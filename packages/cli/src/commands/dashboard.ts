@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { createBaton, type Baton, type Store } from '@baton/core';
 import { withStore, type RunState } from '../context.js';
 import { CliError } from '../errors.js';
-import { positiveInt } from './runs.js';
+import { InvalidArgumentError } from 'commander';
 
 /** What `@baton/dashboard` exports; typed here so that the CLI builds without it. */
 interface DashboardModule {
@@ -16,7 +16,7 @@ export function registerDashboard(program: Command, state: RunState): void {
   program
     .command('dashboard')
     .description(`serve the dashboard (${DASHBOARD_PACKAGE}, when installed) on this store until Ctrl-C`)
-    .option('-p, --port <port>', 'port to listen on', positiveInt(65_535), 3000)
+    .option('-p, --port <port>', 'port to listen on (0: any free port)', parsePort, 3000)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .action(async (opts: { port: number; host: string }, command: Command) => {
       // Before the store opens: a missing package is the first thing to say.
@@ -59,4 +59,10 @@ async function loadDashboard(): Promise<DashboardModule> {
     }
     throw error;
   }
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65_535) throw new InvalidArgumentError('expected a port number from 0 to 65535');
+  return n;
 }
