@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerLogs } from './commands/logs.js';
 import { registerMigrate } from './commands/migrate.js';
-import { registerRuns } from './commands/runs.js';
+import { registerRetry, registerRuns } from './commands/runs.js';
 import { registerTask } from './commands/task.js';
 import { registerTrigger } from './commands/trigger.js';
 import { registerWorkflows } from './commands/workflows.js';
@@ -32,7 +32,7 @@ export function buildProgram(state: RunState, onUsageError: (message: string) =>
       'after',
       `
 Exit codes: 0 ok, 1 an operation failed (unknown id, conflict, store unreachable),
-2 bad command line, 3 trigger --wait: the run did not succeed.
+2 bad command line, 3 trigger/retry --wait: the run did not succeed.
 Listings take --json; tables and colours only on a terminal.`,
     );
   registerMigrate(program, state);
@@ -41,6 +41,7 @@ Listings take --json; tables and colours only on a terminal.`,
   registerLogs(program, state);
   registerTask(program, state);
   registerTrigger(program, state);
+  registerRetry(program, state);
   registerDashboard(program, state);
   return program;
 }

@@ -36,11 +36,13 @@ const oneErrorLine = (r: Result, code: number, pattern: RegExp) => {
  * tasks, as in production: a host's worker does).
  */
 export function cliCases(name: string, setup: () => Promise<CliStoreSetup>): void {
-  describe(`baton CLI on the ${name} store`, () => {
+  // Each case spawns the binary a dozen times; on a loaded 2-core machine that takes a while.
+  describe(`baton CLI on the ${name} store`, { timeout: 240_000 }, () => {
     let s: CliStoreSetup;
     let store: Store | undefined;
     let worker: Baton | undefined;
     let release: () => void = () => {};
+    let flakyFixed = false;
     const cli = (...args: string[]) => baton([...s.args, ...args], { env: s.env ?? {} });
 
     afterAll(async () => {
@@ -95,6 +97,13 @@ export function cliCases(name: string, setup: () => Promise<CliStoreSetup>): voi
           return 'done';
         },
       });
+      await b.defineWorkflow({ name: 'flaky', retry: { maxAttempts: 1 }, steps: [{ name: 'first' }, { name: 'then', dependsOn: ['first'] }] }, {
+        first: async () => {
+          if (!flakyFixed) throw new Error('not yet');
+          return 'fixed';
+        },
+        then: async (ctx) => ctx.upstream.first,
+      });
       await b.defineWorkflow({ name: 'parked', steps: [{ name: 'never' }] }, { never: async () => 'x' });
       await b.start();
       worker = b;
@@ -120,7 +129,7 @@ export function cliCases(name: string, setup: () => Promise<CliStoreSetup>): voi
     it('workflows lists name, status, steps and schedules; pause, resume and archive change the status', async () => {
       await startWorker();
       const listed = json<Workflow[]>(await cli('workflows', '--json'));
-      expect(listed.map((w) => w.name).sort()).toEqual(['boom', 'fan', 'hello', 'parked', 'slow']);
+      expect(listed.map((w) => w.name).sort()).toEqual(['boom', 'fan', 'flaky', 'hello', 'parked', 'slow']);
       const text = await cli('workflows');
       const fan = text.stdout.split('\n').find((l) => l.startsWith('fan\t'));
       expect(fan?.split('\t')).toEqual(['fan', 'active', 'shard×3 sum(after shard)', '0 3 * * *']);
@@ -289,6 +298,36 @@ export function cliCases(name: string, setup: () => Promise<CliStoreSetup>): voi
       expect(textR.stdout).toMatch(/step +shard #2 of 3/);
       oneErrorLine(none, 1, /not found: exec-none/);
       oneErrorLine(idAsName, 1, /task with execution name not found/);
+    });
+
+    it('retry runs the failed tasks of a finished run again; --wait exits by the outcome', async () => {
+      await startWorker();
+      const failed = await cli('trigger', 'flaky', '--wait', '--json');
+      expect(failed.code).toBe(3);
+      const run = JSON.parse(failed.stdout) as Run;
+      expect(run.status).toBe('failed');
+      expect((await store!.listTasks({ runId: run.id })).items.map((t) => t.status)).toEqual(['failed', 'cancelled']);
+      flakyFixed = true;
+      const retried = json<Run>(await cli('retry', run.id, '--wait', '--json'));
+      expect(retried).toMatchObject({ id: run.id, status: 'success', error: null });
+      const tasks = (await store!.listTasks({ runId: run.id })).items;
+      expect(tasks.map((t) => [t.stepName, t.status, t.output])).toEqual([
+        ['first', 'success', 'fixed'],
+        ['then', 'success', ['fixed']],
+      ]);
+      const [again, unknown] = await Promise.all([cli('retry', run.id), cli('retry', 'no-such-run')]);
+      oneErrorLine(again, 1, /cannot be retried/);
+      oneErrorLine(unknown, 1, /run not found/);
+      // Without --wait: the run is active again at once, and a failing retry exits 3 with --wait.
+      flakyFixed = false;
+      const second = await worker!.waitForRun((await worker!.trigger('flaky')).id);
+      const plain = await cli('retry', second.id);
+      expect(plain.code).toBe(0);
+      expect(plain.stdout).toMatch(new RegExp(`^${second.id} (pending|running|failed): 2 tasks to run again`));
+      expect((await worker!.waitForRun(second.id)).status).toBe('failed');
+      const failedAgain = await cli('retry', second.id, '--wait');
+      expect(failedAgain.code).toBe(3);
+      expect(failedAgain.stdout).toMatch(/ failed in .*not yet/);
     });
 
     it('cancel ends a run that has not finished; a finished run is a conflict', async () => {

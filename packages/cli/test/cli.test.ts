@@ -5,7 +5,7 @@ import type { Store } from '@baton/core';
 import { openSqliteStore } from '@baton/store-sqlite';
 import { CLI_DIR, baton, batonCommand, makeDir, removeDir, start, type Result } from './helpers.js';
 
-const COMMANDS = ['migrate', 'workflows', 'pause', 'resume', 'archive', 'runs', 'show', 'cancel', 'logs', 'task', 'trigger', 'dashboard'];
+const COMMANDS = ['migrate', 'workflows', 'pause', 'resume', 'archive', 'runs', 'show', 'cancel', 'logs', 'task', 'trigger', 'retry', 'dashboard'];
 
 const oneErrorLine = (r: Result, code: number, pattern: RegExp) => {
   expect(r.code, r.stderr).toBe(code);
@@ -22,7 +22,7 @@ function inTty(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<Res
 const hasScript = existsSync('/usr/bin/script');
 if (!hasScript) console.warn('\n!!! SKIPPING the CLI TTY tests: util-linux `script` is not installed.\n');
 
-describe('baton CLI: the command line itself', () => {
+describe('baton CLI: the command line itself', { timeout: 240_000 }, () => {
   let dir: string;
   let db: string;
   let store: Store;

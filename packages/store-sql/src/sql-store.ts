@@ -89,12 +89,12 @@ export class SqlStore implements Store {
   async migrate(): Promise<void> {
     const migrator = this.#migrator();
     const lock = this.#shared.options.migrationLock ?? ((fn) => fn());
-    throwOnMigrationError(await lock(() => migrator.migrateToLatest()));
+    await retryCatalogRace(async () => throwOnMigrationError(await lock(() => migrator.migrateToLatest())));
   }
 
   async migrationStatus(): Promise<MigrationState[]> {
     // Kysely reads the bookkeeping table only when it exists: a fresh database lists all as pending.
-    const infos = await this.#migrator().getMigrations();
+    const infos = await retryCatalogRace(() => this.#migrator().getMigrations());
     return infos.map((m) => ({ name: m.name, appliedAt: m.executedAt ?? null }));
   }
 
@@ -168,6 +168,26 @@ function makeCtx(db: Db, options: SqlStoreOptions, rows: Rows, inTransaction: bo
     tx: inTransaction ? (fn) => fn(ctx) : (fn) => options.dialect.transaction(options.db, (t) => fn(makeCtx(t, options, rows, true))),
   };
   return ctx;
+}
+
+/**
+ * Kysely's Migrator looks for its table by introspecting every schema, calling
+ * `has_schema_privilege(name, …)` on each; when another client drops a schema
+ * during that scan (tests on a shared database do, all the time), PostgreSQL
+ * answers 3F000 "schema … does not exist" for a schema that is not ours. The
+ * scan is read-only (and a migration that failed on it rolled back), so it
+ * is simply run again. Seen in the CLI tests while other suites dropped schemas.
+ */
+async function retryCatalogRace<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const code = (error as { code?: string; cause?: { code?: string } })?.code ?? (error as { cause?: { code?: string } })?.cause?.code;
+      if (code !== '3F000' || attempt >= 5) throw error;
+      await new Promise((r) => setTimeout(r, 20 * attempt));
+    }
+  }
 }
 
 function throwOnMigrationError({ error, results }: MigrationResultSet): void {

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { FINISHED_RUN_STATUSES, NotFoundError, RUN_STATUSES, type Run, type RunStatus, type Store, type Task } from '@baton/core';
+import { FINISHED_RUN_STATUSES, NotFoundError, createBaton, RUN_STATUSES, type Run, type RunStatus, type Store, type Task } from '@baton/core';
 import { collect, withStore, type RunState } from '../context.js';
+import { EXIT } from '../errors.js';
 import { formatDuration, formatTime, oneLine, type Output } from '../output.js';
 
 export function positiveInt(max: number) {
@@ -67,6 +68,39 @@ export function registerRuns(program: Command, state: RunState): void {
         out.line(`${run.id} ${out.status(run.status)}`);
       });
     });
+}
+
+export function registerRetry(program: Command, state: RunState): void {
+  program
+    .command('retry <run>')
+    .description('run again the failed, timed-out and cancelled tasks of a finished run (fresh attempts); a worker executes them')
+    .option('--wait', 'follow the run until it finishes; exit 3 unless it succeeded')
+    .option('--json', 'print the run as JSON (the finished run with --wait)')
+    .action(async (runId: string, opts: { wait?: boolean; json?: boolean }, command: Command) => {
+      await withStore(command, state, async (store, { out, exit }) => {
+        const run = await createBaton({ store, schedules: false }).retry(runId);
+        if (!opts.wait) {
+          if (opts.json) return out.json(run);
+          return out.line(`${run.id} ${out.status(run.status)}: ${run.tasksTotal - run.tasksFinished} task${run.tasksTotal - run.tasksFinished === 1 ? '' : 's'} to run again`);
+        }
+        const finished = await followRun(store, out, run, opts.json);
+        if (finished.status !== 'success') exit(EXIT.runFailed);
+        if (opts.json) out.json(finished);
+      });
+    });
+}
+
+/**
+ * `--wait`: progress on stderr on a TTY, the final status on stdout (unless
+ * `--json`, whose caller prints the run).
+ */
+export async function followRun(store: Store, out: Output, run: Run, json = false): Promise<Run> {
+  if (out.tty) out.note(`run ${run.id} of ${run.workflowName}: waiting for it to finish (a worker must be running; Ctrl-C stops waiting, not the run)`);
+  const finished = await waitForRun(store, run.id, (r) => {
+    if (out.tty) out.note(`  ${out.status(r.status)} ${r.tasksFinished}/${r.tasksTotal} tasks${r.tasksFailed ? out.c.red(` (${r.tasksFailed} failed)`) : ''}`);
+  });
+  if (!json) out.line(`${finished.id} ${out.status(finished.status)} in ${formatDuration(finished.durationMs)}${finished.error ? `: ${oneLine(finished.error, 200)}` : ''}`);
+  return finished;
 }
 
 /** `4/5` finished of total, with the failed ones in red. */

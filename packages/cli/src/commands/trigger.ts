@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { createBaton, type Json, type Run } from '@baton/core';
+import { createBaton, type Json } from '@baton/core';
 import { withStore, type RunState } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
-import { formatDuration, oneLine, type Output } from '../output.js';
-import { waitForRun } from './runs.js';
+import { followRun } from './runs.js';
 
 export function registerTrigger(program: Command, state: RunState): void {
   program
@@ -28,17 +27,11 @@ export function registerTrigger(program: Command, state: RunState): void {
           // Off a TTY the id alone, for RUN=$(baton trigger etl).
           return out.line(out.tty ? `triggered ${run.workflowName}: run ${run.id}` : run.id);
         }
-        if (out.tty) out.note(`triggered ${run.workflowName}: run ${run.id}, waiting for it to finish (a worker must be running; Ctrl-C stops waiting, not the run)`);
-        const finished = await waitForRun(store, run.id, (r) => out.tty && out.note(progressLine(out, r)));
+        const finished = await followRun(store, out, run, opts.json);
         if (opts.json) out.json(finished);
-        else out.line(`${finished.id} ${out.status(finished.status)} in ${formatDuration(finished.durationMs)}${finished.error ? `: ${oneLine(finished.error, 200)}` : ''}`);
         if (finished.status !== 'success') exit(EXIT.runFailed);
       });
     });
-}
-
-function progressLine(out: Output, r: Run): string {
-  return `  ${out.status(r.status)} ${r.tasksFinished}/${r.tasksTotal} tasks${r.tasksFailed ? out.c.red(` (${r.tasksFailed} failed)`) : ''}`;
 }
 
 /** `key=value` (a string) or `key:=json`, as httpie spells them. */
