@@ -7,7 +7,7 @@ import { InvalidArgumentError } from 'commander';
 
 /** What `@baton/dashboard` exports; typed here so that the CLI builds without it. */
 interface DashboardModule {
-  createDashboard(options: { store: Store; baton?: Baton; basePath?: string }): { node(req: unknown, res: unknown): void };
+  createDashboard(options: { store: Store; baton?: Baton; basePath?: string; authorize?: () => boolean }): { node(req: unknown, res: unknown): void };
 }
 
 export const DASHBOARD_PACKAGE = '@baton/dashboard';
@@ -18,12 +18,14 @@ export function registerDashboard(program: Command, state: RunState): void {
     .description(`serve the dashboard (${DASHBOARD_PACKAGE}, when installed) on this store until Ctrl-C`)
     .option('-p, --port <port>', 'port to listen on (0: any free port)', parsePort, 3000)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .action(async (opts: { port: number; host: string }, command: Command) => {
+    .option('--actions', 'let everyone who reaches it trigger, cancel and retry (read-only without)')
+    .action(async (opts: { port: number; host: string; actions?: boolean }, command: Command) => {
       // Before the store opens: a missing package is the first thing to say.
       const dashboard = await loadDashboard();
       await withStore(command, state, async (store, { out }) => {
         const baton = createBaton({ store, schedules: false });
-        const handler = dashboard.createDashboard({ store, baton });
+        // Read-only unless asked: the dashboard refuses actions when no `authorize` is given.
+        const handler = dashboard.createDashboard({ store, baton, ...(opts.actions && { authorize: () => true }) });
         const server = createServer((req, res) => handler.node(req, res));
         await new Promise<void>((resolve, reject) => {
           server.once('error', (error: NodeJS.ErrnoException) =>
@@ -33,7 +35,7 @@ export function registerDashboard(program: Command, state: RunState): void {
         });
         const address = server.address();
         const port = typeof address === 'object' && address ? address.port : opts.port;
-        out.line(`dashboard on http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}/ (Ctrl-C to stop)`);
+        out.line(`dashboard on http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}/ (${opts.actions ? 'actions allowed' : 'read-only'}; Ctrl-C to stop)`);
         // Serve until SIGINT/SIGTERM, then close the server; withStore closes the store.
         await new Promise<void>((resolve) => {
           const stop = () => {
