@@ -184,8 +184,9 @@ async function retryCatalogRace<T>(fn: () => Promise<T>): Promise<T> {
       return await fn();
     } catch (error) {
       const code = (error as { code?: string; cause?: { code?: string } })?.code ?? (error as { cause?: { code?: string } })?.cause?.code;
-      if (code !== '3F000' || attempt >= 5) throw error;
-      await new Promise((r) => setTimeout(r, 20 * attempt));
+      // Test suites drop schemas back to back: give the scan up to ~3 s of quiet.
+      if (code !== '3F000' || attempt >= 12) throw error;
+      await new Promise((r) => setTimeout(r, Math.min(50 * attempt, 400)));
     }
   }
 }
