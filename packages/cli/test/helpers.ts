@@ -4,7 +4,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 
 export const CLI_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 export const REPO_ROOT = resolve(CLI_DIR, '../..');
@@ -111,29 +110,6 @@ export function baton(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: 
 export const makeDir = () => mkdtemp(join(tmpdir(), 'baton-cli-'));
 export const removeDir = (dir: string) => rm(dir, { recursive: true, force: true });
 
-export const PG_URL = process.env.BATON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** Outside CI an unreachable PostgreSQL skips its tests, loudly; with CI=true it is an error. */
-export async function pgAvailable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch (error) {
-    if (process.env.CI === 'true') throw new Error(`CI=true but PostgreSQL at ${PG_URL} is unreachable: ${(error as Error).message}`);
-    console.warn(`\n!!! SKIPPING the CLI's PostgreSQL tests: no server at ${PG_URL} (${(error as Error).message}). CI runs them.\n`);
-    return false;
-  }
-}
-
-export async function dropSchema(name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    await client.query(`drop schema if exists ${name} cascade`);
-  } finally {
-    await client.end();
-  }
-}
+// PostgreSQL: the store-pg tests' helpers (reachability with its loud skip, URL, schema clean-up).
+export { PG_URL, pgAvailable, dropSchemas } from '../../store-pg/test/pg.js';
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'vitest';
 import { openPgStore } from '@baton/store-pg';
 import { cliCases } from './cases.js';
-import { PG_URL, dropSchema, pgAvailable } from './helpers.js';
+import { PG_URL, dropSchemas, pgAvailable } from './helpers.js';
 
 const available = await pgAvailable();
 
@@ -12,7 +12,7 @@ if (available) {
       args: ['--db', PG_URL, '--schema', schema],
       pendingBeforeMigrate: true,
       open: () => openPgStore({ connectionString: PG_URL, schema }),
-      cleanup: () => dropSchema(schema),
+      cleanup: () => dropSchemas([schema]),
     };
   });
 } else {
