@@ -4,10 +4,12 @@
  */
 import { integrityCases } from './integrity.js';
 import type { StoreFactory } from './factory.js';
+import { executionCases } from './executions.js';
 import { finishCases } from './finish.js';
 import { lifecycleCases } from './lifecycle.js';
 import { queueCases } from './queue.js';
 import { recordCases } from './records.js';
+import { retryCases } from './retry.js';
 import { workflowAndRunCases } from './workflows-runs.js';
 
 export type { StoreFactory } from './factory.js';
@@ -17,7 +19,9 @@ export function runStoreConformance(factory: StoreFactory): void {
   workflowAndRunCases(factory);
   queueCases(factory);
   finishCases(factory);
+  retryCases(factory);
   recordCases(factory);
   lifecycleCases(factory);
+  executionCases(factory);
   integrityCases(factory);
 }
