@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -43,6 +43,18 @@ describe('the quick start', () => {
       expect(existsSync(join(tmp, '.baton/baton.db'))).toBe(true);
     } finally {
       rmSync(file, { force: true });
+    }
+  });
+
+  it('the repository is MIT licensed, every package says so, and every package with tests has a test script', () => {
+    expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
+    const dirs = ['.', 'bench', ...['packages', 'examples'].flatMap((d) => readdirSync(join(root, d)).map((n) => `${d}/${n}`))];
+    const packages = dirs.filter((d) => existsSync(join(root, d, 'package.json')));
+    expect(packages.length).toBeGreaterThan(10);
+    for (const dir of packages) {
+      const pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
+      expect(pkg.license, dir).toBe('MIT');
+      if (dir !== '.' && existsSync(join(root, dir, 'test'))) expect(pkg.scripts?.test, dir).toBe('vitest run');
     }
   });
 });
