@@ -22,7 +22,7 @@ export const pgDialect: SqlDialect = {
   isUniqueViolation: (error) => (error as { code?: string })?.code === '23505',
   transaction: retryOnDeadlock,
   // VALUES columns and bare parameters arrive as text: say what they are.
-  cast: (value, type) => (type === 'json' ? sql`cast(${value} as jsonb)` : sql`cast(${value} as bigint)`),
+  cast: (value, type) => (type === 'json' ? sql`cast(${value} as jsonb)` : type === 'int' ? sql`cast(${value} as integer)` : sql`cast(${value} as bigint)`),
   lockTasksInOrder: (taskIds) => sql`select id from baton_tasks where id = any(${taskIds}) order by id for update`,
   // Delivered when the surrounding transaction commits, which is when the tasks are claimable.
   notifyTasksReady: async (db) => {

@@ -1,4 +1,4 @@
-import { CorruptDataError, newId, type ClaimOptions, type ClaimedTask, type Lease, type LeaseState, type RecoveredTask, type Workflow } from '@baton/core';
+import { CorruptDataError, newId, type ClaimOptions, type ClaimedTask, type Lease, type LeaseState, type RecoveredTask, type RunningMark, type Workflow } from '@baton/core';
 import { abs, recordPath } from '../layout.js';
 import type { TaskRec } from '../records.js';
 import type { State } from '../state.js';
@@ -58,19 +58,21 @@ export function claimTasks(u: Unit, o: ClaimOptions): ClaimedTask[] {
   });
 }
 
-export function markRunning(u: Unit, items: (Lease & { executionName?: string })[]): boolean[] {
+export function markRunning(u: Unit, items: RunningMark[]): boolean[] {
   const now = Date.now();
-  const runIds = new Set<string>();
+  const starts = new Map<string, number>();
   const result = items.map((item) => {
     const task = held(u.state, item);
     if (!task) return false;
-    u.put('tasks', { ...task, status: 'running', startedAt: now, executionName: item.executionName ?? null, updatedAt: now });
-    runIds.add(task.runId);
+    const startedAt = item.startedAt?.getTime() ?? now;
+    u.put('tasks', { ...task, status: 'running', startedAt, executionName: item.executionName ?? null, updatedAt: now });
+    starts.set(task.runId, Math.min(starts.get(task.runId) ?? Infinity, startedAt));
     return true;
   });
-  for (const runId of runIds) {
+  // A run starts at its first attempt's start (core rollup.ts, rule 2).
+  for (const [runId, startedAt] of starts) {
     const run = u.state.get('runs', runId);
-    if (run?.status === 'pending') u.put('runs', { ...run, status: 'running', startedAt: now, updatedAt: now });
+    if (run?.status === 'pending') u.put('runs', { ...run, status: 'running', startedAt, updatedAt: now });
   }
   return result;
 }
