@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import type { ClaimRow, Db, SqlDialect } from '@baton/store-sql';
+import { finishTasks, markRunning } from './ops/finish.js';
+import { TASKS_READY_CHANNEL } from './ops/run-once.js';
 
-export const TASKS_READY_CHANNEL = 'baton_tasks_ready';
+export { TASKS_READY_CHANNEL };
 
 /**
  * A run inserting at least this many tasks refreshes baton_tasks' statistics.
@@ -30,6 +32,8 @@ export const pgDialect: SqlDialect = {
   },
   claim,
   claimIsOneStatement: true,
+  finishTasks,
+  markRunning,
   // ANALYZE inside the transaction counts its own uncommitted rows as live, so
   // the statistics are right the moment the tasks become visible. The claim
   // joins baton_workflows, a table too small for autovacuum ever to analyze.

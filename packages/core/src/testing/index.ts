@@ -5,6 +5,7 @@
 import type { StoreFactory } from './factory.js';
 import { finishCases } from './finish.js';
 import { lifecycleCases } from './lifecycle.js';
+import { manyRunsCases } from './many-runs.js';
 import { queueCases } from './queue.js';
 import { recordCases } from './records.js';
 import { workflowAndRunCases } from './workflows-runs.js';
@@ -16,6 +17,7 @@ export function runStoreConformance(factory: StoreFactory): void {
   workflowAndRunCases(factory);
   queueCases(factory);
   finishCases(factory);
+  manyRunsCases(factory);
   recordCases(factory);
   lifecycleCases(factory);
 }
