@@ -147,10 +147,17 @@ export interface ClaimOptions {
   workflowIds?: string[];
   /** Skip tasks of these workflows (saturated concurrency). */
   excludeWorkflowIds?: string[];
+  /**
+   * Lease the tasks `running` rather than `dispatched`, started now, and
+   * their pending runs `running`, started now, in the same statement: for a
+   * worker that starts what it claims at once (in-process handlers), this
+   * folds the "running" mark into the claim. @defaultValue false
+   */
+  running?: boolean;
 }
 
 export interface ClaimedTask {
-  /** The task, now `dispatched`, leased to the worker, its attempt counted. */
+  /** The task, now `dispatched` (or `running`, see ClaimOptions.running), leased to the worker, its attempt counted. */
   task: Task;
   workflow: Workflow;
   /** The run's inputs and trigger, so that executing needs no further read. */

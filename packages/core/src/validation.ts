@@ -161,6 +161,7 @@ export const claimOptions = z
     leaseMs,
     workflowIds: z.array(id).optional(),
     excludeWorkflowIds: z.array(id).optional(),
+    running: z.boolean().optional(),
   })
   .strict();
 

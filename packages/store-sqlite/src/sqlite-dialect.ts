@@ -23,7 +23,8 @@ async function claim(db: Db, o: Parameters<SqlDialect['claim']>[1]): Promise<Cla
   const tasks = await db
     .updateTable('baton_tasks')
     .set((eb) => ({
-      status: 'dispatched',
+      status: o.running ? 'running' : 'dispatched',
+      ...(o.running && { started_at: o.now }),
       attempt: eb('attempt', '+', 1),
       lease_id: o.leaseId,
       lease_owner: o.workerId,
@@ -47,6 +48,15 @@ async function claim(db: Db, o: Parameters<SqlDialect['claim']>[1]): Promise<Cla
     .returningAll()
     .execute();
   if (tasks.length === 0) return [];
+  if (o.running) {
+    // The claim is the attempts' start: their pending runs start now too.
+    await db
+      .updateTable('baton_runs')
+      .set({ status: 'running', started_at: o.now, updated_at: o.now })
+      .where('id', 'in', [...new Set(tasks.map((t) => t.run_id))])
+      .where('status', '=', 'pending')
+      .execute();
+  }
   tasks.sort((a, b) => b.priority - a.priority || Number(a.run_at) - Number(b.run_at) || (a.id < b.id ? -1 : 1));
   const workflowIds = [...new Set(tasks.map((t) => t.workflow_id))];
   const runIds = [...new Set(tasks.map((t) => t.run_id))];

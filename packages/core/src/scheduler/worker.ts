@@ -152,6 +152,8 @@ export class Worker {
             workerId: this.#o.workerId,
             limit: free,
             leaseMs: this.#o.leaseMs,
+            // Every task claimed starts at once: the claim marks it (and its run) running.
+            running: true,
             ...(this.#o.workflowIds?.() && { workflowIds: this.#o.workflowIds()! }),
             excludeWorkflowIds: this.#saturatedWorkflows(),
           });
@@ -291,8 +293,9 @@ export class Worker {
     }
     let marked: Promise<unknown> = Promise.resolve();
     let markItem: RunningMark | undefined;
-    // The attempt starts now: the batched mark and the ending carry this time, not their write's.
-    const startedAt = new Date();
+    // The attempt starts now (a claim that marked it running says when): the
+    // batched mark and the ending carry this time, not their write's.
+    const startedAt = task.status === 'running' && task.startedAt ? task.startedAt : new Date();
     const markRunning = (executionName?: string) => {
       markItem = { ...lease, startedAt, ...(executionName !== undefined && { executionName }) };
       return (marked = this.#markRunning.add(markItem).then((held) => {
@@ -303,7 +306,7 @@ export class Worker {
     let result: TaskResult;
     try {
       if (!executor) throw new Error(`no executor named "${executorName}" is registered on worker ${this.#o.workerId}`);
-      if (!executor.reportsStart) void markRunning();
+      if (!executor.reportsStart && task.status !== 'running') void markRunning();
       this.#emitStarted(claimed);
       const upstream = step.step.dependsOn?.length ? await this.#o.store.getStepOutputs(claimed.run.id, step.step.dependsOn) : {};
       const ctx = createTaskContext(claimed, step, controller.signal, upstream, {

@@ -152,6 +152,37 @@ export function manyRunsCases(factory: StoreFactory): void {
       expect(done.finishedAt!.getTime()).toBeGreaterThan(s2.getTime());
     });
 
+    test('a claim with running: true leases the tasks running, started now, and starts their pending runs', async () => {
+      const store = await open();
+      const wf = await defineWorkflow(store, { steps: [{ name: 'a', taskCount: 2 }, { name: 'b', dependsOn: ['a'] }] });
+      const { run } = await store.createRun({ workflowId: wf.id });
+      const other = await store.createRun({ workflowId: wf.id });
+      const before = Date.now();
+      const claimed = await store.claimTasks({ workerId: 'w', limit: 3, leaseMs: 60_000, running: true });
+      expect(claimed).toHaveLength(3);
+      for (const c of claimed) {
+        expect(c.task).toMatchObject({ status: 'running', attempt: 1, leaseOwner: 'w' });
+        expect(c.task.startedAt).toEqual(c.task.dispatchedAt);
+        expect(c.task.startedAt!.getTime()).toBeGreaterThanOrEqual(before);
+        expect(await store.getTask(c.task.id)).toEqual(c.task);
+      }
+      const started = await store.getRun(run.id);
+      expect(started.status).toBe('running');
+      expect(started.startedAt).toEqual(claimed[0]!.task.startedAt);
+      // Fenced like any lease: heartbeat, finish, and the run rolls up from its start.
+      expect(await store.heartbeat(claimed.map(leaseOf), 60_000)).toEqual(['held', 'held', 'held']);
+      const mine = claimed.filter((c) => c.run.id === run.id);
+      await store.finishTasks(mine.map((c) => ({ ...leaseOf(c), status: 'success' as const, output: null })));
+      const b = (await claimAll(store)).find((c) => c.run.id === run.id);
+      expect(b!.task).toMatchObject({ stepName: 'b', status: 'dispatched', startedAt: null });
+      await store.finishTasks([{ ...leaseOf(b!), status: 'success', output: null }]);
+      const done = await store.getRun(run.id);
+      expect(done).toMatchObject({ status: 'success', startedAt: started.startedAt });
+      expect(done.durationMs).toBe(done.finishedAt!.getTime() - started.startedAt!.getTime());
+      // The other run had one task claimed: it started too, and is still going.
+      expect((await store.getRun(other.run.id)).status).toBe('running');
+    });
+
     test('a bad start time is refused with a ValidationError before anything is written', async () => {
       const store = await open();
       const wf = await defineWorkflow(store);

@@ -39,7 +39,8 @@ export function claimTasks(u: Unit, o: ClaimOptions): ClaimedTask[] {
   return chosen.map((task) => {
     const next: TaskRec = {
       ...task,
-      status: 'dispatched',
+      status: o.running ? 'running' : 'dispatched',
+      ...(o.running && { startedAt: now }),
       attempt: task.attempt + 1,
       leaseId,
       leaseOwner: o.workerId,
@@ -54,6 +55,7 @@ export function claimTasks(u: Unit, o: ClaimOptions): ClaimedTask[] {
     const run = u.state.get('runs', task.runId);
     // Only a hand-deleted file gets here: say which, rather than fail on a missing property.
     if (!run) throw new CorruptDataError(abs(u.dir, recordPath('runs', task.runId)), `missing, yet task ${task.id} belongs to it`);
+    if (o.running && run.status === 'pending') u.put('runs', { ...run, status: 'running', startedAt: now, updatedAt: now });
     return { task: taskModel(next), workflow, run: { id: run.id, inputs: structuredClone(run.inputs), triggeredBy: run.triggeredBy } };
   });
 }

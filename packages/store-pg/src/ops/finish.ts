@@ -1,6 +1,6 @@
 import type { FinishOutcome, FinishResult, FinishedRun, RunningMark, TaskResult, TaskStatus } from '@baton/core';
 import type { Db } from '@baton/store-sql';
-import { CompiledQuery } from 'kysely';
+import type pg from 'pg';
 import { TASKS_READY_CHANNEL, runOnce } from './run-once.js';
 
 /**
@@ -22,7 +22,7 @@ import { TASKS_READY_CHANNEL, runOnce } from './run-once.js';
  * (`run_locks`). Indexes: tasks by primary key, waiting tasks by
  * `baton_tasks_run_idx` (run_id, step_name), steps and runs by primary key.
  */
-const FINISH = `
+export const FINISH_SQL = `
 with v as (
   select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
     with ordinality as v(id, lease_id, status, output, error, retry_at, started_at, ord)
@@ -115,7 +115,7 @@ union all select 'run', id, status from runs where was in ('pending', 'running')
 union all select 'ready', null, count(*)::text from ready
 union all select 'notified', null, null from notified`;
 
-export async function finishTasks(db: Db, results: TaskResult[], now: number): Promise<FinishResult> {
+export async function finishTasks(pool: pg.Pool | undefined, db: Db, results: TaskResult[], now: number): Promise<FinishResult> {
   const ids: string[] = [];
   const leases: string[] = [];
   const statuses: string[] = [];
@@ -133,10 +133,7 @@ export async function finishTasks(db: Db, results: TaskResult[], now: number): P
     retryAts.push(retryAt);
     startedAts.push(r.startedAt?.getTime() ?? null);
   }
-  const { rows } = await runOnce<{ kind: string; id: string | null; status: string | null }>(
-    db,
-    CompiledQuery.raw(FINISH, [ids, leases, statuses, outputs, errors, retryAts, startedAts, now]),
-  );
+  const rows = await runOnce<{ kind: string; id: string | null; status: string | null }>(db, pool, FINISH_SQL, [ids, leases, statuses, outputs, errors, retryAts, startedAts, now]);
 
   const written = new Map<string, string>();
   const current = new Map<string, string>();
@@ -185,7 +182,7 @@ with v as (
 )
 select id from marked`;
 
-export async function markRunning(db: Db, items: RunningMark[], now: number): Promise<boolean[]> {
+export async function markRunning(pool: pg.Pool | undefined, db: Db, items: RunningMark[], now: number): Promise<boolean[]> {
   const parameters = [
     items.map((i) => i.taskId),
     items.map((i) => i.leaseId),
@@ -193,7 +190,7 @@ export async function markRunning(db: Db, items: RunningMark[], now: number): Pr
     items.map((i) => i.startedAt?.getTime() ?? now),
     now,
   ];
-  const { rows } = await runOnce<{ id: string }>(db, CompiledQuery.raw(MARK_RUNNING, parameters));
+  const rows = await runOnce<{ id: string }>(db, pool, MARK_RUNNING, parameters);
   const written = new Set(rows.map((r) => r.id));
   return items.map((i) => written.has(i.taskId));
 }
