@@ -19,6 +19,8 @@ export async function graphileThroughput(url: string, tasks: number): Promise<Th
   // after the runner has fully released it.
   const pgPool = new pg.Pool({ connectionString: url, max: GRAPHILE_PRESET.maxPoolSize });
   pgPool.on('error', () => {});
+  // graphile-worker checks for this too: a checked-out client's error must not go unhandled.
+  pgPool.on('connect', (client) => client.on('error', () => {}));
   const preset = { worker: { ...GRAPHILE_PRESET } };
   const options = { pgPool, preset, noHandleSignals: true, taskList: { noop: async () => {} }, logger: quietLogger() };
   // Start once to install its schema, then stop: jobs go in while no worker runs.
