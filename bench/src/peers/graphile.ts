@@ -32,6 +32,7 @@ export async function graphileThroughput(url: string, tasks: number): Promise<Th
   await utils.addJobs(Array.from({ length: tasks }, () => ({ identifier: 'noop', payload: {} })));
   const enqueueMs = performance.now() - enqueueStart;
   const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
   await client.connect();
   const start = performance.now();
   const runner = await run(options);

@@ -7,6 +7,7 @@ import type { ThroughputRow } from '../throughput.js';
  */
 export async function rawPg(url: string, tasks: number): Promise<ThroughputRow> {
   const pool = new pg.Pool({ connectionString: url, max: 8 });
+  pool.on('error', () => {});
   await pool.query(`create table raw_jobs (id bigserial primary key, status text not null, payload jsonb, locked_by text, locked_at bigint);
     create index raw_jobs_pending on raw_jobs (id) where status = 'pending'`);
   const enqueueStart = performance.now();
