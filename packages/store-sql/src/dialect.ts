@@ -57,6 +57,12 @@ export interface SqlDialect {
    * starts). Without it: two statements in a transaction (see ops/queue.ts).
    */
   markRunning?(db: Db, items: RunningMark[], now: number): Promise<boolean[]>;
+  /**
+   * Optional: a table of `columns` columns from these rows, as one parameter
+   * (SQLite: `select value ->> '$[0]', … from json_each(?)`). Without it,
+   * multi-row writes use a VALUES list, one parameter per value.
+   */
+  jsonRows?(rows: unknown[][], columns: number): RawBuilder<unknown>;
   /** Called after a commit made tasks due, so other processes wake (PostgreSQL NOTIFY). */
   notifyTasksReady?(db: Db): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import type { FinishOutcome, FinishResult, FinishedRun, RunDelta, TaskResult, TaskStatus } from '@baton/core';
 import { foldEndings, runDurationMs, runEndStatus, upstreamFailedMessage } from '@baton/core';
-import { sql, type RawBuilder } from 'kysely';
-import { bumped, type Ctx } from '../context.js';
+import { sql } from 'kysely';
+import { bumped, rowsTable, type Ctx } from '../context.js';
 import { fencedUpdate } from './fenced.js';
 import { nowMs } from '../rows.js';
 
@@ -70,13 +70,6 @@ export async function finishTasks(ctx: Ctx, results: TaskResult[]): Promise<Fini
   });
 }
 
-/** A VALUES list; `types` casts each column where the engine needs it (PostgreSQL). */
-function values(ctx: Ctx, rows: unknown[][], types: ('text' | 'int' | 'ms' | 'json')[]): RawBuilder<unknown> {
-  return sql.join(
-    rows.map((row) => sql`(${sql.join(row.map((v, i) => (types[i] === 'text' ? sql`${v}` : ctx.dialect.cast(sql`${v}`, types[i] as 'int' | 'ms' | 'json'))))})`),
-  );
-}
-
 /** The fenced write of many endings: one statement per chunk (see fencedUpdate). */
 async function writeResults(ctx: Ctx, results: TaskResult[], now: number) {
   const { dialect } = ctx;
@@ -118,7 +111,7 @@ async function unblockDependents(ctx: Ctx, deltas: RunDelta[], now: number): Pro
   const added = new Map(successes.map(([run, step, n]) => [`${run}\n${step}`, n as number]));
   // SQLite's RETURNING cannot name the FROM table: this batch's count comes from `added`.
   const { rows: steps } = await sql<{ run_id: string; step_name: string; succeeded: number; task_count: number; dependents: unknown }>`
-    with v(run_id, step_name, n) as (values ${values(ctx, successes, ['text', 'text', 'int'])})
+    with v(run_id, step_name, n) as (${rowsTable(ctx, successes, ['text', 'text', 'int'])})
     update baton_run_steps set succeeded = succeeded + v.n
     from v where baton_run_steps.run_id = v.run_id and baton_run_steps.step_name = v.step_name
     returning baton_run_steps.run_id, baton_run_steps.step_name, baton_run_steps.succeeded, baton_run_steps.task_count, baton_run_steps.dependents`.execute(ctx.db);
@@ -137,7 +130,7 @@ async function unblockDependents(ctx: Ctx, deltas: RunDelta[], now: number): Pro
   }
   if (lowered.size === 0) return 0;
   const { rows: counters } = await sql<{ run_id: string; step_name: string; deps_remaining: number }>`
-    with v(run_id, step_name, n) as (values ${values(ctx, [...lowered.values()].sort(byRunAndStep), ['text', 'text', 'int'])})
+    with v(run_id, step_name, n) as (${rowsTable(ctx, [...lowered.values()].sort(byRunAndStep), ['text', 'text', 'int'])})
     update baton_run_steps set deps_remaining = deps_remaining - v.n
     from v where baton_run_steps.run_id = v.run_id and baton_run_steps.step_name = v.step_name
     returning baton_run_steps.run_id, baton_run_steps.step_name, baton_run_steps.deps_remaining`.execute(ctx.db);
@@ -145,7 +138,7 @@ async function unblockDependents(ctx: Ctx, deltas: RunDelta[], now: number): Pro
   if (ready.length === 0) return 0;
   const at = ctx.dialect.cast(sql`${now}`, 'ms');
   const { rows } = await sql`
-    with v(run_id, step_name) as (values ${values(ctx, ready, ['text', 'text'])})
+    with v(run_id, step_name) as (${rowsTable(ctx, ready, ['text', 'text'])})
     update baton_tasks set status = 'pending', run_at = ${at}, updated_at = ${at}
     from v where baton_tasks.run_id = v.run_id and baton_tasks.step_name = v.step_name and baton_tasks.status = 'waiting'
     returning baton_tasks.id`.execute(ctx.db);
@@ -158,7 +151,7 @@ async function cancelDownstream(ctx: Ctx, deltas: RunDelta[], now: number): Prom
   const failed = deltas.flatMap((d) => d.failedSteps.map((step) => [d.runId, step]));
   if (failed.length === 0) return cancelledPerRun;
   const { rows: steps } = await sql<{ run_id: string; step_name: string; downstream: unknown }>`
-    with v(run_id, step_name) as (values ${values(ctx, failed, ['text', 'text'])})
+    with v(run_id, step_name) as (${rowsTable(ctx, failed, ['text', 'text'])})
     select s.run_id, s.step_name, s.downstream from baton_run_steps s join v on s.run_id = v.run_id and s.step_name = v.step_name`.execute(ctx.db);
   // Each downstream step is cancelled once, naming the first failed step (by name) upstream of it.
   const targets = new Map<string, [string, string, string]>();
@@ -171,7 +164,7 @@ async function cancelDownstream(ctx: Ctx, deltas: RunDelta[], now: number): Prom
   if (targets.size === 0) return cancelledPerRun;
   const at = ctx.dialect.cast(sql`${now}`, 'ms');
   const { rows } = await sql<{ run_id: string }>`
-    with v(run_id, step_name, error) as (values ${values(ctx, [...targets.values()], ['text', 'text', 'text'])})
+    with v(run_id, step_name, error) as (${rowsTable(ctx, [...targets.values()], ['text', 'text', 'text'])})
     update baton_tasks set status = 'cancelled', error = v.error, finished_at = ${at}, updated_at = ${at}
     from v where baton_tasks.run_id = v.run_id and baton_tasks.step_name = v.step_name and baton_tasks.status = 'waiting'
     returning baton_tasks.run_id`.execute(ctx.db);
@@ -187,7 +180,7 @@ async function rollUpRuns(ctx: Ctx, deltas: RunDelta[], cancelled: Map<string, n
     return [d.runId, d.finished + c, d.failed + c, d.firstFailure?.status ?? null, d.firstFailure?.error ?? null, d.startedAt ?? now];
   });
   const { rows: runs } = await sql<{ id: string; status: string; tasks_total: number; tasks_finished: number; failure_status: string | null; started_at: number | string | null; created_at: number | string }>`
-    with v(id, finished, failed, failure_status, error, started_at) as (values ${values(ctx, rows, ['text', 'int', 'int', 'text', 'text', 'ms'])})
+    with v(id, finished, failed, failure_status, error, started_at) as (${rowsTable(ctx, rows, ['text', 'int', 'int', 'text', 'text', 'ms'])})
     update baton_runs set
       tasks_finished = tasks_finished + v.finished,
       tasks_failed = tasks_failed + v.failed,
@@ -209,7 +202,7 @@ async function rollUpRuns(ctx: Ctx, deltas: RunDelta[], cancelled: Map<string, n
   if (ended.length === 0) return finished;
   const at = ctx.dialect.cast(sql`${now}`, 'ms');
   await sql`
-    with v(id, status, duration_ms) as (values ${values(ctx, ended, ['text', 'text', 'ms'])})
+    with v(id, status, duration_ms) as (${rowsTable(ctx, ended, ['text', 'text', 'ms'])})
     update baton_runs set status = v.status, finished_at = ${at}, duration_ms = v.duration_ms, updated_at = ${bumped(now)}
     from v where baton_runs.id = v.id`.execute(ctx.db);
   return finished;

@@ -1,6 +1,6 @@
 import { newId, type ClaimOptions, type ClaimedTask, type Lease, type LeaseState, type RecoveredTask, type RunningMark } from '@baton/core';
 import { sql } from 'kysely';
-import type { Ctx } from '../context.js';
+import { rowsTable, type Ctx } from '../context.js';
 import { fencedUpdate } from './fenced.js';
 import { nowMs } from '../rows.js';
 import { finishTasks } from './finish.js';
@@ -46,9 +46,9 @@ export async function markRunning(ctx: Ctx, items: RunningMark[]): Promise<boole
     const starts = new Map<string, number>();
     for (const r of rows) starts.set(r.run_id, Math.min(starts.get(r.run_id) ?? Infinity, Number(r.started_at)));
     if (starts.size > 0) {
-      const values = [...starts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, startedAt]) => sql`(${id}, ${ctx.dialect.cast(sql`${startedAt}`, 'ms')})`);
+      const rows = [...starts].sort(([a], [b]) => (a < b ? -1 : 1));
       await sql`
-        with v(id, started_at) as (values ${sql.join(values)})
+        with v(id, started_at) as (${rowsTable(ctx, rows, ['text', 'ms'])})
         update baton_runs set status = 'running', started_at = v.started_at, updated_at = ${at}
         from v where baton_runs.id = v.id and baton_runs.status = 'pending'`.execute(ctx.db);
     }
