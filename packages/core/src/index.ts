@@ -14,4 +14,4 @@ export { CancelledError, ShutdownError } from './scheduler/worker.js';
 export { REDACTED } from './scheduler/redactor.js';
 export { logContent } from './scheduler/task-context.js';
 export { DEFAULT_PAGE_SIZE, encodeCursor, decodeCursor } from './paging.js';
-export { runStatusAfterFailure, failureMessage, upstreamFailedMessage, foldEndings, runEndStatus, runDurationMs, groupBy, type Ending, type RunDelta, type RunCounters } from './rollup.js';
+export { runStatusAfterFailure, stepNeedsCounters, failureMessage, upstreamFailedMessage, foldEndings, runEndStatus, runDurationMs, groupBy, type Ending, type RunDelta, type RunCounters } from './rollup.js';

@@ -23,6 +23,16 @@ import type { RunStatus, TaskStatus } from './models.js';
  *    total ends: its failure status or `success`, `durationMs` from its start.
  */
 
+/**
+ * Whether a step needs the per-run counters of rules 3 and 4: only a step with
+ * dependents (its successes unblock them, its failures cancel downstream) or
+ * with dependencies (its `depsRemaining` counts down). A single-task run's
+ * step needs none, so a store may skip writing one.
+ */
+export function stepNeedsCounters(step: { dependsOn: readonly string[]; dependents: readonly string[] }): boolean {
+  return step.dependsOn.length > 0 || step.dependents.length > 0;
+}
+
 /** The status a run ends with when a task of it ends in `status` (not success). */
 export function runStatusAfterFailure(status: TaskStatus): RunStatus {
   return status === 'timeout' ? 'timeout' : status === 'cancelled' ? 'cancelled' : 'failed';

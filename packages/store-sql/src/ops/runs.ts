@@ -3,6 +3,7 @@ import {
   NotFoundError,
   newId,
   planRun,
+  stepNeedsCounters,
   type Json,
   type RunPlan,
   type Workflow,
@@ -120,6 +121,8 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
     const positions = new Map<string, number>();
     for (const s of plan.steps) {
       positions.set(s.name, s.position);
+      // Rows no roll-up reads are not written: a single-task run has none.
+      if (!stepNeedsCounters(s)) continue;
       stepRows.push({
         run_id: run.id,
         step_name: s.name,
