@@ -31,6 +31,11 @@ export const pgDialect: SqlDialect = {
   notifyTasksReady: async (db) => {
     await sql`select pg_notify(${TASKS_READY_CHANNEL}, '')`.execute(db);
   },
+  // The table's own row type types every column: jsonb from JSON values, bigint from numbers.
+  insertJsonRows: async (db, table, columns, _json, rows) => {
+    const list = sql.raw(columns.join(', '));
+    await sql`insert into ${sql.table(table)} (${list}) select ${list} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::json)`.execute(db);
+  },
   claim: (db, o) => claim(undefined, db, o),
   claimIsOneStatement: true,
   finishTasks: (db, results, now) => finishTasks(undefined, db, results, now),

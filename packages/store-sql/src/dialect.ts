@@ -63,6 +63,12 @@ export interface SqlDialect {
    * multi-row writes use a VALUES list, one parameter per value.
    */
   jsonRows?(rows: unknown[][], columns: number): RawBuilder<unknown>;
+  /**
+   * Optional: inserts `rows` (plain objects, JSON columns as values, not
+   * encoded) into `table` from one JSON document parameter, instead of a
+   * multi-row VALUES with a parameter per value.
+   */
+  insertJsonRows?(db: Db, table: string, columns: string[], jsonColumns: string[], rows: object[]): Promise<void>;
   /** Called after a commit made tasks due, so other processes wake (PostgreSQL NOTIFY). */
   notifyTasksReady?(db: Db): Promise<void>;
 }

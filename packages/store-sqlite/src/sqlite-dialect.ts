@@ -12,6 +12,11 @@ export const sqliteDialect: SqlDialect = {
   // Column affinity does the typing; a CAST to "jsonb" would give JSON text NUMERIC affinity.
   cast: (value) => value,
   claim,
+  // JSON columns keep their JSON text (->), absent or null ones stay SQL NULL; the rest are scalars (->>).
+  insertJsonRows: async (db, table, columns, json, rows) => {
+    const values = columns.map((c) => (json.includes(c) ? `nullif(value -> '$.${c}', 'null')` : `value ->> '$.${c}'`));
+    await sql`insert into ${sql.table(table)} (${sql.raw(columns.join(', '))}) select ${sql.raw(values.join(', '))} from json_each(${JSON.stringify(rows)})`.execute(db);
+  },
   // One JSON parameter instead of a VALUES list: the statement's text no longer depends
   // on the batch size, so withStatementCache reuses its prepared statement.
   jsonRows: (rows, columns) => sql`select ${sql.raw(Array.from({ length: columns || rows[0]?.length || 1 }, (_, i) => `value ->> '$[${i}]'`).join(', '))} from json_each(${JSON.stringify(rows)})`,

@@ -62,7 +62,8 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
   });
 
   const now = nowMs();
-  const json = ctx.dialect.encodeJson;
+  // With a dialect that inserts from one JSON document, JSON columns travel as they are.
+  const json = ctx.dialect.insertJsonRows ? (value: unknown) => value : ctx.dialect.encodeJson;
   const runRows: RunTable[] = [];
   const stepRows: RunStepTable[] = [];
   const taskRows: TaskTable[] = [];
@@ -166,12 +167,31 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
       });
     }
   }
-  for (let i = 0; i < runRows.length; i += INSERT_CHUNK) await ctx.db.insertInto('baton_runs').values(runRows.slice(i, i + INSERT_CHUNK)).execute();
-  for (let i = 0; i < stepRows.length; i += INSERT_CHUNK) await ctx.db.insertInto('baton_run_steps').values(stepRows.slice(i, i + INSERT_CHUNK)).execute();
-  for (let i = 0; i < taskRows.length; i += INSERT_CHUNK) await ctx.db.insertInto('baton_tasks').values(taskRows.slice(i, i + INSERT_CHUNK)).execute();
+  await insertRows(ctx, 'baton_runs', runRows, ['inputs', 'metadata']);
+  await insertRows(ctx, 'baton_run_steps', stepRows, ['dependents', 'downstream']);
+  await insertRows(ctx, 'baton_tasks', taskRows, ['params', 'output', 'metadata']);
   if (taskRows.length > 0) await ctx.dialect.afterTasksInserted?.(ctx.db, taskRows.length);
   if (taskRows.some((t) => t.status === 'pending')) await ctx.dialect.notifyTasksReady?.(ctx.db);
   return answers;
+}
+
+/** Rows per INSERT from one JSON document: bounded so one statement's document stays a few MB. */
+const JSON_INSERT_CHUNK = 5000;
+
+/**
+ * Multi-row inserts: from one JSON document per 5,000 rows where the dialect
+ * can (`insertJsonRows`: no per-value parameters to build, bind and parse),
+ * else Kysely's multi-row VALUES, 500 rows per statement.
+ */
+async function insertRows<T extends object>(ctx: Ctx, table: 'baton_runs' | 'baton_run_steps' | 'baton_tasks', rows: T[], jsonColumns: (keyof T & string)[]): Promise<void> {
+  if (rows.length === 0) return;
+  const { insertJsonRows } = ctx.dialect;
+  if (insertJsonRows) {
+    const columns = Object.keys(rows[0]!);
+    for (let i = 0; i < rows.length; i += JSON_INSERT_CHUNK) await insertJsonRows(ctx.db, table, columns, jsonColumns, rows.slice(i, i + JSON_INSERT_CHUNK));
+    return;
+  }
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) await ctx.db.insertInto(table).values(rows.slice(i, i + INSERT_CHUNK) as never).execute();
 }
 
 /** The runs already holding these inputs' idempotency keys, by workflow and key: one read. */
