@@ -39,7 +39,9 @@ with v as (
     lease_id = null, lease_owner = null, lease_expires_at = null,
     updated_at = $8::bigint
   from v join locked on locked.id = v.id
-  where t.id = v.id and t.lease_id = v.lease_id and t.status in ('dispatched', 'running')
+  -- id = any(…) keeps the planner on the primary key: the partial index of leased
+  -- tasks looks small in the statistics but holds every dead entry since the last vacuum.
+  where t.id = any($1::text[]) and t.id = v.id and t.lease_id = v.lease_id and t.status in ('dispatched', 'running')
   returning t.id, t.run_id, t.step_name, t.status, t.error, t.started_at, v.ord
 ), succ as (
   -- rule 4: successes per step
@@ -171,7 +173,7 @@ with v as (
 ), marked as (
   update baton_tasks t set status = 'running', started_at = v.started_at, execution_name = v.execution_name, updated_at = $5::bigint
   from v join locked on locked.id = v.id
-  where t.id = v.id and t.lease_id = v.lease_id and t.status in ('dispatched', 'running')
+  where t.id = any($1::text[]) and t.id = v.id and t.lease_id = v.lease_id and t.status in ('dispatched', 'running')
   returning t.id, t.run_id, t.started_at
 ), starts as (
   select run_id, min(started_at) as started_at from marked group by run_id
