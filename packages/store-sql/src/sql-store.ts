@@ -84,7 +84,15 @@ export class SqlStore implements Store {
       ...(migrationTableSchema !== undefined && { migrationTableSchema }),
     });
     const lock = this.#shared.options.migrationLock ?? ((fn) => fn());
-    throwOnMigrationError(await lock(() => migrator.migrateToLatest()));
+    for (let attempt = 1; ; attempt++) {
+      const result = await lock(() => migrator.migrateToLatest());
+      // Kysely's Migrator lists the tables of every schema to find its own; on a server
+      // where others drop schemas meanwhile, that listing fails with "schema does not
+      // exist" (3F000) though ours is fine. Migrating is idempotent: look again.
+      if (attempt < 5 && (result.error as { code?: string } | undefined)?.code === '3F000') continue;
+      throwOnMigrationError(result);
+      return;
+    }
   }
 
   async close(): Promise<void> {
