@@ -3,11 +3,13 @@
  * store: `runStoreConformance({ name, create, openAgain })`.
  */
 import type { StoreFactory } from './factory.js';
+import { executionCases } from './executions.js';
 import { finishCases } from './finish.js';
 import { lifecycleCases } from './lifecycle.js';
 import { manyRunsCases } from './many-runs.js';
 import { queueCases } from './queue.js';
 import { recordCases } from './records.js';
+import { retryCases } from './retry.js';
 import { workflowAndRunCases } from './workflows-runs.js';
 
 export type { StoreFactory } from './factory.js';
@@ -18,6 +20,8 @@ export function runStoreConformance(factory: StoreFactory): void {
   queueCases(factory);
   finishCases(factory);
   manyRunsCases(factory);
+  retryCases(factory);
   recordCases(factory);
   lifecycleCases(factory);
+  executionCases(factory);
 }
