@@ -3,7 +3,7 @@ import { SqlStore, type Database } from '@baton/store-sql';
 import { Kysely } from 'kysely';
 import pg from 'pg';
 import { z } from 'zod';
-import { pgDialect } from './pg-dialect.js';
+import { pgDialectOn } from './pg-dialect.js';
 import { CatalogPostgresDialect } from './pg-introspector.js';
 import { PgListener } from './pg-listener.js';
 
@@ -90,7 +90,7 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
   const lockKey = `baton_migrate:${tableSchema}`;
   const store = new SqlStore({
     db,
-    dialect: pgDialect,
+    dialect: pgDialectOn(pool),
     migrationTableSchema: tableSchema,
     location: `PostgreSQL schema "${tableSchema}"`,
     // Kysely's Migrator locks too, but creating its bookkeeping tables races when
