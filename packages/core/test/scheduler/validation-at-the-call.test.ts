@@ -29,6 +29,8 @@ describe('bad input fails at the call, naming what was wrong', () => {
     await rejects(() => baton.trigger('wf', { inputs: { n: Number.NaN } }), 'inputs.n', /NaN/);
     await rejects(() => baton.trigger('wf', { metadata: { list: [1, undefined] } } as never), 'metadata.list.1', /undefined/);
     await rejects(() => baton.trigger('' as never), '', /workflow name/);
+    await rejects(() => baton.triggerMany('wf', [{ inputs: { a: 1 } }, { input: { a: 2 } } as never]), 'items.1.input', /not a known field/);
+    await rejects(() => baton.triggerMany('wf', [{ inputs: { when: new Date() } } as never]), 'items.0.inputs.when', /Date/);
     expect((await store.listRuns()).items).toEqual([]);
     expect((await baton.trigger('wf', { inputs: { a: 1 }, triggeredBy: 'manual' })).triggeredBy).toBe('manual');
   });
