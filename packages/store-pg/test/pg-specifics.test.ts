@@ -135,7 +135,7 @@ describe.skipIf(!available)('pg store: typed errors and schemas on open', () => 
     const unmigrated = await openPgStore({ connectionString: PG_URL, schema: empty, migrate: false });
     const write = await unmigrated.createWorkflow({ name: 'w', steps: [{ name: 's' }] }).catch((e) => e);
     expect(write).toBeInstanceOf(SchemaVersionError);
-    expect(write.pending).toEqual(['001_initial']);
+    expect(write.pending[0]).toBe('001_initial'); // and every later migration
     await unmigrated.migrate();
     expect((await unmigrated.createWorkflow({ name: 'w', steps: [{ name: 's' }] })).name).toBe('w');
     await unmigrated.close();

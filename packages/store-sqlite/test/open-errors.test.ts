@@ -91,7 +91,7 @@ describe('store-sqlite: opening fails with typed errors naming the file or optio
     const error = await store.createWorkflow({ name: 'w', steps: [{ name: 's' }] }).catch((e) => e);
     expect(error).toBeInstanceOf(SchemaVersionError);
     expect(error.message).toContain(resolve(filename));
-    expect(error.pending).toEqual(['001_initial']);
+    expect(error.pending[0]).toBe('001_initial'); // and every later migration
     await store.migrate();
     expect((await store.createWorkflow({ name: 'w', steps: [{ name: 's' }] })).name).toBe('w');
     await store.close();
