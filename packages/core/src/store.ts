@@ -105,6 +105,14 @@ export interface RunStore {
    * which records them `cancelled`. A finished run → ConflictError.
    */
   cancelRun(id: string, reason?: string): Promise<Run>;
+  /**
+   * Retries a finished run, as core's `planRetry` decides: its failed,
+   * timed-out and cancelled tasks go back to `pending` (or `waiting` while
+   * their step's upstream steps have not all succeeded) with fresh attempts;
+   * the run becomes active again with its error cleared and rolls up anew.
+   * A run not finished, succeeded, or with nothing to retry → RetryRefusedError.
+   */
+  retryRun(id: string): Promise<Run>;
   getTask(id: string): Promise<Task>;
   /** In plan order: steps as defined, then task index. */
   listTasks(query: TaskQuery): Promise<Page<Task>>;

@@ -11,6 +11,7 @@ import * as finish from './ops/finish.js';
 import * as library from './ops/library.js';
 import * as logs from './ops/logs.js';
 import * as queue from './ops/queue.js';
+import * as retry from './ops/retry.js';
 import * as runs from './ops/runs.js';
 import * as sessions from './ops/sessions.js';
 import * as workflows from './ops/workflows.js';
@@ -197,6 +198,7 @@ export class FileStore implements Store {
   getRun: Store['getRun'] = (id) => this.#read((c) => runs.getRun(c.state, id));
   listRuns: Store['listRuns'] = (q) => this.#read((c) => runs.listRuns(c.state, q ?? {}));
   cancelRun: Store['cancelRun'] = (id, r) => this.#write((u) => runs.cancelRun(u, id, r));
+  retryRun: Store['retryRun'] = (id) => this.#write((u) => retry.retryRun(u, id));
   getTask: Store['getTask'] = (id) => this.#read((c) => runs.getTask(c.state, id));
   listTasks: Store['listTasks'] = (q) => this.#read((c) => runs.listTasks(c.state, q));
   getStepOutputs: Store['getStepOutputs'] = (id, s) => this.#read((c) => runs.getStepOutputs(c.state, id, s));

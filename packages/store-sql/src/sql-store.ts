@@ -11,6 +11,7 @@ import * as finish from './ops/finish.js';
 import * as library from './ops/library.js';
 import * as logs from './ops/logs.js';
 import * as queue from './ops/queue.js';
+import * as retry from './ops/retry.js';
 import * as runs from './ops/runs.js';
 import * as sessions from './ops/sessions.js';
 import * as workflows from './ops/workflows.js';
@@ -104,6 +105,7 @@ export class SqlStore implements Store {
   getRun: Store['getRun'] = async (id) => runs.getRun(this.#c(), id);
   listRuns: Store['listRuns'] = async (q) => runs.listRuns(this.#c(), q ?? {});
   cancelRun: Store['cancelRun'] = async (id, r) => runs.cancelRun(this.#c(), id, r);
+  retryRun: Store['retryRun'] = async (id) => retry.retryRun(this.#c(), id);
   getTask: Store['getTask'] = async (id) => runs.getTask(this.#c(), id);
   listTasks: Store['listTasks'] = async (q) => runs.listTasks(this.#c(), q);
   getStepOutputs: Store['getStepOutputs'] = async (id, s) => runs.getStepOutputs(this.#c(), id, s);

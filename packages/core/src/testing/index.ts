@@ -7,6 +7,7 @@ import { finishCases } from './finish.js';
 import { lifecycleCases } from './lifecycle.js';
 import { queueCases } from './queue.js';
 import { recordCases } from './records.js';
+import { retryCases } from './retry.js';
 import { workflowAndRunCases } from './workflows-runs.js';
 
 export type { StoreFactory } from './factory.js';
@@ -16,6 +17,7 @@ export function runStoreConformance(factory: StoreFactory): void {
   workflowAndRunCases(factory);
   queueCases(factory);
   finishCases(factory);
+  retryCases(factory);
   recordCases(factory);
   lifecycleCases(factory);
 }
