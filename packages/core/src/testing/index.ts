@@ -8,6 +8,7 @@ import { lifecycleCases } from './lifecycle.js';
 import { queueCases } from './queue.js';
 import { recordCases } from './records.js';
 import { retryCases } from './retry.js';
+import { runQueryCases } from './run-queries.js';
 import { workflowAndRunCases } from './workflows-runs.js';
 
 export type { StoreFactory } from './factory.js';
@@ -18,6 +19,7 @@ export function runStoreConformance(factory: StoreFactory): void {
   queueCases(factory);
   finishCases(factory);
   retryCases(factory);
+  runQueryCases(factory);
   recordCases(factory);
   lifecycleCases(factory);
 }
