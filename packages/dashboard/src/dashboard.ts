@@ -206,7 +206,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   return {
     node(req, res) {
       toRequest(req)
-        .then((request) => handle(request, req))
+        .then((request) => {
+          // A body past the limit was not read to its end: answer, then drop the connection rather than drain it.
+          if (request.headers.get('x-baton-body-too-large')) res.on('finish', () => req.destroy());
+          return handle(request, req);
+        })
         .then((response) => writeResponse(response, res))
         .catch((error) => {
           onError(error);

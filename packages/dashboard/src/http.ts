@@ -12,7 +12,7 @@ export async function toRequest(req: NodeRequest): Promise<Request> {
   const url = new URL(req.originalUrl ?? req.url ?? '/', `http://${host}`);
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
+    if (value === undefined || name === 'x-baton-body-too-large') continue;
     for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
   }
   const method = req.method ?? 'GET';
@@ -24,6 +24,7 @@ export async function toRequest(req: NodeRequest): Promise<Request> {
     // Past the limit, stop buffering; the handler answers 413 from the header below.
     if (size > MAX_BODY_BYTES) {
       headers.set('x-baton-body-too-large', '1');
+      headers.set('connection', 'close');
       return new Request(url, { method, headers });
     }
     chunks.push(chunk);
