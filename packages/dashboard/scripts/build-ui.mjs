@@ -2,6 +2,8 @@
 // and the pages, minified) and app.css. Run by `pnpm build`, and by the tests
 // before they start a server, so that a fresh clone needs no prior build.
 import { build } from 'esbuild';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -22,7 +24,19 @@ export async function buildUi({ quiet = false } = {}) {
     legalComments: 'linked',
     metafile: true,
     logLevel: quiet ? 'warning' : 'info',
+    write: false,
   });
+  // Each file replaced by a rename, and only when it changed: test files build in
+  // parallel while their servers read these files, and must never see half of one.
+  for (const file of result.outputFiles) {
+    const current = await readFile(file.path).catch(() => null);
+    if (current && Buffer.compare(current, file.contents) === 0) continue;
+    await mkdir(dirname(file.path), { recursive: true });
+    const tmp = `${file.path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(tmp, file.contents);
+    await rename(tmp, file.path);
+  }
+  if (!quiet) console.log(`built ${result.outputFiles.length} files into dist/ui/`);
   return result;
 }
 
