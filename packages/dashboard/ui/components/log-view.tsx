@@ -2,7 +2,7 @@ import type { Log } from '../api.js';
 import { JsonText } from './json-view.js';
 import { Markdown } from './markdown.js';
 
-const BOXES: { [type: string]: string } = { info: 'ℹ', warn: '⚠', danger: '⛔', success: '✔' };
+const BOXES: { [type: string]: string } = { info: 'ℹ', warn: '⚠', danger: '✖', success: '✔' };
 
 /** One log rendered by its type, as Microlight renders it. Only markdown becomes HTML, sanitized. */
 export function LogBody({ log }: { log: Log }) {
