@@ -24,35 +24,9 @@ export function RunsPage({ route }: { route: Route }) {
     <section>
       <h1>Runs</h1>
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Workflow
-          <select name="workflowId" value={filters.workflowId ?? ''} onChange={(e) => setFilter('workflowId', e.currentTarget.value)}>
-            <option value="">all</option>
-            {workflows.data?.items.map((w) => (
-              <option key={w.id} value={w.id}>
-                {w.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Status
-          <select name="status" value={filters.status ?? ''} onChange={(e) => setFilter('status', e.currentTarget.value)}>
-            <option value="">all</option>
-            {STATUSES.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Trigger
-          <select name="triggeredBy" value={filters.triggeredBy ?? ''} onChange={(e) => setFilter('triggeredBy', e.currentTarget.value)}>
-            <option value="">all</option>
-            {TRIGGERS.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-        </label>
+        <Choice label="Workflow" name="workflowId" value={filters.workflowId} options={workflows.data?.items.map((w) => [w.id, w.name]) ?? []} onChange={setFilter} />
+        <Choice label="Status" name="status" value={filters.status} options={STATUSES.map((s) => [s, s])} onChange={setFilter} />
+        <Choice label="Trigger" name="triggeredBy" value={filters.triggeredBy} options={TRIGGERS.map((s) => [s, s])} onChange={setFilter} />
         <span class="live" title="re-read every 1.5 s">● live</span>
       </form>
       {runs.error && <p class="error-banner">{runs.error}</p>}
@@ -123,5 +97,22 @@ export function RunsPage({ route }: { route: Route }) {
         </button>
       </nav>
     </section>
+  );
+}
+
+/** One filter: a labelled select whose empty choice means "all". */
+function Choice(props: { label: string; name: string; value: string | null; options: [value: string, text: string][]; onChange: (name: string, value: string) => void }) {
+  return (
+    <label>
+      {props.label}
+      <select name={props.name} value={props.value ?? ''} onChange={(e) => props.onChange(props.name, e.currentTarget.value)}>
+        <option value="">all</option>
+        {props.options.map(([value, text]) => (
+          <option key={value} value={value}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
