@@ -90,7 +90,13 @@ export function createDashboard(options: DashboardOptions): Dashboard {
 
   async function canAct(request: Request, nodeRequest?: IncomingMessage): Promise<boolean> {
     if (!options.authorize) return false;
-    return (await options.authorize(request, nodeRequest)) === true;
+    try {
+      return (await options.authorize(request, nodeRequest)) === true;
+    } catch (error) {
+      // A host's authorize that throws denies: the dashboard falls back to read-only, never open.
+      onError(error);
+      return false;
+    }
   }
 
   async function handle(request: Request, nodeRequest?: IncomingMessage): Promise<Response> {

@@ -106,6 +106,14 @@ describe('dashboard handlers', () => {
     expect((await fetch(`${url}/elsewhere`)).status).toBe(404);
   });
 
+  it('an authorize that throws denies, and reports the error', async () => {
+    const errors: unknown[] = [];
+    const dashboard = createDashboard({ store, authorize: () => { throw new Error('auth backend down'); }, onError: (e) => errors.push(e) });
+    const res = await dashboard.fetch(new Request('http://127.0.0.1/api/session'));
+    expect(((await res.json()) as { canAct: boolean }).canAct).toBe(false);
+    expect(String(errors[0])).toContain('auth backend down');
+  });
+
   it('rejects a base path that is not absolute', () => {
     expect(() => createDashboard({ store, basePath: 'baton' })).toThrow(ValidationError);
   });
