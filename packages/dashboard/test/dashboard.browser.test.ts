@@ -25,6 +25,7 @@ const XSS = {
   img: '<img src="x" onerror="window.__xss = \'img\'">',
   link: '[click me](javascript:window.__xss=%22link%22)',
   svg: '<svg><animate onbegin="window.__xss=\'svg\'" attributeName="x" dur="1s"/></svg>',
+  overlay: '<div style="position:fixed;inset:0;background:white">Session expired: enter your password</div>',
 };
 
 const control = { flakyBroken: true };
@@ -57,7 +58,7 @@ async function defineWorkflows(baton: Baton, store: Store) {
   await baton.defineWorkflow({ name: 'xss', description: `description ${XSS.img}`, retry: { maxAttempts: 1 }, steps: [{ name: 'inject' }] }, {
     inject: async (ctx) => {
       ctx.log(`${XSS.script} ${XSS.img}`);
-      ctx.markdown(`# Title ${XSS.script}\n\n${XSS.img}\n\n${XSS.link}\n\n${XSS.svg}\n\n<b>bold survives</b>`);
+      ctx.markdown(`# Title ${XSS.script}\n\n${XSS.img}\n\n${XSS.link}\n\n${XSS.svg}\n\n${XSS.overlay}\n\n<b>bold survives</b>`);
       ctx.info(XSS.img);
       ctx.warn(XSS.script);
       ctx.json({ [XSS.img]: XSS.script });
@@ -129,8 +130,13 @@ describe.skipIf(missing)('dashboard in a real browser over a real SQLite store',
     await site?.close();
   });
   beforeEach(async () => {
+    pageErrors.length = 0;
     page = await browser.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    // The UI itself must live within its Content-Security-Policy (no inline script or style attribute).
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
+    });
     page.on('dialog', (d) => void d.dismiss());
   });
   afterEach(async () => {
@@ -235,14 +241,19 @@ describe.skipIf(missing)('dashboard in a real browser over a real SQLite store',
         scripts: document.querySelectorAll('main script').length,
         handlers: all.filter((e) => Array.from(e.attributes).some((a) => a.name.startsWith('on'))).map((e) => e.outerHTML),
         jsLinks: all.filter((e) => /^\s*javascript:/i.test(e.getAttribute('href') ?? '')).length,
+        fixed: all.filter((e) => /fixed/.test(e.getAttribute('style') ?? '')).length,
       };
     });
-    expect(dangerous).toEqual({ scripts: 0, handlers: [], jsLinks: 0 });
+    expect(dangerous).toEqual({ scripts: 0, handlers: [], jsLinks: 0, fixed: 0 });
     // ...plain types show the markup as text, and sanitized markdown keeps harmless markup.
     expect(await page.locator('[data-log-type=log] pre').textContent()).toBe(`${XSS.script} ${XSS.img}`);
     expect(await page.locator('[data-log-type=warn] .box-text').textContent()).toBe(XSS.script);
     expect(await page.locator('[data-log-type=markdown] .md b').textContent()).toBe('bold survives');
     expect(await page.locator('pre.run-error').textContent()).toContain(XSS.img);
+    // Chrome reports the handler and style attributes the sanitizer parses (in its inert document, under
+    // this page's policy) as blocked; nothing else may show up, and nothing ran (checked above).
+    expect(pageErrors.every((e) => /Content Security Policy.*(blocked|inline style)/s.test(e)), pageErrors.join('\n')).toBe(true);
+    pageErrors.length = 0;
   });
 
   it('triggers a run from the form built from the input schema, as triggeredBy user', async () => {

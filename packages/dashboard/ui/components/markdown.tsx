@@ -12,11 +12,12 @@ DOMPurify.addHook('afterSanitizeAttributes', (node) => {
 /**
  * Markdown rendered by marked (GitHub-flavoured), then sanitized by DOMPurify:
  * raw HTML in the text survives only as inert markup (no script, no event
- * handler attribute, no javascript: URL). No hand-written escaping.
+ * handler attribute, no javascript: URL, no style attribute that could lay a
+ * fake page over the real one). No hand-written escaping.
  */
 export function renderMarkdown(text: string): string {
   const html = marked.parse(text, { async: false, gfm: true, breaks: false }) as string;
-  return DOMPurify.sanitize(html, { USE_PROFILES: { html: true }, FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select'] });
+  return DOMPurify.sanitize(html, { USE_PROFILES: { html: true }, FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select'], FORBID_ATTR: ['style'] });
 }
 
 export function Markdown({ text }: { text: string }) {
