@@ -85,7 +85,15 @@ export class SqlStore implements Store {
       ...(migrationTableSchema !== undefined && { migrationTableSchema }),
     });
     const lock = this.#shared.options.migrationLock ?? ((fn) => fn());
-    throwOnMigrationError(await lock(() => migrator.migrateToLatest()));
+    for (let attempt = 1; ; attempt++) {
+      const result = await lock(() => migrator.migrateToLatest());
+      // Another session dropping schemas (a test suite's clean-up) can take a second or two: back off, ~2 s in all.
+      if (result.error && attempt < 8 && dialect.isTransientMigrationError?.(result.error)) {
+        await new Promise((r) => setTimeout(r, 60 * attempt));
+        continue;
+      }
+      return throwOnMigrationError(result);
+    }
   }
 
   async close(): Promise<void> {
