@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ConflictError, CorruptDataError, StoreClosedError, type Store } from '@baton/core';
+import { stat } from 'node:fs/promises';
+import { ConflictError, CorruptDataError, StoreClosedError, type MigrationState, type Store } from '@baton/core';
 import type { DirLock } from './file-lock.js';
 import { ApplyError, commit, readGeneration, recover } from './journal.js';
-import { GENERATION_FILE, abs } from './layout.js';
+import { FORMAT, FORMAT_VERSION, GENERATION_FILE, MARKER_FILE, abs } from './layout.js';
 import { catchUp, loadAll } from './loader.js';
 import type { Ctx } from './ops/context.js';
 import * as audit from './ops/audit.js';
@@ -172,6 +173,16 @@ export class FileStore implements Store {
   }
 
   /**
+   * The folder has one "migration": its format version, written by the first
+   * open (which is also when it was applied: the marker file's time).
+   */
+  async migrationStatus(): Promise<MigrationState[]> {
+    this.#check();
+    const marker = await stat(abs(this.#s.dir, MARKER_FILE)).catch(() => null);
+    return [{ name: `${FORMAT}_v${FORMAT_VERSION}`, appliedAt: marker ? marker.mtime : null }];
+  }
+
+  /**
    * Calls `listener` when a commit (of any process on this folder) may have
    * made tasks claimable: new runs, unblocked dependents, retries, releases,
    * recovered leases, a workflow un-paused. Returns the unsubscribe function.
@@ -201,6 +212,7 @@ export class FileStore implements Store {
   countRuns: Store['countRuns'] = (q) => this.#read((c) => runs.countRuns(c.state, q ?? {}));
   retryRun: Store['retryRun'] = (id) => this.#write((u) => retry.retryRun(u, id));
   getTask: Store['getTask'] = (id) => this.#read((c) => runs.getTask(c.state, id));
+  findTaskByExecutionName: Store['findTaskByExecutionName'] = (n) => this.#read((c) => runs.findTaskByExecutionName(c.state, n));
   listTasks: Store['listTasks'] = (q) => this.#read((c) => runs.listTasks(c.state, q));
   getStepOutputs: Store['getStepOutputs'] = (id, s) => this.#read((c) => runs.getStepOutputs(c.state, id, s));
 

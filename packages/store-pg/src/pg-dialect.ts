@@ -20,10 +20,6 @@ export const pgDialect: SqlDialect = {
   // jsonb arrives parsed; a JSON string stays a string.
   decodeJson: (value) => value,
   isUniqueViolation: (error) => (error as { code?: string })?.code === '23505',
-  // 3F000 invalid_schema_name: raised while Kysely's Migrator introspects the catalog if any
-  // schema of the database is dropped meanwhile (seen with parallel catalog scans). Our own
-  // schema missing fails every attempt, so that still surfaces after the retries.
-  isTransientMigrationError: (error) => (error as { code?: string })?.code === '3F000',
   transaction: retryOnDeadlock,
   // VALUES columns and bare parameters arrive as text: say what they are.
   cast: (value, type) => (type === 'json' ? sql`cast(${value} as jsonb)` : sql`cast(${value} as bigint)`),

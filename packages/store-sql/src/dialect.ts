@@ -29,12 +29,6 @@ export interface SqlDialect {
   readonly claimIsOneStatement?: boolean;
   /** True when `error` is a unique-constraint violation. */
   isUniqueViolation(error: unknown): boolean;
-  /**
-   * Optional: a migration failure worth retrying at once, such as PostgreSQL's catalog
-   * introspection (Kysely's Migrator lists every schema's tables) meeting a schema
-   * another session dropped meanwhile.
-   */
-  isTransientMigrationError?(error: unknown): boolean;
   /** Runs `fn` in a write transaction (SQLite: BEGIN IMMEDIATE). */
   transaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T>;
   /** Types an untyped value (a VALUES column, a parameter) for a column of that kind; SQLite needs no cast. */

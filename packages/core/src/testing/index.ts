@@ -3,6 +3,7 @@
  * store: `runStoreConformance({ name, create, openAgain })`.
  */
 import type { StoreFactory } from './factory.js';
+import { executionCases } from './executions.js';
 import { finishCases } from './finish.js';
 import { lifecycleCases } from './lifecycle.js';
 import { queueCases } from './queue.js';
@@ -22,4 +23,5 @@ export function runStoreConformance(factory: StoreFactory): void {
   runQueryCases(factory);
   recordCases(factory);
   lifecycleCases(factory);
+  executionCases(factory);
 }
