@@ -103,7 +103,7 @@ async function claim(db: Db, o: Parameters<SqlDialect['claim']>[1]): Promise<Cla
  *
  * A connection that fails before COMMIT was sent (terminated backend, server
  * restart, broken socket) also rolled the transaction back: it runs again on a
- * fresh connection, up to 5 times over about 3 s. One that fails during COMMIT
+ * fresh connection, up to 3 times in all. One that fails during COMMIT
  * may or may not have committed, so it is not repeated: the caller gets the
  * error (as StoreUnavailableError) and, for the scheduler's fenced writes,
  * repeating later is harmless.
@@ -121,7 +121,7 @@ async function retryTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise
       const code = (error as { code?: string }).code;
       const lockRace = code === '40P01' || code === '40001';
       const lostBeforeCommit = !committing && isConnectionError(error);
-      if ((!lockRace && !lostBeforeCommit) || attempt >= 5) throw error;
+      if ((!lockRace && !lostBeforeCommit) || attempt >= (lockRace ? 5 : 3)) throw error;
       await new Promise((r) => setTimeout(r, lockRace ? attempt * 10 * Math.random() : 100 * 2 ** attempt));
     }
   }
