@@ -49,6 +49,8 @@ export interface ScenarioResult {
   /** Worker processes that died of something other than our SIGKILL. */
   crashes: number;
   crashDetails: string[];
+  /** Tasks the killed or frozen workers were running when hit. */
+  held: number;
   /** Seconds from a kill or freeze until another worker started each task the victim held. */
   recovery: number[];
   /** Seconds from the PostgreSQL restart until tasks finished again. */

@@ -4,7 +4,8 @@
 // prints progress, then a table of what was lost, duplicated or crashed.
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import type { FaultKind, ScenarioResult, StoreKind } from './config.js';
+import type { ScenarioResult, StoreKind } from './config.js';
+import { PG_URL, preset } from './presets.js';
 import { table, verdict } from './report.js';
 import { restartRefusal, runScenario } from './scenario.js';
 
@@ -16,7 +17,7 @@ const { values } = parseArgs({
     workers: { type: 'string' },
   },
 });
-const pgUrl = process.env.BATON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const pgUrl = PG_URL;
 const short = values.short;
 const stores = values.stores.split(',').map((s) => s.trim()) as StoreKind[];
 for (const s of stores) if (!['sqlite', 'pg', 'file'].includes(s)) throw new Error(`--stores: unknown store "${s}" (sqlite, pg, file)`);
@@ -42,27 +43,10 @@ for (const store of stores) {
     console.warn(`!!! SKIPPING pg: no PostgreSQL at ${pgUrl}`);
     continue;
   }
-  // Sized so the run lasts long enough for every fault (short: ~20 s a store, full: ~1 min);
-  // the file store commits a few hundred tasks a second at best, so it gets fewer.
-  const tasks = Number(values.tasks ?? (short ? (store === 'file' ? 300 : 500) : store === 'file' ? 2000 : 8000));
-  const faults: FaultKind[] = ['kill', 'terminate', 'stop', 'restart', 'kill', 'terminate', 'stop'];
-  results.push(
-    await runScenario({
-      store,
-      workers: Number(values.workers ?? (short ? 3 : 4)),
-      tasks,
-      concurrency: short ? 4 : 8,
-      leaseMs: 2000,
-      workMs: short ? 300 : 200,
-      // A fault every 3-4 s: longer than a freeze (lease + 1.5 s), so recoveries are measured one at a time.
-      faultEveryMs: short ? 3000 : 4000,
-      faults,
-      restartPg: store === 'pg' && refusal === null,
-      timeoutMs: short ? 90_000 : 300_000,
-      pgUrl,
-      log: (line) => console.log(line),
-    }),
-  );
+  const options = preset(store, short, refusal === null, (line) => console.log(line));
+  if (values.tasks) options.tasks = Number(values.tasks);
+  if (values.workers) options.workers = Number(values.workers);
+  results.push(await runScenario(options));
 }
 console.log(`\n${table(results)}\n`);
 for (const r of results) for (const c of r.crashDetails) console.log(`crash (${r.store}): ${c}`);

@@ -250,7 +250,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
           victim.frozen = true;
           hits.push({ at: Date.now(), victim: victim.id, held });
           faults.stop++;
-          const ms = o.leaseMs + 1500;
+          const ms = o.leaseMs + 2500;
           o.log(`${tag} SIGSTOP ${victim.id} holding ${held.length} tasks, for ${ms} ms (past its lease)`);
           const thaw = sleep(ms).then(() => {
             victim.frozen = false;
@@ -303,6 +303,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       staleApplied,
       crashes: crashDetails.length,
       crashDetails,
+      held: hits.reduce((n, h) => n + h.held.length, 0),
       recovery,
       restartResume,
       restartSkipped,

@@ -25,8 +25,13 @@ export interface PgStoreOptions {
    * how long one statement may run (`statement_timeout`), and how long a session
    * may sit idle inside a transaction before the server ends it
    * (`idle_in_transaction_session_timeout`), which is what frees the locks of a
-   * frozen worker (SIGSTOP, a paused VM, a partition) mid-transaction.
-   * @defaultValue { lockMs: 5000, statementMs: 60000, idleInTransactionMs: 10000 }
+   * frozen worker (SIGSTOP, a paused VM, a partition) mid-transaction. Baton's own
+   * transactions idle for milliseconds between statements; every finish of a run's
+   * tasks locks that run's row, so a frozen holder stalls every worker on the run
+   * until the server ends its session: keep `idleInTransactionMs` well below `leaseMs`.
+   * A host's `store.transaction(fn)` that awaits other work for longer is ended too
+   * (StoreUnavailableError; nothing it wrote is kept).
+   * @defaultValue { lockMs: 5000, statementMs: 60000, idleInTransactionMs: 1000 }
    */
   timeouts?: { lockMs?: number; statementMs?: number; idleInTransactionMs?: number };
   /** How long to keep trying to connect while the server refuses (restarting). @defaultValue 10000 */
@@ -53,7 +58,7 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
   const bounds = [
     `-c lock_timeout=${t.lockMs ?? 5000}`,
     `-c statement_timeout=${t.statementMs ?? 60_000}`,
-    `-c idle_in_transaction_session_timeout=${t.idleInTransactionMs ?? 10_000}`,
+    `-c idle_in_transaction_session_timeout=${t.idleInTransactionMs ?? 1000}`,
   ].join(' ');
   const clientConfig: pg.ClientConfig = { connectionString, options: [searchPath, bounds].filter(Boolean).join(' ') };
   const ownPool = !options.pool;
