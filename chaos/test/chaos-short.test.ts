@@ -1,29 +1,14 @@
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { StoreKind } from '../src/config.js';
-import { PG_URL, preset } from '../src/presets.js';
+import { pgReachable, preset } from '../src/presets.js';
 import { restartRefusal, runScenario } from '../src/scenario.js';
-
-async function pgAvailable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch (error) {
-    if (process.env.CI === 'true') throw new Error(`CI=true but PostgreSQL at ${PG_URL} is unreachable: ${(error as Error).message}`);
-    console.warn(`\n!!! SKIPPING the PostgreSQL chaos run: no server at ${PG_URL}\n`);
-    return false;
-  }
-}
 
 // Restarting PostgreSQL would break the other test files running against it at the same
 // time, so inside `pnpm test` only BATON_CHAOS_RESTART_PG=1 allows it (CI restarts it in
 // its own `pnpm chaos --short` step, after the tests).
 const restart = process.env.BATON_CHAOS_RESTART_PG === '1' && restartRefusal() === null;
 if (!restart) console.warn('\n!!! chaos (short): SKIPPING the PostgreSQL restart inside pnpm test (BATON_CHAOS_RESTART_PG=1 as root allows it; `pnpm chaos` runs it in CI)\n');
-const stores: StoreKind[] = ['sqlite', 'file', ...((await pgAvailable()) ? (['pg'] as const) : [])];
+const stores: StoreKind[] = ['sqlite', 'file', ...((await pgReachable()) ? (['pg'] as const) : [])];
 
 describe('chaos (short): worker processes killed, frozen and cut off from the database', () => {
   for (const store of stores) {
