@@ -51,9 +51,13 @@ export interface ScenarioResult {
   crashDetails: string[];
   /** Tasks the killed or frozen workers were running when hit. */
   held: number;
-  /** Seconds from a kill or freeze until another worker started each task the victim held. */
+  /** Seconds from a SIGKILL until another worker started each task the victim was running. */
   recovery: number[];
-  /** Seconds from the PostgreSQL restart until tasks finished again. */
+  /** The same after a SIGSTOP. */
+  recoveryFrozen: number[];
+  /** How long a SIGSTOP lasted. */
+  freezeMs: number;
+  /** Seconds from the start of the PostgreSQL restart until a task was claimed and started again. */
   restartResume: number | null;
   restartSkipped: string | null;
   seconds: number;

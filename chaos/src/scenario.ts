@@ -124,8 +124,11 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
   const crashDetails: string[] = [];
   const faults: Record<FaultKind, number> = { kill: 0, stop: 0, terminate: 0, restart: 0 };
   const recovery: number[] = [];
+  const recoveryFrozen: number[] = [];
+  const freezeMs = o.leaseMs + 2500;
   /** Per kill or freeze: when, whom, and which tasks it held. */
-  const hits: { at: number; victim: string; held: string[] }[] = [];
+  const hits: { at: number; victim: string; held: string[]; kind: FaultKind }[] = [];
+  let restartDoneAt: number | null = null;
   let restartAt: number | null = null;
   let restartSkipped: string | null = null;
   let seq = 0;
@@ -230,8 +233,10 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
         o.log(`${tag} ${doneCount}/${o.tasks} tasks ended · ${alive().length} workers · faults ${Object.entries(faults).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(', ') || 'none yet'}`);
       }
       // Faults while the run is under way, leaving its last tenth to finish in peace.
+      // The restart happens once; later turns of the plan pass over it.
+      if (plan[next % Math.max(plan.length, 1)] === 'restart' && restartAt !== null) next++;
       const fault = plan[next % Math.max(plan.length, 1)];
-      if (plan.length > 0 && doneCount < o.tasks * 0.9 && doneCount > 0 && Date.now() - (hits.at(-1)?.at ?? began) > o.faultEveryMs && (fault !== 'restart' || restartAt === null)) {
+      if (plan.length > 0 && doneCount < o.tasks * 0.9 && doneCount > 0 && Date.now() - (hits.at(-1)?.at ?? began) > o.faultEveryMs) {
         next++;
         // Victims are ready, running workers: one fault at a time on each.
         const victims = alive().filter((w) => w.isReady && !w.frozen);
@@ -240,7 +245,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
           const held = inFlight(victim.id);
           victim.killedByUs = true;
           victim.child.kill('SIGKILL');
-          hits.push({ at: Date.now(), victim: victim.id, held });
+          hits.push({ at: Date.now(), victim: victim.id, held, kind: 'kill' });
           faults.kill++;
           o.log(`${tag} SIGKILL ${victim.id} holding ${held.length} tasks; a new worker takes its place`);
           spawnWorker();
@@ -248,9 +253,9 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
           const held = inFlight(victim.id);
           victim.child.kill('SIGSTOP');
           victim.frozen = true;
-          hits.push({ at: Date.now(), victim: victim.id, held });
+          hits.push({ at: Date.now(), victim: victim.id, held, kind: 'stop' });
           faults.stop++;
-          const ms = o.leaseMs + 2500;
+          const ms = freezeMs;
           o.log(`${tag} SIGSTOP ${victim.id} holding ${held.length} tasks, for ${ms} ms (past its lease)`);
           const thaw = sleep(ms).then(() => {
             victim.frozen = false;
@@ -261,14 +266,15 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
         } else if (fault === 'terminate' && victim) {
           const rows = await pgQuery(o.pgUrl, `select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = $1`, [victim.id]).catch(() => []);
           faults.terminate++;
-          hits.push({ at: Date.now(), victim: victim.id, held: [] });
+          hits.push({ at: Date.now(), victim: victim.id, held: [], kind: 'terminate' });
           o.log(`${tag} pg_terminate_backend on ${rows.filter((r) => r.ok).length} connections of ${victim.id}`);
         } else if (fault === 'restart') {
           restartAt = Date.now();
           faults.restart++;
-          hits.push({ at: restartAt, victim: 'postgresql', held: [] });
+          hits.push({ at: restartAt, victim: 'postgresql', held: [], kind: 'restart' });
           o.log(`${tag} restarting PostgreSQL…`);
           await restartPostgres();
+          restartDoneAt = Date.now();
           o.log(`${tag} PostgreSQL is back (pg_isready) after ${((Date.now() - restartAt) / 1000).toFixed(1)} s`);
         }
       }
@@ -280,7 +286,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     for (const hit of hits) {
       for (const task of hit.held) {
         const taken = events.find((e) => e.e === 'start' && e.task === task && e.w !== hit.victim && e.t >= hit.at);
-        if (taken) recovery.push((taken.t - hit.at) / 1000);
+        if (taken) (hit.kind === 'stop' ? recoveryFrozen : recovery).push((taken.t - hit.at) / 1000);
       }
     }
     const tasks: Task[] = [];
@@ -293,7 +299,8 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     const starts = new Map<string, number>();
     for (const e of events) if (e.e === 'start') starts.set(e.task!, (starts.get(e.task!) ?? 0) + 1);
     const staleApplied = tasks.filter((t) => t.status === 'success' && (t.output as { attempt?: number } | null)?.attempt !== t.attempt).length;
-    const restartResume = restartAt === null ? null : ((events.find((e) => e.e === 'end' && e.t > restartAt!)?.t ?? Number.NaN) - restartAt) / 1000;
+    // Handlers that were running carry on through the restart; a start after the server is back needed a fresh claim.
+    const restartResume = restartAt === null ? null : ((events.find((e) => e.e === 'start' && e.t >= restartDoneAt!)?.t ?? Number.NaN) - restartAt) / 1000;
     return {
       store: o.store,
       tasks: o.tasks,
@@ -305,6 +312,8 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       crashDetails,
       held: hits.reduce((n, h) => n + h.held.length, 0),
       recovery,
+      recoveryFrozen,
+      freezeMs,
       restartResume,
       restartSkipped,
       seconds: (Date.now() - began) / 1000,
