@@ -92,10 +92,23 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
     migrationLock: async (fn) => {
       const client = await pool.connect();
       try {
+        // Waiting for another process's migration is expected at startup: no lock_timeout for it.
+        await client.query(`set lock_timeout = 0`);
         await client.query('select pg_advisory_lock(hashtext($1))', [lockKey]);
-        return await fn();
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await fn();
+          } catch (error) {
+            // Kysely's Migrator introspects every schema's tables; another schema dropped at that
+            // moment (parallel test runs, a tenant removed) fails it with 3F000. Nothing was applied.
+            const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+            if (attempt >= 10 || cause?.code !== '3F000' || (schema !== undefined && cause.message?.includes(`"${schema}"`))) throw error;
+            await new Promise((r) => setTimeout(r, 50 * attempt));
+          }
+        }
       } finally {
         await client.query('select pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => {});
+        await client.query('reset lock_timeout').catch(() => {});
         client.release();
       }
     },
