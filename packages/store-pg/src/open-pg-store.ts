@@ -1,6 +1,7 @@
 import { StoreClosedError, ValidationError, guardStore, type Store } from '@baton/core';
 import { SqlStore, type Database } from '@baton/store-sql';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
+import { BatonPostgresDialect } from './schema-introspector.js';
 import pg from 'pg';
 import { pgDialect } from './pg-dialect.js';
 import { PgListener } from './pg-listener.js';
@@ -81,7 +82,7 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
   const listener = new PgListener(listenConfig, options.warn ?? ((m) => console.warn(`[baton pg] ${m}`)));
   // Kysely ends the pool it is given on destroy; a caller's pool stays the caller's to end.
   const kyselyPool = { connect: () => pool.connect(), end: ownPool ? () => pool.end() : async () => {} };
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: kyselyPool as pg.Pool }) });
+  const db = new Kysely<Database>({ dialect: new BatonPostgresDialect({ pool: kyselyPool as pg.Pool }) });
   const lockKey = `baton_migrate:${schema ?? 'public'}`;
   const store = new SqlStore({
     db,
@@ -95,17 +96,7 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
         // Waiting for another process's migration is expected at startup: no lock_timeout for it.
         await client.query(`set lock_timeout = 0`);
         await client.query('select pg_advisory_lock(hashtext($1))', [lockKey]);
-        for (let attempt = 1; ; attempt++) {
-          try {
-            return await fn();
-          } catch (error) {
-            // Kysely's Migrator introspects every schema's tables; another schema dropped at that
-            // moment (parallel test runs, a tenant removed) fails it with 3F000. Nothing was applied.
-            const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-            if (attempt >= 10 || cause?.code !== '3F000' || (schema !== undefined && cause.message?.includes(`"${schema}"`))) throw error;
-            await new Promise((r) => setTimeout(r, 50 * attempt));
-          }
-        }
+        return await fn();
       } finally {
         await client.query('select pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => {});
         await client.query('reset lock_timeout').catch(() => {});
