@@ -3,10 +3,12 @@
  * store: `runStoreConformance({ name, create, openAgain })`.
  */
 import type { StoreFactory } from './factory.js';
+import { executionCases } from './executions.js';
 import { finishCases } from './finish.js';
 import { lifecycleCases } from './lifecycle.js';
 import { queueCases } from './queue.js';
 import { recordCases } from './records.js';
+import { retryCases } from './retry.js';
 import { workflowAndRunCases } from './workflows-runs.js';
 
 export type { StoreFactory } from './factory.js';
@@ -16,6 +18,8 @@ export function runStoreConformance(factory: StoreFactory): void {
   workflowAndRunCases(factory);
   queueCases(factory);
   finishCases(factory);
+  retryCases(factory);
   recordCases(factory);
   lifecycleCases(factory);
+  executionCases(factory);
 }
