@@ -41,6 +41,19 @@ export interface PgStoreOptions {
 
 export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
+/**
+ * A client with an 'error' listener from birth: a backend terminated while the
+ * pool is still handing the client out (between its own idle listener coming
+ * off and the caller's going on) must not end the process. The failing query
+ * rejects on its own; the pool drops the client on release.
+ */
+class ListenedClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on('error', () => {});
+  }
+}
+
 const identifier = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
@@ -63,7 +76,7 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
   ].join(' ');
   const clientConfig: pg.ClientConfig = { connectionString, options: [searchPath, bounds].filter(Boolean).join(' ') };
   const ownPool = !options.pool;
-  const pool = guardedPool(options.pool ?? new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10 }), {
+  const pool = guardedPool(options.pool ?? new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10, Client: ListenedClient }), {
     connectRetryMs: options.connectRetryMs ?? 10_000,
   });
   if (schema) {
