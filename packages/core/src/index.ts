@@ -14,5 +14,5 @@ export { CancelledError, ShutdownError } from './scheduler/worker.js';
 export { REDACTED } from './scheduler/redactor.js';
 export { logContent } from './scheduler/task-context.js';
 export { DEFAULT_PAGE_SIZE, encodeCursor, decodeCursor } from './paging.js';
-export { runStatusAfterFailure, groupBy } from './rollup.js';
+export { runStatusAfterFailure, stepNeedsCounters, failureMessage, upstreamFailedMessage, foldEndings, runEndStatus, runDurationMs, groupBy, type Ending, type RunDelta, type RunCounters } from './rollup.js';
 export { planRetry, RETRYABLE_TASK_STATUSES, type RetryInput, type RetryPlan } from './retry.js';

@@ -3,7 +3,7 @@ import { SqlStore, type Database } from '@baton/store-sql';
 import { Kysely } from 'kysely';
 import { BatonPostgresDialect } from './schema-introspector.js';
 import pg from 'pg';
-import { pgDialect } from './pg-dialect.js';
+import { pgDialectOn } from './pg-dialect.js';
 import { PgListener } from './pg-listener.js';
 import { guardedPool, isConnectionError, toStoreError } from './pg-faults.js';
 
@@ -99,7 +99,7 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
   const lockKey = `baton_migrate:${schema ?? 'public'}`;
   const store = new SqlStore({
     db,
-    dialect: pgDialect,
+    dialect: pgDialectOn(pool.pool),
     ...(schema && { migrationTableSchema: schema }),
     // Kysely's Migrator locks too, but creating its bookkeeping tables races when
     // several processes start at once; one session-level advisory lock covers it all.

@@ -1,8 +1,11 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
+import type pg from 'pg';
 import type { ClaimRow, Db, SqlDialect } from '@baton/store-sql';
 import { isConnectionError } from './pg-faults.js';
+import { finishTasks, markRunning } from './ops/finish.js';
+import { TASKS_READY_CHANNEL, runOnce } from './ops/run-once.js';
 
-export const TASKS_READY_CHANNEL = 'baton_tasks_ready';
+export { TASKS_READY_CHANNEL };
 
 /**
  * A run inserting at least this many tasks refreshes baton_tasks' statistics.
@@ -23,18 +26,25 @@ export const pgDialect: SqlDialect = {
   isUniqueViolation: (error) => (error as { code?: string })?.code === '23505',
   transaction: retryTransaction,
   // VALUES columns and bare parameters arrive as text: say what they are.
-  cast: (value, type) => (type === 'json' ? sql`cast(${value} as jsonb)` : sql`cast(${value} as bigint)`),
+  cast: (value, type) => (type === 'json' ? sql`cast(${value} as jsonb)` : type === 'int' ? sql`cast(${value} as integer)` : sql`cast(${value} as bigint)`),
   lockTasksInOrder: (taskIds) => sql`select id from baton_tasks where id = any(${taskIds}) order by id for update`,
   // Delivered when the surrounding transaction commits, which is when the tasks are claimable.
   notifyTasksReady: async (db) => {
     await sql`select pg_notify(${TASKS_READY_CHANNEL}, '')`.execute(db);
   },
-  claim,
+  // The table's own row type types every column: jsonb from JSON values, bigint from numbers.
+  insertJsonRows: async (db, table, columns, _json, rows) => {
+    const list = sql.raw(columns.join(', '));
+    await sql`insert into ${sql.table(table)} (${list}) select ${list} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::json)`.execute(db);
+  },
+  claim: (db, o) => claim(undefined, db, o),
   claimIsOneStatement: true,
   rowLocks: true,
   boundLockWait: async (db, ms) => {
     await sql`select set_config('lock_timeout', ${`${ms}ms`}, true)`.execute(db);
   },
+  finishTasks: (db, results, now) => finishTasks(undefined, db, results, now),
+  markRunning: (db, items, now) => markRunning(undefined, db, items, now),
   // ANALYZE inside the transaction counts its own uncommitted rows as live, so
   // the statistics are right the moment the tasks become visible. The claim
   // joins baton_workflows, a table too small for autovacuum ever to analyze.
@@ -65,11 +75,12 @@ export function claimStatement(o: Parameters<SqlDialect['claim']>[1]) {
       for update of t skip locked
     ), claimed as (
       update baton_tasks t set
-        status = 'dispatched', attempt = t.attempt + 1, lease_id = ${o.leaseId}, lease_owner = ${o.workerId},
+        status = ${o.running ? 'running' : 'dispatched'}, attempt = t.attempt + 1, lease_id = ${o.leaseId}, lease_owner = ${o.workerId},
         lease_expires_at = ${o.now + o.leaseMs}, dispatched_at = ${o.now}, updated_at = ${o.now}
+        ${o.running ? sql`, started_at = ${o.now}` : sql``}
       from picked where t.id = picked.id
       returning t.*
-    )
+    )${o.running ? startRuns(o.now) : sql``}
     select c.*,
       case when row_number() over (partition by c.workflow_id) = 1 then row_to_json(w) end as baton_workflow,
       case when row_number() over (partition by c.run_id) = 1 then r.inputs end as baton_run_inputs,
@@ -80,8 +91,36 @@ export function claimStatement(o: Parameters<SqlDialect['claim']>[1]) {
     order by c.priority desc, c.run_at, c.id`;
 }
 
-async function claim(db: Db, o: Parameters<SqlDialect['claim']>[1]): Promise<ClaimRow[]> {
-  const { rows } = await claimStatement(o).execute(db);
+/**
+ * The dialect with the hot path's statements prepared on `pool` (see
+ * runOnce): the claim, the endings and the running marks.
+ */
+export function pgDialectOn(pool: pg.Pool): SqlDialect {
+  return {
+    ...pgDialect,
+    claim: (db, o) => claim(pool, db, o),
+    finishTasks: (db, results, now) => finishTasks(pool, db, results, now),
+    markRunning: (db, items, now) => markRunning(pool, db, items, now),
+  };
+}
+
+/**
+ * With \`running\`, the claim is the attempts' start: their pending runs start
+ * too, in the same statement. Run rows are locked after the task rows, the
+ * order every writer keeps.
+ */
+function startRuns(now: number) {
+  return sql`, started as (
+      update baton_runs r set status = 'running', started_at = ${now}, updated_at = ${now}
+      from (select distinct run_id from claimed) c
+      where r.id = c.run_id and r.status = 'pending'
+    )`;
+}
+
+async function claim(pool: pg.Pool | undefined, db: Db, o: Parameters<SqlDialect['claim']>[1]): Promise<ClaimRow[]> {
+  const compiled = claimStatement(o).compile(db);
+  type Row = ReturnType<typeof claimStatement> extends RawBuilder<infer R> ? R : never;
+  const rows = await runOnce<Row>(db, pool, compiled.sql, [...compiled.parameters]);
   const workflows = new Map<string, ClaimRow['workflow']>();
   const runs = new Map<string, ClaimRow['run']>();
   for (const r of rows) {

@@ -228,5 +228,23 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         }
       },
     },
+    '002_waiting_tasks_idx': {
+      // Finishing makes a step's waiting tasks pending, or cancels them downstream of a
+      // failure. Measured on PostgreSQL with a 20,000-task fan-out (nothing waiting): the
+      // planner scanned every task for the cancel (8 ms of a 13 ms finish) instead of the
+      // (run_id, step_name) index. This index holds waiting tasks only: nearly empty,
+      // so any plan that reads it is cheap, and pending or finished tasks never touch it.
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createIndex('baton_tasks_waiting_idx')
+          .on('baton_tasks')
+          .columns(['run_id', 'step_name'])
+          .where(sql.ref('status'), '=', 'waiting')
+          .execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropIndex('baton_tasks_waiting_idx').ifExists().execute();
+      },
+    },
   };
 }

@@ -112,6 +112,7 @@ export class SqlStore implements Store {
   listWorkflows: Store['listWorkflows'] = async (o) => workflows.listWorkflows(this.#c(), o ?? {});
 
   createRun: Store['createRun'] = async (i) => runs.createRun(this.#c(), i);
+  createRuns: Store['createRuns'] = async (i) => runs.createRuns(this.#c(), i);
   getRun: Store['getRun'] = async (id) => runs.getRun(this.#c(), id);
   listRuns: Store['listRuns'] = async (q) => runs.listRuns(this.#c(), q ?? {});
   cancelRun: Store['cancelRun'] = async (id, r) => runs.cancelRun(this.#c(), id, r);

@@ -6,6 +6,7 @@ import type { StoreFactory } from './factory.js';
 import { executionCases } from './executions.js';
 import { finishCases } from './finish.js';
 import { lifecycleCases } from './lifecycle.js';
+import { manyRunsCases } from './many-runs.js';
 import { queueCases } from './queue.js';
 import { recordCases } from './records.js';
 import { retryCases } from './retry.js';
@@ -18,6 +19,7 @@ export function runStoreConformance(factory: StoreFactory): void {
   workflowAndRunCases(factory);
   queueCases(factory);
   finishCases(factory);
+  manyRunsCases(factory);
   retryCases(factory);
   recordCases(factory);
   lifecycleCases(factory);

@@ -92,7 +92,7 @@ export function createRun(u: Unit, input: NewRun): { run: Run; created: boolean 
       output: null,
       error: null,
       executionName: null,
-      priority: t.priority,
+      priority: input.priority ?? t.priority,
       runAt,
       attempt: 0,
       maxAttempts: t.maxAttempts,
@@ -110,6 +110,11 @@ export function createRun(u: Unit, input: NewRun): { run: Run; created: boolean 
   }
   if (plan.tasks.some((t) => t.status === 'pending')) u.tasksReady = true;
   return { run: runModel(run), created: true };
+}
+
+/** Many runs in this unit: all or nothing (the unit rolls back when one throws). */
+export function createRuns(u: Unit, inputs: NewRun[]): { run: Run; created: boolean }[] {
+  return inputs.map((input) => createRun(u, input));
 }
 
 export function getRun(state: State, id: string): Run {
