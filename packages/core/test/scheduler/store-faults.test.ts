@@ -23,6 +23,9 @@ describe('scheduler: store faults never crash the worker', () => {
     const { store } = await tempStore();
     let marks = 0;
     const broken = faulty(store, {
+      // A claim that does not fold the running mark in (as when an executor reports its own start),
+      // so the worker writes the mark separately, while the handler runs.
+      claimTasks: async (o) => store.claimTasks({ ...o, running: false }),
       markRunning: async () => {
         marks++;
         throw new StoreUnavailableError('connection terminated');
