@@ -46,6 +46,7 @@ export function guardStore(inner: Store): Store {
     getRun: async (id) => inner.getRun(idArg(id, 'run id')),
     listRuns: async (q) => inner.listRuns(p(v.runQuery, q ?? {}, 'run query')),
     cancelRun: async (id, reason) => inner.cancelRun(idArg(id, 'run id'), p(cancelReason, reason, 'cancel reason')),
+    countRuns: async (q) => inner.countRuns(p(v.runCountQuery, q ?? {}, 'run count query')),
     retryRun: async (id) => inner.retryRun(idArg(id, 'run id')),
     getTask: async (id) => inner.getTask(idArg(id, 'task id')),
     findTaskByExecutionName: async (name) => inner.findTaskByExecutionName(p(executionName, name, 'execution name')),

@@ -80,7 +80,11 @@ export interface NewRun {
 export interface RunQuery extends PageOptions {
   workflowId?: string;
   status?: RunStatus;
+  triggeredBy?: TriggeredBy;
 }
+
+/** Runs counted by status (every status present, zero when none). */
+export type RunCounts = { [S in RunStatus]: number };
 
 export interface TaskQuery extends PageOptions {
   runId: string;
@@ -110,6 +114,12 @@ export interface RunStore {
   getRun(id: string): Promise<Run>;
   /** Newest first, stable under concurrent inserts. */
   listRuns(query?: RunQuery): Promise<Page<Run>>;
+  /**
+   * The runs of one workflow (or of all) counted by status. SQL stores read
+   * only the `(workflow_id, status)` index: the cost grows with the
+   * workflow's runs, never with other workflows'.
+   */
+  countRuns(query?: { workflowId?: string }): Promise<RunCounts>;
   /**
    * Cancels a run that has not finished: the run becomes `cancelled`, its
    * waiting and pending tasks `cancelled`; leased tasks keep their lease until

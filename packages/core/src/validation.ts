@@ -179,7 +179,10 @@ export const newRun = z
   })
   .strict();
 
-export const runQuery = z.object({ workflowId: id.optional(), status: z.enum(RUN_STATUSES).optional(), ...pageOptions }).strict();
+export const runQuery = z
+  .object({ workflowId: id.optional(), status: z.enum(RUN_STATUSES).optional(), triggeredBy: z.enum(TRIGGERS).optional(), ...pageOptions })
+  .strict();
+export const runCountQuery = z.object({ workflowId: id.optional() }).strict();
 export const taskQuery = z
   .object({ runId: id, status: z.enum(TASK_STATUSES).optional(), stepName: name.optional(), ...pageOptions })
   .strict();

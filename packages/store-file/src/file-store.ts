@@ -126,6 +126,12 @@ export class FileStore implements Store {
     const { dir, state } = this.#s;
     try {
       const at = await recover(dir);
+      // Commits only ever move forward: an older generation.json (restored from a backup,
+      // copied from elsewhere) would make this handle reuse commit and log numbers.
+      if (at.generation < state.newestSeen) {
+        throw new CorruptDataError(abs(dir, GENERATION_FILE), `went back from commit ${state.newestSeen} to ${at.generation}: restore the newer one rather than overwrite later commits`);
+      }
+      state.newestSeen = at.generation;
       if (at.generation === state.generation) return;
       if (!(await catchUp(dir, state, at))) await loadAll(dir, state, at);
     } catch (error) {
@@ -146,6 +152,7 @@ export class FileStore implements Store {
       throw error;
     }
     state.generation = next.generation;
+    state.newestSeen = Math.max(state.newestSeen, next.generation);
     state.readySeq = next.readySeq;
   }
 
@@ -210,6 +217,7 @@ export class FileStore implements Store {
   getRun: Store['getRun'] = (id) => this.#read((c) => runs.getRun(c.state, id));
   listRuns: Store['listRuns'] = (q) => this.#read((c) => runs.listRuns(c.state, q ?? {}));
   cancelRun: Store['cancelRun'] = (id, r) => this.#write((u) => runs.cancelRun(u, id, r));
+  countRuns: Store['countRuns'] = (q) => this.#read((c) => runs.countRuns(c.state, q ?? {}));
   retryRun: Store['retryRun'] = (id) => this.#write((u) => retry.retryRun(u, id));
   getTask: Store['getTask'] = (id) => this.#read((c) => runs.getTask(c.state, id));
   findTaskByExecutionName: Store['findTaskByExecutionName'] = (n) => this.#read((c) => runs.findTaskByExecutionName(c.state, n));

@@ -56,6 +56,7 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     const names = rows.map((r) => r.name);
     expect(names[0]).toBe('001_initial');
     expect(names).toContain('002_waiting_tasks_idx');
+    expect(names).toContain('003_run_filter_indexes');
     expect(new Set(names).size).toBe(names.length);
     await stores[0]!.createWorkflow({ name: 'after-race', steps: [{ name: 's' }] });
     expect((await stores[4]!.findWorkflow('after-race'))?.name).toBe('after-race');

@@ -246,5 +246,21 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.dropIndex('baton_tasks_waiting_idx').ifExists().execute();
       },
     },
+    // The dashboard's run list filtered by workflow and status, its counts by status
+    // per workflow (index-only), and its trigger filter, alone or with the workflow:
+    // each served by an index, so that a page stays a range read at 100k runs.
+    // A trigger never changes, so its two indexes cost only at insert.
+    '003_run_filter_indexes': {
+      async up(db: Kysely<any>) {
+        await db.schema.createIndex('baton_runs_workflow_status_idx').on('baton_runs').columns(['workflow_id', 'status', 'id']).execute();
+        await db.schema.createIndex('baton_runs_trigger_idx').on('baton_runs').columns(['triggered_by', 'id']).execute();
+        await db.schema.createIndex('baton_runs_workflow_trigger_idx').on('baton_runs').columns(['workflow_id', 'triggered_by', 'id']).execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropIndex('baton_runs_workflow_trigger_idx').ifExists().execute();
+        await db.schema.dropIndex('baton_runs_trigger_idx').ifExists().execute();
+        await db.schema.dropIndex('baton_runs_workflow_status_idx').ifExists().execute();
+      },
+    },
   };
 }

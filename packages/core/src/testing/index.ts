@@ -11,6 +11,7 @@ import { manyRunsCases } from './many-runs.js';
 import { queueCases } from './queue.js';
 import { recordCases } from './records.js';
 import { retryCases } from './retry.js';
+import { runQueryCases } from './run-queries.js';
 import { workflowAndRunCases } from './workflows-runs.js';
 
 export type { StoreFactory } from './factory.js';
@@ -22,6 +23,7 @@ export function runStoreConformance(factory: StoreFactory): void {
   finishCases(factory);
   manyRunsCases(factory);
   retryCases(factory);
+  runQueryCases(factory);
   recordCases(factory);
   lifecycleCases(factory);
   executionCases(factory);

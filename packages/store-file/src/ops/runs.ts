@@ -6,7 +6,9 @@ import {
   type Json,
   type NewRun,
   type Page,
+  RUN_STATUSES,
   type Run,
+  type RunCounts,
   type RunQuery,
   type Task,
   type TaskQuery,
@@ -131,12 +133,19 @@ export function listRuns(state: State, query: RunQuery): Page<Run> {
       (r) =>
         (!query.workflowId || r.workflowId === query.workflowId) &&
         (!query.status || r.status === query.status) &&
+        (!query.triggeredBy || r.triggeredBy === query.triggeredBy) &&
         (!before || r.id < String(before[0])),
     ),
     query.limit,
     runModel,
     (r) => [r.id],
   );
+}
+
+export function countRuns(state: State, query: { workflowId?: string }): RunCounts {
+  const counts = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as RunCounts;
+  for (const r of state.records.runs.values()) if (!query.workflowId || r.workflowId === query.workflowId) counts[r.status]++;
+  return counts;
 }
 
 /** Cancels the run and its waiting and pending tasks; leased tasks end when their workers finish them. */

@@ -9,8 +9,11 @@ import {
   type Workflow,
   type NewRun,
   type Page,
+  RUN_STATUSES,
   type Run,
+  type RunCounts,
   type RunQuery,
+  type RunStatus,
   type Task,
   type TaskQuery,
 } from '@baton/core';
@@ -224,8 +227,18 @@ export async function listRuns(ctx: Ctx, query: RunQuery): Promise<Page<Run>> {
   let q = ctx.db.selectFrom('baton_runs').selectAll().orderBy('id', 'desc').limit(limit + 1);
   if (query.workflowId) q = q.where('workflow_id', '=', query.workflowId);
   if (query.status) q = q.where('status', '=', query.status);
+  if (query.triggeredBy) q = q.where('triggered_by', '=', query.triggeredBy);
   if (before) q = q.where('id', '<', String(before[0]));
   return toPage(await q.execute(), limit, ctx.rows.run, (r) => [r.id]);
+}
+
+/** Grouped on `baton_runs_workflow_status_idx` (workflow_id, status, id): an index-only count. */
+export async function countRuns(ctx: Ctx, query: { workflowId?: string }): Promise<RunCounts> {
+  let q = ctx.db.selectFrom('baton_runs').select((eb) => ['status', eb.fn.countAll<number>().as('n')]).groupBy('status');
+  if (query.workflowId) q = q.where('workflow_id', '=', query.workflowId);
+  const counts = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as RunCounts;
+  for (const row of await q.execute()) counts[row.status as RunStatus] = Number(row.n);
+  return counts;
 }
 
 export async function cancelRun(ctx: Ctx, id: string, reason?: string): Promise<Run> {
