@@ -72,6 +72,15 @@ const optionsSchema = z
     poolSize: z.number().int('must be an integer').min(1, 'must be at least 1').max(1000).optional(),
     migrate: z.boolean().optional(),
     warn: z.function().optional(),
+    timeouts: z
+      .object({
+        lockMs: z.number().int().min(0).optional(),
+        statementMs: z.number().int().min(0).optional(),
+        idleInTransactionMs: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
+    connectRetryMs: z.number().int().min(0).optional(),
   })
   .strict();
 
@@ -121,9 +130,9 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
   // another Baton schema's, creates none here, and fails with "relation baton_migrations_lock does not exist".
   const tableSchema =
     schema ??
-    (await currentSchema(pool.pool).catch(async (error) => {
+    (await currentSchema(pool).catch(async (error) => {
       if (ownPool) await pool.end().catch(() => {});
-      throw error;
+      throw toStoreError(error);
     }));
   const lockKey = `baton_migrate:${tableSchema}`;
   const store = new SqlStore({
@@ -194,8 +203,9 @@ function withTypedErrors(store: Store): Store {
   });
 }
 
-async function currentSchema(pool: pg.Pool): Promise<string> {
-  const { rows } = await pool.query<{ schema: string | null }>('select current_schema() as schema');
+async function currentSchema(pool: Pick<pg.Pool, 'connect'>): Promise<string> {
+  const client = await pool.connect();
+  const { rows } = await client.query<{ schema: string | null }>('select current_schema() as schema').finally(() => client.release());
   const found = rows[0]?.schema;
   if (!found) throw new ValidationError('pg store options', [{ path: 'schema', message: 'the connection has no current schema (empty search_path): give one' }]);
   return found;
