@@ -4,6 +4,7 @@ export type * from './store.js';
 export type * from './executor.js';
 export { guardStore } from './guard.js';
 export { validateDefinition, resolveStep, retryDelayMs, type ResolvedStep } from './definition.js';
+export { evaluateKey, checkKeyTemplate } from './limit-key.js';
 export { planRun, newId, type RunPlan, type PlannedStep, type PlannedTask } from './plan.js';
 export * as schemas from './validation.js';
 export { parse, inferValueType } from './validation.js';

@@ -23,6 +23,16 @@ export const pgDialect: SqlDialect = {
   transaction: retryOnDeadlock,
   // VALUES columns and bare parameters arrive as text: say what they are.
   cast: (value, type) => (type === 'json' ? sql`cast(${value} as jsonb)` : sql`cast(${value} as bigint)`),
+  // The caller sorts the keys: every claimer locks them in one order. SKIP LOCKED: a key another
+  // claimer is assigning now is left to it rather than waited for.
+  lockLimitKeys: async (db, keys) => {
+    const { rows } = await sql<{ kind: 'concurrency' | 'rate'; key: string }>`
+      select l.kind, l.key from baton_limit_keys l
+      join unnest(${keys.map((k) => k.kind)}::text[], ${keys.map((k) => k.key)}::text[]) as k(kind, key) on k.kind = l.kind and k.key = l.key
+      order by l.kind, l.key
+      for update of l skip locked`.execute(db);
+    return rows;
+  },
   lockTasksInOrder: (taskIds) => sql`select id from baton_tasks where id = any(${taskIds}) order by id for update`,
   // Delivered when the surrounding transaction commits, which is when the tasks are claimable.
   notifyTasksReady: async (db) => {
@@ -55,6 +65,7 @@ export function claimStatement(o: Parameters<SqlDialect['claim']>[1]) {
       select t.id from baton_tasks t
       join baton_workflows w on w.id = t.workflow_id
       where t.status = 'pending' and t.run_at <= ${o.now} and w.status = 'active' ${onlyWorkflows} ${notWorkflows}
+        and t.concurrency_key is null and t.rate_key is null
       order by t.priority desc, t.run_at, t.id
       limit ${o.limit}
       for update of t skip locked

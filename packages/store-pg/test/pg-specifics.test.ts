@@ -51,7 +51,7 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     const schema = fresh();
     const stores = await Promise.all(Array.from({ length: 5 }, () => openPgStore({ connectionString: PG_URL, schema, poolSize: 2 })));
     const rows = await query<{ name: string }>(`select name from ${schema}.baton_migrations`);
-    expect(rows.map((r) => r.name)).toEqual(['001_initial']);
+    expect(rows.map((r) => r.name)).toEqual(['001_initial', '002_limits']);
     await stores[0]!.createWorkflow({ name: 'after-race', steps: [{ name: 's' }] });
     expect((await stores[4]!.findWorkflow('after-race'))?.name).toBe('after-race');
     await Promise.all(stores.map((s) => s.close()));

@@ -23,7 +23,11 @@ export interface SqlDialect {
   encodeJson(value: unknown): unknown;
   /** Decodes what the driver returned for a JSON column. */
   decodeJson(value: unknown): unknown;
-  /** The pending-task query: leases up to `limit` due tasks atomically, in one statement where the engine allows. */
+  /**
+   * The pending-task query: leases up to `limit` due tasks atomically, in one
+   * statement where the engine allows. It reads only tasks without limits
+   * (`concurrency_key is null and rate_key is null`); ops/limits.ts claims the others.
+   */
   claim(db: Db, options: ClaimOptions & { leaseId: string; now: number }): Promise<ClaimRow[]>;
   /** True when `claim` is a single statement, atomic without a transaction around it (one round trip, no BEGIN/COMMIT). */
   readonly claimIsOneStatement?: boolean;
@@ -45,6 +49,12 @@ export interface SqlDialect {
    * planned on statistics taken before a big fan-out sorts every pending task.
    */
   afterTasksInserted?(db: Db, count: number): Promise<void>;
+  /**
+   * Locks these limit keys' rows (`baton_limit_keys`) in the given (kind, key)
+   * order, skipping rows another claimer holds; returns the keys locked. Engines
+   * whose writers never interleave (SQLite) omit it: every key counts as locked.
+   */
+  lockLimitKeys?(db: Db, keys: { kind: 'concurrency' | 'rate'; key: string }[]): Promise<{ kind: 'concurrency' | 'rate'; key: string }[]>;
   /** Called after a commit made tasks due, so other processes wake (PostgreSQL NOTIFY). */
   notifyTasksReady?(db: Db): Promise<void>;
 }

@@ -38,6 +38,8 @@ async function claim(db: Db, o: Parameters<SqlDialect['claim']>[1]): Promise<Cla
         .innerJoin('baton_workflows as w', 'w.id', 't.workflow_id')
         .select('t.id')
         .where('t.status', '=', 'pending')
+        .where('t.concurrency_key', 'is', null)
+        .where('t.rate_key', 'is', null)
         .where('t.run_at', '<=', o.now)
         .where('w.status', '=', 'active');
       if (o.workflowIds) q = q.where('t.workflow_id', 'in', o.workflowIds.length ? o.workflowIds : ['']);

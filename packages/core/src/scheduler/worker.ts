@@ -224,7 +224,7 @@ export class Worker {
     const out: string[] = [];
     for (const r of this.#running.values()) {
       const limit = r.claimed.workflow.concurrency;
-      if (limit !== undefined && (this.#perKey.get(r.claimed.workflow.id) ?? 0) >= limit) out.push(r.claimed.workflow.id);
+      if (typeof limit === 'number' && (this.#perKey.get(r.claimed.workflow.id) ?? 0) >= limit) out.push(r.claimed.workflow.id);
     }
     return [...new Set(out)];
   }
@@ -233,7 +233,8 @@ export class Worker {
   #admit(c: ClaimedTask, step: ResolvedStep): boolean {
     const wKey = c.workflow.id;
     const sKey = `${c.workflow.id}/${c.task.stepName}`;
-    if (c.workflow.concurrency !== undefined && (this.#perKey.get(wKey) ?? 0) >= c.workflow.concurrency) return false;
+    const perProcess = c.workflow.concurrency;
+    if (typeof perProcess === 'number' && (this.#perKey.get(wKey) ?? 0) >= perProcess) return false;
     if (step.concurrency !== null && (this.#perKey.get(sKey) ?? 0) >= step.concurrency) return false;
     this.#perKey.set(wKey, (this.#perKey.get(wKey) ?? 0) + 1);
     this.#perKey.set(sKey, (this.#perKey.get(sKey) ?? 0) + 1);

@@ -14,6 +14,7 @@ import {
 import { DEFAULT_PAGE, bumped, decodeCursor, toPage, type Ctx } from '../context.js';
 import { nowMs } from '../rows.js';
 import type { TaskTable } from '../schema.js';
+import { registerLimitKeys } from './limits.js';
 import { getWorkflow } from './workflows.js';
 
 /** Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bound-parameter limits. */
@@ -51,7 +52,7 @@ async function insertRun(ctx: Ctx, input: NewRun): Promise<{ run: Run; created: 
   if (workflow.status === 'archived' || workflow.status === 'draft') {
     throw new ConflictError('workflow', `"${workflow.name}" is ${workflow.status} and cannot be triggered`);
   }
-  const plan = planRun(workflow);
+  const plan = planRun(workflow, input.inputs ?? {});
   const now = nowMs();
   const runAt = input.runAt?.getTime() ?? now;
   const json = ctx.dialect.encodeJson;
@@ -114,6 +115,11 @@ async function insertRun(ctx: Ctx, input: NewRun): Promise<{ run: Run; created: 
     lease_expires_at: null,
     metadata: json(t.metadata),
     workspace: t.workspace,
+    concurrency_key: t.concurrencyLimit?.key ?? null,
+    concurrency_limit: t.concurrencyLimit?.limit ?? null,
+    rate_key: t.rateLimit?.key ?? null,
+    rate_limit: t.rateLimit?.limit ?? null,
+    rate_period_ms: t.rateLimit?.periodMs ?? null,
     dispatched_at: null,
     started_at: null,
     finished_at: null,
@@ -123,6 +129,7 @@ async function insertRun(ctx: Ctx, input: NewRun): Promise<{ run: Run; created: 
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
     await ctx.db.insertInto('baton_tasks').values(rows.slice(i, i + INSERT_CHUNK)).execute();
   }
+  await registerLimitKeys(ctx, plan.tasks);
   await ctx.dialect.afterTasksInserted?.(ctx.db, rows.length);
   if (rows.some((t) => t.status === 'pending')) await ctx.dialect.notifyTasksReady?.(ctx.db);
   return { run: ctx.rows.run(inserted), created: true };
