@@ -5,6 +5,7 @@
 import type { StoreFactory } from './factory.js';
 import { finishCases } from './finish.js';
 import { lifecycleCases } from './lifecycle.js';
+import { limitCases } from './limits.js';
 import { queueCases } from './queue.js';
 import { recordCases } from './records.js';
 import { workflowAndRunCases } from './workflows-runs.js';
@@ -18,4 +19,5 @@ export function runStoreConformance(factory: StoreFactory): void {
   finishCases(factory);
   recordCases(factory);
   lifecycleCases(factory);
+  limitCases(factory);
 }
