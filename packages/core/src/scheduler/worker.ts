@@ -71,6 +71,8 @@ export class Worker {
   readonly #queue: PQueue;
   readonly #running = new Map<string, Running>();
   readonly #perKey = new Map<string, number>();
+  /** Tasks in flight under a cluster-wide concurrency key: writing their end frees a slot in the store. */
+  readonly #keyed = new Set<string>();
   /** Tasks whose executor runs now: what `concurrency` limits. */
   #executing = 0;
   readonly #finish: Batcher<TaskResult, FinishOutcome>;
@@ -246,6 +248,7 @@ export class Worker {
     const controller = new AbortController();
     const entry = { claimed, lease, controller, step, executing: true } as Running;
     this.#running.set(claimed.task.id, entry);
+    if (claimed.task.concurrencyLimit) this.#keyed.add(claimed.task.id);
     this.#executing++;
     // The queue holds a slot while the executor runs, not while the end is written:
     // the next batch starts while this one's endings wait for their batched write.
@@ -393,7 +396,11 @@ export class Worker {
   async #writeResults(results: TaskResult[]): Promise<FinishOutcome[]> {
     const out: FinishResult = await this.#o.store.finishTasks(results);
     for (const run of out.finishedRuns) this.#o.emitter.emit('run:finished', run);
-    if (out.readyTasks > 0) this.wake();
+    // A keyed task's slot frees when its end is written, not when it stopped running:
+    // claim again now rather than at the next poll (a claim made in between found the key full).
+    let freedKeySlot = false;
+    for (const r of results) if (this.#keyed.delete(r.taskId)) freedKeySlot = true;
+    if (out.readyTasks > 0 || freedKeySlot) this.wake();
     return out.outcomes;
   }
 
