@@ -40,6 +40,7 @@ export const pgDialect: SqlDialect = {
   },
   claim,
   claimIsOneStatement: true,
+  leaseTasks,
   // ANALYZE inside the transaction counts its own uncommitted rows as live, so
   // the statistics are right the moment the tasks become visible. The claim
   // joins baton_workflows, a table too small for autovacuum ever to analyze.
@@ -60,7 +61,7 @@ export function claimStatement(o: Parameters<SqlDialect['claim']>[1]) {
   const notWorkflows = o.excludeWorkflowIds?.length ? sql`and not (t.workflow_id = any(${o.excludeWorkflowIds}))` : sql``;
   // Each workflow and run travels once per batch, on its first task's row:
   // a batch of one fan-out would otherwise carry the same definition 50 times.
-  return sql<ClaimRow['task'] & { baton_workflow: ClaimRow['workflow'] | null; baton_run_inputs: unknown; baton_run_triggered_by: string | null }>`
+  return sql<ClaimStatementRow>`
     with picked as (
       select t.id from baton_tasks t
       join baton_workflows w on w.id = t.workflow_id
@@ -86,8 +87,39 @@ export function claimStatement(o: Parameters<SqlDialect['claim']>[1]) {
     order by c.priority desc, c.run_at, c.id`;
 }
 
+/**
+ * Leases the given pending tasks (chosen by the limited claim, under its key
+ * locks) and returns them with their workflows and runs: one statement.
+ */
+async function leaseTasks(db: Db, ids: string[], o: Parameters<NonNullable<SqlDialect['leaseTasks']>>[2]): Promise<ClaimRow[]> {
+  const { rows } = await sql<ClaimStatementRow>`
+    with claimed as (
+      update baton_tasks t set
+        status = 'dispatched', attempt = t.attempt + 1, lease_id = ${o.leaseId}, lease_owner = ${o.workerId},
+        lease_expires_at = ${o.now + o.leaseMs}, dispatched_at = ${o.now}, updated_at = ${o.now}
+      where t.id = any(${ids}) and t.status = 'pending'
+      returning t.*
+    )
+    select c.*,
+      case when row_number() over (partition by c.workflow_id) = 1 then row_to_json(w) end as baton_workflow,
+      case when row_number() over (partition by c.run_id) = 1 then r.inputs end as baton_run_inputs,
+      case when row_number() over (partition by c.run_id) = 1 then r.triggered_by end as baton_run_triggered_by
+    from claimed c
+    join baton_workflows w on w.id = c.workflow_id
+    join baton_runs r on r.id = c.run_id
+    order by c.priority desc, c.run_at, c.id`.execute(db);
+  return decodeClaimRows(rows);
+}
+
 async function claim(db: Db, o: Parameters<SqlDialect['claim']>[1]): Promise<ClaimRow[]> {
   const { rows } = await claimStatement(o).execute(db);
+  return decodeClaimRows(rows);
+}
+
+type ClaimStatementRow = ClaimRow['task'] & { baton_workflow: ClaimRow['workflow'] | null; baton_run_inputs: unknown; baton_run_triggered_by: string | null };
+
+/** Rows that carry each workflow and run once (on its first task) → a ClaimRow per task. */
+function decodeClaimRows(rows: ClaimStatementRow[]): ClaimRow[] {
   const workflows = new Map<string, ClaimRow['workflow']>();
   const runs = new Map<string, ClaimRow['run']>();
   for (const r of rows) {

@@ -55,6 +55,12 @@ export interface SqlDialect {
    * whose writers never interleave (SQLite) omit it: every key counts as locked.
    */
   lockLimitKeys?(db: Db, keys: { kind: 'concurrency' | 'rate'; key: string }[]): Promise<{ kind: 'concurrency' | 'rate'; key: string }[]>;
+  /**
+   * Leases these pending tasks (ids chosen by the limited claim) and returns
+   * them with their workflows and runs, in one statement. Without it, an UPDATE
+   * and two reads do the same.
+   */
+  leaseTasks?(db: Db, ids: string[], o: { workerId: string; leaseId: string; leaseMs: number; now: number }): Promise<ClaimRow[]>;
   /** Called after a commit made tasks due, so other processes wake (PostgreSQL NOTIFY). */
   notifyTasksReady?(db: Db): Promise<void>;
 }

@@ -119,10 +119,11 @@ export function limitCases(factory: StoreFactory): void {
       const store = await open();
       const wf = await defineWorkflow(store, { steps: [{ name: 's', taskCount: 4, concurrency: { key: 'exp', limit: 1 } }] });
       await store.createRun({ workflowId: wf.id });
-      const [held] = await claim(store, 10, 50);
+      // Long enough that the next claim surely runs before it expires, even on a loaded machine.
+      const [held] = await claim(store, 10, 1000);
       expect(held).toBeDefined();
       expect(await claim(store)).toEqual([]);
-      await sleep(80);
+      await sleep(held!.task.leaseExpiresAt!.getTime() - Date.now() + 30);
       const [taken] = await claim(store, 10, 60_000);
       expect(taken).toBeDefined();
       expect(taken!.task.id).not.toBe(held!.task.id);

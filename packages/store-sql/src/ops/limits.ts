@@ -160,21 +160,9 @@ export async function claimLimitedTasks(ctx: Ctx, o: ClaimOptions & { leaseId: s
     }
     if (chosen.length === 0) return [];
 
-    const tasks = await ctx.db
-      .updateTable('baton_tasks')
-      .set((eb) => ({
-        status: 'dispatched',
-        attempt: eb('attempt', '+', 1),
-        lease_id: o.leaseId,
-        lease_owner: o.workerId,
-        lease_expires_at: now + o.leaseMs,
-        dispatched_at: now,
-        updated_at: now,
-      }))
-      .where('id', 'in', chosen)
-      .where('status', '=', 'pending')
-      .returningAll()
-      .execute();
+    const lease = { workerId: o.workerId, leaseId: o.leaseId, leaseMs: o.leaseMs, now };
+    const claimed = ctx.dialect.leaseTasks ? await ctx.dialect.leaseTasks(ctx.db, chosen, lease) : await leaseTasks(ctx.db, chosen, lease);
+    const tasks = claimed.map((c) => c.task);
     const claims = tasks.filter((t) => t.rate_key !== null).map((t) => ({ key: t.rate_key!, claimed_at: now }));
     if (claims.length > 0) {
       await ctx.db.insertInto('baton_rate_claims').values(claims).execute();
@@ -185,9 +173,30 @@ export async function claimLimitedTasks(ctx: Ctx, o: ClaimOptions & { leaseId: s
         .where((eb) => eb.or([...periods].map(([key, period]) => eb.and([eb('key', '=', key), eb('claimed_at', '<=', now - period)]))))
         .execute();
     }
-    tasks.sort((a, b) => b.priority - a.priority || Number(a.run_at) - Number(b.run_at) || (a.id < b.id ? -1 : 1));
-    return withWorkflowsAndRuns(ctx.db, tasks);
+    return claimed;
   });
+}
+
+/** The portable lease of chosen tasks: an UPDATE (still pending only), then their workflows and runs. */
+async function leaseTasks(db: Db, ids: string[], o: { workerId: string; leaseId: string; leaseMs: number; now: number }): Promise<ClaimRow[]> {
+  const now = o.now;
+  const tasks = await db
+    .updateTable('baton_tasks')
+    .set((eb) => ({
+      status: 'dispatched',
+      attempt: eb('attempt', '+', 1),
+      lease_id: o.leaseId,
+      lease_owner: o.workerId,
+      lease_expires_at: now + o.leaseMs,
+      dispatched_at: now,
+      updated_at: now,
+    }))
+    .where('id', 'in', ids)
+    .where('status', '=', 'pending')
+    .returningAll()
+    .execute();
+  tasks.sort((a, b) => b.priority - a.priority || Number(a.run_at) - Number(b.run_at) || (a.id < b.id ? -1 : 1));
+  return withWorkflowsAndRuns(db, tasks);
 }
 
 async function readCandidates(db: Db, ctx: Ctx, o: ClaimOptions & { now: number }): Promise<Candidate[]> {
