@@ -31,7 +31,8 @@ const fanOut = (name: string, extra: Partial<WorkflowDefinition['steps'][number]
   steps: [{ name: 's', paramsList: Array.from({ length: TASKS }, (_, i) => ({ k: `k${i % KEYS}` })), ...extra }],
 });
 
-const SCENARIOS: Scenario[] = [
+const ONLY = process.env.BATON_LIMITS_ONLY;
+const ALL_SCENARIOS: Scenario[] = [
   {
     name: 'no limits',
     what: `${TASKS.toLocaleString()} pending tasks, no limit ever planned on the store`,
@@ -80,6 +81,9 @@ const SCENARIOS: Scenario[] = [
     },
   },
 ];
+
+/** BATON_LIMITS_ONLY=<scenario name> measures one scenario (and the baseline). */
+const SCENARIOS = ALL_SCENARIOS.filter((s) => !ONLY || s.name === ONLY || s.name === 'no limits');
 
 async function measure(store: Store, batch: number): Promise<{ p50: number; p99: number }> {
   const samples: number[] = [];

@@ -209,7 +209,16 @@ async function readCandidates(db: Db, ctx: Ctx, o: ClaimOptions & { now: number 
     .where(sql<boolean>`t.status = 'pending' and (t.concurrency_key is not null or t.rate_key is not null)`)
     .where('t.run_at', '<=', o.now)
     .where('w.status', '=', 'active')
-    // Skip keys that are full as read now; the claim recounts under the key lock.
+    // Skip keys that are full as read now; the claim recounts under the key lock. First the full
+    // keys as one set, computed once (a hashed subplan on PostgreSQL, a materialised list on SQLite),
+    // so a backlog behind a full key costs a lookup per task instead of a count per task (measured
+    // with 10,000 tasks behind 1,000 full keys on PostgreSQL: 179 ms per claim before, see bench/);
+    // then the exact count per remaining task, against its own limit.
+    .where(
+      sql<boolean>`(t.concurrency_key is null or t.concurrency_key not in (select h.concurrency_key from baton_tasks h
+        where h.status in ('dispatched','running') and h.concurrency_key is not null and h.lease_expires_at >= ${now}
+        group by h.concurrency_key having count(*) >= max(h.concurrency_limit)))`,
+    )
     .where(
       sql<boolean>`(t.concurrency_key is null or (select count(*) from baton_tasks h where h.concurrency_key = t.concurrency_key
         and h.status in ('dispatched','running') and h.lease_expires_at >= ${now}) < t.concurrency_limit)`,
