@@ -50,6 +50,22 @@ export const pgDialect: SqlDialect = {
 };
 
 /**
+ * The SELECT over a `claimed` CTE (leased task rows) that returns each with its
+ * workflow and its run's inputs. Each workflow and run travels once per batch,
+ * on its first task's row: a batch of one fan-out would otherwise carry the
+ * same definition 50 times.
+ */
+const withWorkflowsAndRuns = sql`
+    select c.*,
+      case when row_number() over (partition by c.workflow_id) = 1 then row_to_json(w) end as baton_workflow,
+      case when row_number() over (partition by c.run_id) = 1 then r.inputs end as baton_run_inputs,
+      case when row_number() over (partition by c.run_id) = 1 then r.triggered_by end as baton_run_triggered_by
+    from claimed c
+    join baton_workflows w on w.id = c.workflow_id
+    join baton_runs r on r.id = c.run_id
+    order by c.priority desc, c.run_at, c.id`;
+
+/**
  * The pending-task query as one statement. `picked` walks the partial index
  * `baton_tasks_pending_idx` (pending rows only, in claim order) and locks what
  * it takes with SKIP LOCKED, so concurrent claimers pass over each other's rows
@@ -59,8 +75,6 @@ export const pgDialect: SqlDialect = {
 export function claimStatement(o: Parameters<SqlDialect['claim']>[1]) {
   const onlyWorkflows = o.workflowIds ? sql`and t.workflow_id = any(${o.workflowIds})` : sql``;
   const notWorkflows = o.excludeWorkflowIds?.length ? sql`and not (t.workflow_id = any(${o.excludeWorkflowIds}))` : sql``;
-  // Each workflow and run travels once per batch, on its first task's row:
-  // a batch of one fan-out would otherwise carry the same definition 50 times.
   return sql<ClaimStatementRow>`
     with picked as (
       select t.id from baton_tasks t
@@ -77,14 +91,7 @@ export function claimStatement(o: Parameters<SqlDialect['claim']>[1]) {
       from picked where t.id = picked.id
       returning t.*
     )
-    select c.*,
-      case when row_number() over (partition by c.workflow_id) = 1 then row_to_json(w) end as baton_workflow,
-      case when row_number() over (partition by c.run_id) = 1 then r.inputs end as baton_run_inputs,
-      case when row_number() over (partition by c.run_id) = 1 then r.triggered_by end as baton_run_triggered_by
-    from claimed c
-    join baton_workflows w on w.id = c.workflow_id
-    join baton_runs r on r.id = c.run_id
-    order by c.priority desc, c.run_at, c.id`;
+    ${withWorkflowsAndRuns}`;
 }
 
 /**
@@ -100,14 +107,7 @@ async function leaseTasks(db: Db, ids: string[], o: Parameters<NonNullable<SqlDi
       where t.id = any(${ids}) and t.status = 'pending'
       returning t.*
     )
-    select c.*,
-      case when row_number() over (partition by c.workflow_id) = 1 then row_to_json(w) end as baton_workflow,
-      case when row_number() over (partition by c.run_id) = 1 then r.inputs end as baton_run_inputs,
-      case when row_number() over (partition by c.run_id) = 1 then r.triggered_by end as baton_run_triggered_by
-    from claimed c
-    join baton_workflows w on w.id = c.workflow_id
-    join baton_runs r on r.id = c.run_id
-    order by c.priority desc, c.run_at, c.id`.execute(db);
+    ${withWorkflowsAndRuns}`.execute(db);
   return decodeClaimRows(rows);
 }
 

@@ -1,4 +1,4 @@
-import type { ClaimRow, Db, SqlDialect } from '@baton/store-sql';
+import { leaseColumns, type ClaimRow, type Db, type SqlDialect } from '@baton/store-sql';
 
 /** SQLite's side of the SQL store: JSON as text, BEGIN IMMEDIATE, and the claim. */
 export const sqliteDialect: SqlDialect = {
@@ -22,16 +22,7 @@ export const sqliteDialect: SqlDialect = {
 async function claim(db: Db, o: Parameters<SqlDialect['claim']>[1]): Promise<ClaimRow[]> {
   const tasks = await db
     .updateTable('baton_tasks')
-    .set((eb) => ({
-      status: 'dispatched',
-      attempt: eb('attempt', '+', 1),
-      lease_id: o.leaseId,
-      lease_owner: o.workerId,
-      lease_expires_at: o.now + o.leaseMs,
-      dispatched_at: o.now,
-      // execution_name stays: a retry may resume the previous attempt's external execution.
-      updated_at: o.now,
-    }))
+    .set(leaseColumns(o))
     .where('id', 'in', (eb) => {
       let q = eb
         .selectFrom('baton_tasks as t')

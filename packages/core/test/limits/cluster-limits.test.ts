@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '@baton/core';
-import { DEFAULT_PG_URL, openPgStore } from '@baton/store-pg';
+import { openPgStore } from '@baton/store-pg';
 import { openSqliteStore } from '@baton/store-sqlite';
-import pg from 'pg';
+// PostgreSQL reachability (loud skip outside CI, failure with CI=true) and schema clean-up, shared with store-pg's tests.
+import { PG_URL, dropSchemas, pgAvailable, schemaName } from '../../../store-pg/test/pg.js';
 import { KEYS, LIMIT, LIMITED, RATE, RATED, RATED_TASKS, TASKS_PER_KEY, WORK_MS } from './fixtures/workflows.js';
 
 /**
@@ -15,7 +16,6 @@ import { KEYS, LIMIT, LIMITED, RATE, RATED, RATED_TASKS, TASKS_PER_KEY, WORK_MS 
  * never exceeded across them and is used to the full, and a rate limit of N per
  * period holds at the window edges. Handlers record what they observed.
  */
-const PG_URL = process.env.BATON_PG_URL ?? DEFAULT_PG_URL;
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const worker = fileURLToPath(new URL('./fixtures/limit-worker.ts', import.meta.url));
 const children: ChildProcess[] = [];
@@ -25,27 +25,9 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function pgAvailable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch (error) {
-    if (process.env.CI === 'true') throw new Error(`CI=true but PostgreSQL at ${PG_URL} is unreachable: ${(error as Error).message}`);
-    console.warn(`\n!!! SKIPPING the PostgreSQL cluster-limit tests: no server at ${PG_URL} (${(error as Error).message}).\n`);
-    return false;
-  }
-}
 const pgUp = await pgAvailable();
 const schemas: string[] = [];
-afterAll(async () => {
-  if (schemas.length === 0) return;
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  for (const s of schemas) await client.query(`drop schema if exists ${s} cascade`);
-  await client.end();
-});
+afterAll(() => dropSchemas(schemas));
 
 interface Event {
   key: string;
@@ -168,7 +150,7 @@ describe('cluster-wide limits: four worker processes on one store', () => {
   }, 120_000);
 
   it.skipIf(!pgUp)('PostgreSQL: the same, with claimers on separate connections locking the key rows', async () => {
-    const schema = `baton_limits_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+    const schema = schemaName('baton_limits');
     schemas.push(schema);
     const dir = mkdtempSync(join(tmpdir(), 'baton-limits-pg-'));
     const store = await openPgStore({ connectionString: PG_URL, schema, poolSize: 4, warn: () => {} });

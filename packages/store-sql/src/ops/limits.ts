@@ -1,9 +1,9 @@
 import type { ClaimOptions, LimitState, PlannedTask } from '@baton/core';
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import type { Ctx } from '../context.js';
 import type { ClaimRow, Db } from '../dialect.js';
 import { nowMs } from '../rows.js';
-import type { TaskTable } from '../schema.js';
+import type { Database, TaskTable } from '../schema.js';
 
 /**
  * Cluster-wide concurrency and rate limits per key, enforced in the claim.
@@ -177,20 +177,28 @@ export async function claimLimitedTasks(ctx: Ctx, o: ClaimOptions & { leaseId: s
   });
 }
 
+/**
+ * What a claim writes on each task it leases: `dispatched`, the attempt
+ * counted, the lease. `execution_name` stays: a retry may resume the previous
+ * attempt's external execution.
+ */
+export function leaseColumns(o: { workerId: string; leaseId: string; leaseMs: number; now: number }) {
+  return (eb: ExpressionBuilder<Database, 'baton_tasks'>) => ({
+    status: 'dispatched',
+    attempt: eb('attempt', '+', 1),
+    lease_id: o.leaseId,
+    lease_owner: o.workerId,
+    lease_expires_at: o.now + o.leaseMs,
+    dispatched_at: o.now,
+    updated_at: o.now,
+  });
+}
+
 /** The portable lease of chosen tasks: an UPDATE (still pending only), then their workflows and runs. */
 async function leaseTasks(db: Db, ids: string[], o: { workerId: string; leaseId: string; leaseMs: number; now: number }): Promise<ClaimRow[]> {
-  const now = o.now;
   const tasks = await db
     .updateTable('baton_tasks')
-    .set((eb) => ({
-      status: 'dispatched',
-      attempt: eb('attempt', '+', 1),
-      lease_id: o.leaseId,
-      lease_owner: o.workerId,
-      lease_expires_at: now + o.leaseMs,
-      dispatched_at: now,
-      updated_at: now,
-    }))
+    .set(leaseColumns(o))
     .where('id', 'in', ids)
     .where('status', '=', 'pending')
     .returningAll()
