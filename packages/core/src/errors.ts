@@ -46,6 +46,16 @@ export class ConflictError extends BatonError {
   }
 }
 
+/** A run cannot be retried: it is not finished, it succeeded, or nothing of it failed. */
+export class RetryRefusedError extends ConflictError {
+  constructor(
+    readonly runId: string,
+    readonly reason: string,
+  ) {
+    super('run', `${runId} cannot be retried: ${reason}`);
+  }
+}
+
 export interface FieldIssue {
   /** Dotted path of the offending field, e.g. `steps.1.timeoutMs`. */
   path: string;

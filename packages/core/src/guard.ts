@@ -10,6 +10,7 @@ const runningTasks = z.array(v.lease.extend({ executionName: z.string().min(1).m
 const taskResults = z.array(v.taskResult);
 const newLogs = z.array(v.newLog);
 const workflowName = z.string().min(1, 'must not be empty');
+const executionName = z.string().min(1, 'must not be empty').max(1000);
 const cancelReason = z.string().max(10_000).optional();
 const stepNames = z.array(v.name);
 const optionalDate = z.date().optional();
@@ -40,7 +41,9 @@ export function guardStore(inner: Store): Store {
     getRun: async (id) => inner.getRun(idArg(id, 'run id')),
     listRuns: async (q) => inner.listRuns(p(v.runQuery, q ?? {}, 'run query')),
     cancelRun: async (id, reason) => inner.cancelRun(idArg(id, 'run id'), p(cancelReason, reason, 'cancel reason')),
+    retryRun: async (id) => inner.retryRun(idArg(id, 'run id')),
     getTask: async (id) => inner.getTask(idArg(id, 'task id')),
+    findTaskByExecutionName: async (name) => inner.findTaskByExecutionName(p(executionName, name, 'execution name')),
     listTasks: async (q) => inner.listTasks(p(v.taskQuery, q, 'task query')),
     getStepOutputs: async (runId, steps) => inner.getStepOutputs(idArg(runId, 'run id'), p(stepNames, steps, 'step names')),
 
@@ -86,6 +89,7 @@ export function guardStore(inner: Store): Store {
 
     transaction: (fn) => inner.transaction((tx) => fn(tx === inner ? guarded : guardStore(tx))),
     migrate: () => inner.migrate(),
+    migrationStatus: () => inner.migrationStatus(),
     close: () => inner.close(),
   };
   if (inner.onTasksReady) guarded.onTasksReady = (listener) => inner.onTasksReady!(listener);

@@ -16,3 +16,4 @@ export { REDACTED } from './scheduler/redactor.js';
 export { logContent } from './scheduler/task-context.js';
 export { DEFAULT_PAGE_SIZE, encodeCursor, decodeCursor } from './paging.js';
 export { runStatusAfterFailure, groupBy } from './rollup.js';
+export { planRetry, RETRYABLE_TASK_STATUSES, type RetryInput, type RetryPlan } from './retry.js';

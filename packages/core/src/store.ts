@@ -106,7 +106,22 @@ export interface RunStore {
    * which records them `cancelled`. A finished run → ConflictError.
    */
   cancelRun(id: string, reason?: string): Promise<Run>;
+  /**
+   * Retries a finished run, as core's `planRetry` decides: its failed,
+   * timed-out and cancelled tasks go back to `pending` (or `waiting` while
+   * their step's upstream steps have not all succeeded) with fresh attempts;
+   * the run becomes active again with its error cleared and rolls up anew.
+   * A run not finished, succeeded, or with nothing to retry → RetryRefusedError.
+   */
+  retryRun(id: string): Promise<Run>;
   getTask(id: string): Promise<Task>;
+  /**
+   * The task whose executor recorded this execution name (`markRunning`): a
+   * pid, a Cloud Run execution. Names are not unique across executors; when
+   * several tasks share one, the newest task (highest id) is returned. Null
+   * when none.
+   */
+  findTaskByExecutionName(executionName: string): Promise<Task | null>;
   /** In plan order: steps as defined, then task index. */
   listTasks(query: TaskQuery): Promise<Page<Task>>;
   /** Outputs of the succeeded tasks of the given steps, each step's in task-index order. */
@@ -341,6 +356,13 @@ export interface AuditStore {
   listToolExecutions(options?: PageOptions & { taskId?: string; runId?: string; toolName?: string }): Promise<Page<ToolExecution>>;
 }
 
+/** A schema migration (SQL stores) or folder format version (file store). */
+export interface MigrationState {
+  name: string;
+  /** When it was applied; null while pending. */
+  appliedAt: Date | null;
+}
+
 export interface Store extends WorkflowStore, RunStore, QueueStore, LogStore, LibraryStore, ConfigStore, SessionStore, AuditStore {
   /** A short name for messages: 'sqlite', 'pg', 'file'. */
   readonly kind: string;
@@ -352,6 +374,8 @@ export interface Store extends WorkflowStore, RunStore, QueueStore, LogStore, Li
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   /** Applies pending schema migrations; idempotent. Stores also run it on open. */
   migrate(): Promise<void>;
+  /** Every migration this store knows, oldest first, applied or pending (`baton migrate --status`). */
+  migrationStatus(): Promise<MigrationState[]>;
   /** Releases connections and files; later calls fail with StoreClosedError. Idempotent. */
   close(): Promise<void>;
   /**

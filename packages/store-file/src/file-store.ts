@@ -1,8 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ConflictError, CorruptDataError, StoreClosedError, type Store } from '@baton/core';
+import { stat } from 'node:fs/promises';
+import { ConflictError, CorruptDataError, StoreClosedError, type MigrationState, type Store } from '@baton/core';
 import type { DirLock } from './file-lock.js';
 import { ApplyError, commit, readGeneration, recover } from './journal.js';
-import { GENERATION_FILE, abs } from './layout.js';
+import { FORMAT, FORMAT_VERSION, GENERATION_FILE, MARKER_FILE, abs } from './layout.js';
 import { catchUp, loadAll } from './loader.js';
 import type { Ctx } from './ops/context.js';
 import * as audit from './ops/audit.js';
@@ -12,6 +13,7 @@ import * as library from './ops/library.js';
 import * as logs from './ops/logs.js';
 import * as queue from './ops/queue.js';
 import { listLimits } from './ops/limits.js';
+import * as retry from './ops/retry.js';
 import * as runs from './ops/runs.js';
 import * as sessions from './ops/sessions.js';
 import * as workflows from './ops/workflows.js';
@@ -172,6 +174,16 @@ export class FileStore implements Store {
   }
 
   /**
+   * The folder has one "migration": its format version, written by the first
+   * open (which is also when it was applied: the marker file's time).
+   */
+  async migrationStatus(): Promise<MigrationState[]> {
+    this.#check();
+    const marker = await stat(abs(this.#s.dir, MARKER_FILE)).catch(() => null);
+    return [{ name: `${FORMAT}_v${FORMAT_VERSION}`, appliedAt: marker ? marker.mtime : null }];
+  }
+
+  /**
    * Calls `listener` when a commit (of any process on this folder) may have
    * made tasks claimable: new runs, unblocked dependents, retries, releases,
    * recovered leases, a workflow un-paused. Returns the unsubscribe function.
@@ -198,7 +210,9 @@ export class FileStore implements Store {
   getRun: Store['getRun'] = (id) => this.#read((c) => runs.getRun(c.state, id));
   listRuns: Store['listRuns'] = (q) => this.#read((c) => runs.listRuns(c.state, q ?? {}));
   cancelRun: Store['cancelRun'] = (id, r) => this.#write((u) => runs.cancelRun(u, id, r));
+  retryRun: Store['retryRun'] = (id) => this.#write((u) => retry.retryRun(u, id));
   getTask: Store['getTask'] = (id) => this.#read((c) => runs.getTask(c.state, id));
+  findTaskByExecutionName: Store['findTaskByExecutionName'] = (n) => this.#read((c) => runs.findTaskByExecutionName(c.state, n));
   listTasks: Store['listTasks'] = (q) => this.#read((c) => runs.listTasks(c.state, q));
   getStepOutputs: Store['getStepOutputs'] = (id, s) => this.#read((c) => runs.getStepOutputs(c.state, id, s));
 

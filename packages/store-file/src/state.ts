@@ -20,6 +20,8 @@ export class State {
   readonly pending = new PendingQueue();
   /** Tasks holding a lease (dispatched or running), for lease recovery. */
   readonly leased = new Set<string>();
+  /** Execution name → ids of the tasks carrying it (usually one). */
+  readonly tasksByExecutionName = new Map<string, Set<string>>();
   readonly #tasksByRun = new Map<string, { ids: string[]; sorted: boolean }>();
 
   get<K extends Kind>(kind: K, key: string): RecByKind[K] | undefined {
@@ -58,6 +60,7 @@ export class State {
     this.runIdByIdempotencyKey.clear();
     this.pending.clear();
     this.leased.clear();
+    this.tasksByExecutionName.clear();
     this.#tasksByRun.clear();
     this.generation = -1;
     this.nextLogId = 1;
@@ -70,6 +73,18 @@ export class State {
     const leased = rec?.status === 'dispatched' || rec?.status === 'running';
     if (leased) this.leased.add(id);
     else this.leased.delete(id);
+    if (old?.executionName !== rec?.executionName) {
+      if (old?.executionName) {
+        const ids = this.tasksByExecutionName.get(old.executionName);
+        ids?.delete(id);
+        if (ids?.size === 0) this.tasksByExecutionName.delete(old.executionName);
+      }
+      if (rec?.executionName) {
+        const ids = this.tasksByExecutionName.get(rec.executionName);
+        if (ids) ids.add(id);
+        else this.tasksByExecutionName.set(rec.executionName, new Set([id]));
+      }
+    }
     if (!old && rec) {
       const entry = this.#tasksByRun.get(rec.runId);
       if (entry) {

@@ -68,18 +68,7 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
       const client = await pool.connect();
       try {
         await client.query('select pg_advisory_lock(hashtext($1))', [lockKey]);
-        // Kysely's Migrator looks for its tables by introspecting every schema of the
-        // database; another process dropping its own schema meanwhile fails that read with
-        // "schema <theirs> does not exist" (3F000). Seen in the test suite, where many
-        // processes share one database; the read is harmless to repeat (up to 10 times, pausing
-        // 25 ms more each time: one retry was not always enough at load 18 on two cores).
-        for (let attempt = 1; ; attempt++) {
-          const result = await fn();
-          const error = (result as { error?: { code?: string; message?: string } } | undefined)?.error;
-          const foreign = error?.code === '3F000' && !(schema && error.message?.includes(`"${schema}"`));
-          if (!foreign || attempt >= 10) return result;
-          await new Promise((r) => setTimeout(r, 25 * attempt));
-        }
+        return await fn();
       } finally {
         await client.query('select pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => {});
         client.release();

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { StoreClosedError, type Store } from '@baton/core';
+import { StoreClosedError, type MigrationState, type Store } from '@baton/core';
 import { Migrator, type MigrationResultSet } from 'kysely';
 import type { Ctx } from './context.js';
 import type { Db, SqlDialect } from './dialect.js';
@@ -13,6 +13,7 @@ import * as limits from './ops/limits.js';
 import { LimitGate } from './ops/limits.js';
 import * as logs from './ops/logs.js';
 import * as queue from './ops/queue.js';
+import * as retry from './ops/retry.js';
 import * as runs from './ops/runs.js';
 import * as sessions from './ops/sessions.js';
 import * as workflows from './ops/workflows.js';
@@ -76,18 +77,28 @@ export class SqlStore implements Store {
     return ctx.tx((inner) => this.#shared.active.run(inner, () => fn(new SqlStore(this.#shared.options, this.#shared, inner.db))));
   }
 
-  async migrate(): Promise<void> {
+  #migrator(): Migrator {
     const ctx = this.#c();
     const { dialect, migrationTableSchema } = this.#shared.options;
-    const migrator = new Migrator({
+    return new Migrator({
       db: ctx.db,
       provider: { getMigrations: async () => migrations(dialect) },
       migrationTableName: 'baton_migrations',
       migrationLockTableName: 'baton_migrations_lock',
       ...(migrationTableSchema !== undefined && { migrationTableSchema }),
     });
+  }
+
+  async migrate(): Promise<void> {
+    const migrator = this.#migrator();
     const lock = this.#shared.options.migrationLock ?? ((fn) => fn());
-    throwOnMigrationError(await lock(() => migrator.migrateToLatest()));
+    await retryCatalogRace(async () => throwOnMigrationError(await lock(() => migrator.migrateToLatest())));
+  }
+
+  async migrationStatus(): Promise<MigrationState[]> {
+    // Kysely reads the bookkeeping table only when it exists: a fresh database lists all as pending.
+    const infos = await retryCatalogRace(() => this.#migrator().getMigrations());
+    return infos.map((m) => ({ name: m.name, appliedAt: m.executedAt ?? null }));
   }
 
   async close(): Promise<void> {
@@ -107,7 +118,9 @@ export class SqlStore implements Store {
   getRun: Store['getRun'] = async (id) => runs.getRun(this.#c(), id);
   listRuns: Store['listRuns'] = async (q) => runs.listRuns(this.#c(), q ?? {});
   cancelRun: Store['cancelRun'] = async (id, r) => runs.cancelRun(this.#c(), id, r);
+  retryRun: Store['retryRun'] = async (id) => retry.retryRun(this.#c(), id);
   getTask: Store['getTask'] = async (id) => runs.getTask(this.#c(), id);
+  findTaskByExecutionName: Store['findTaskByExecutionName'] = async (n) => runs.findTaskByExecutionName(this.#c(), n);
   listTasks: Store['listTasks'] = async (q) => runs.listTasks(this.#c(), q);
   getStepOutputs: Store['getStepOutputs'] = async (id, s) => runs.getStepOutputs(this.#c(), id, s);
 
@@ -160,6 +173,27 @@ function makeCtx(db: Db, options: SqlStoreOptions, rows: Rows, limits: LimitGate
     tx: inTransaction ? (fn) => fn(ctx) : (fn) => options.dialect.transaction(options.db, (t) => fn(makeCtx(t, options, rows, limits, true))),
   };
   return ctx;
+}
+
+/**
+ * Kysely's Migrator looks for its table by introspecting every schema, calling
+ * `has_schema_privilege(name, …)` on each; when another client drops a schema
+ * during that scan (tests on a shared database do, all the time), PostgreSQL
+ * answers 3F000 "schema … does not exist" for a schema that is not ours. The
+ * scan is read-only (and a migration that failed on it rolled back), so it
+ * is simply run again. Seen in the CLI tests while other suites dropped schemas.
+ */
+async function retryCatalogRace<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const code = (error as { code?: string; cause?: { code?: string } })?.code ?? (error as { cause?: { code?: string } })?.cause?.code;
+      // Test suites drop schemas back to back: give the scan up to ~3 s of quiet.
+      if (code !== '3F000' || attempt >= 12) throw error;
+      await new Promise((r) => setTimeout(r, Math.min(50 * attempt, 400)));
+    }
+  }
 }
 
 function throwOnMigrationError({ error, results }: MigrationResultSet): void {

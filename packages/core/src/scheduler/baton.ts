@@ -210,6 +210,20 @@ export class Baton {
     return run;
   }
 
+  /**
+   * Retries a finished run that failed, timed out or was cancelled: its failed,
+   * timed-out and cancelled tasks run again with fresh attempts (those whose
+   * upstream steps have not all succeeded wait for them), and the run rolls up
+   * anew. Refused with a RetryRefusedError for a run that is not finished,
+   * succeeded, or has nothing to retry.
+   */
+  async retry(runId: string): Promise<Run> {
+    const run = await this.store.retryRun(runId);
+    this.#emitter.emit('run:retried', run);
+    this.#worker.wake();
+    return run;
+  }
+
   /** Paused workflows keep their pending tasks until resumed; their schedules skip fires. */
   async pauseWorkflow(name: string): Promise<Workflow> {
     return this.#setStatus(name, 'paused');

@@ -10,6 +10,8 @@ export interface BatonEvents {
   'run:started': [event: { runId: string; workflowName: string }];
   /** A run finished through a task ending on this instance, or was cancelled here. */
   'run:finished': [event: FinishedRun & { workflowName?: string }];
+  /** A finished run was retried through `retry` on this instance: its failed tasks are due again. */
+  'run:retried': [run: Run];
   'task:started': [task: Task];
   /** An attempt failed and the task will run again at `retryAt`. */
   'task:retrying': [event: { task: Task; error: string; retryAt: Date }];

@@ -3,11 +3,13 @@
  * store: `runStoreConformance({ name, create, openAgain })`.
  */
 import type { StoreFactory } from './factory.js';
+import { executionCases } from './executions.js';
 import { finishCases } from './finish.js';
 import { lifecycleCases } from './lifecycle.js';
 import { limitCases } from './limits.js';
 import { queueCases } from './queue.js';
 import { recordCases } from './records.js';
+import { retryCases } from './retry.js';
 import { workflowAndRunCases } from './workflows-runs.js';
 
 export type { StoreFactory } from './factory.js';
@@ -17,7 +19,9 @@ export function runStoreConformance(factory: StoreFactory): void {
   workflowAndRunCases(factory);
   queueCases(factory);
   finishCases(factory);
+  retryCases(factory);
   recordCases(factory);
   lifecycleCases(factory);
   limitCases(factory);
+  executionCases(factory);
 }

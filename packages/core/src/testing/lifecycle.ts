@@ -99,6 +99,24 @@ export function lifecycleCases(factory: StoreFactory): void {
       await expect(store.listWorkflows()).rejects.toBeInstanceOf(StoreClosedError);
       await expect(store.claimTasks({ workerId: 'w', limit: 1, leaseMs: 1000 })).rejects.toBeInstanceOf(StoreClosedError);
     });
+
+    test('migrationStatus lists every migration, all applied once opened, oldest first', async () => {
+      const before = Date.now();
+      const store = await open();
+      const status = await store.migrationStatus();
+      expect(status.length).toBeGreaterThan(0);
+      expect(new Set(status.map((m) => m.name)).size).toBe(status.length);
+      expect([...status.map((m) => m.name)].sort()).toEqual(status.map((m) => m.name));
+      for (const m of status) {
+        expect(m.appliedAt).toBeInstanceOf(Date);
+        // Applied by this open (seconds of slack for file-system time granularity), not some fixed date.
+        expect(m.appliedAt!.getTime()).toBeGreaterThan(before - 5000);
+      }
+      await store.migrate();
+      expect(await store.migrationStatus()).toEqual(status);
+      await store.close();
+      await expect(store.migrationStatus()).rejects.toBeInstanceOf(StoreClosedError);
+    });
   });
 
   suite(factory, 'input validation', (test, { open }) => {

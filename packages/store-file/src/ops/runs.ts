@@ -169,6 +169,13 @@ export function getTask(state: State, id: string): Task {
   return taskModel(taskRec(state, id));
 }
 
+/** The newest (highest id) of the tasks carrying this execution name, through the state's index. */
+export function findTaskByExecutionName(state: State, executionName: string): Task | null {
+  let newest: string | undefined;
+  for (const id of state.tasksByExecutionName.get(executionName) ?? []) if (newest === undefined || id > newest) newest = id;
+  return newest === undefined ? null : taskModel(taskRec(state, newest));
+}
+
 /** Plan order: steps as defined, then task index. */
 export function listTasks(state: State, query: TaskQuery): Page<Task> {
   const after = decodeCursor(query.cursor, 2);

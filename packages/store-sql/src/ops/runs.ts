@@ -196,6 +196,18 @@ export async function getTask(ctx: Ctx, id: string): Promise<Task> {
   return ctx.rows.task(row);
 }
 
+/** Reads `baton_tasks_execution_idx` (partial: tasks with an execution name only). */
+export async function findTaskByExecutionName(ctx: Ctx, executionName: string): Promise<Task | null> {
+  const row = await ctx.db
+    .selectFrom('baton_tasks')
+    .selectAll()
+    .where('execution_name', '=', executionName)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? ctx.rows.task(row) : null;
+}
+
 export async function listTasks(ctx: Ctx, query: TaskQuery): Promise<Page<Task>> {
   const limit = query.limit ?? DEFAULT_PAGE;
   const after = decodeCursor(query.cursor, 2);
