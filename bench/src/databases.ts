@@ -3,8 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 
-/** A fresh PostgreSQL database for one bench run, dropped after. */
-export async function freshPgDatabase(baseUrl: string, name: string): Promise<{ url: string; drop: () => Promise<void> }> {
+/** This run's suffix: several benches (and bench tests) may share one server. */
+const RUN = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+
+/**
+ * A fresh PostgreSQL database for one bench run, dropped after. Its name ends
+ * with this run's suffix: a fixed name would let two runs on one server drop
+ * (WITH FORCE) the database the other is measuring.
+ */
+export async function freshPgDatabase(baseUrl: string, prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `${prefix}_${RUN}`;
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
   await admin.query(`drop database if exists ${name} with (force)`);

@@ -11,10 +11,10 @@ import { claimLatency } from './claim-latency.js';
 import { freshPgDatabase, pgReachable, tempDir } from './databases.js';
 import { graphileThroughput } from './peers/graphile.js';
 import { pgBossThroughput } from './peers/pgboss.js';
-import { plainjobThroughput } from './peers/plainjob.js';
+import { PLAINJOB_WORKERS, plainjobThroughput } from './peers/plainjob.js';
 import { rawPg } from './peers/raw-pg.js';
 import { rawSqlite } from './peers/raw-sqlite.js';
-import { machine, ratios, writeResults, type Results } from './report.js';
+import { flatRatios, machine, ratios, writeResults, type Results } from './report.js';
 import { memory, scaleOut } from './scale-memory.js';
 import { progress } from './stats.js';
 import type { ThroughputRow } from './throughput.js';
@@ -26,6 +26,7 @@ if (options.stores.includes('pg') && !pgUp) console.warn(`!!! PostgreSQL at ${op
 console.log(`Baton bench${options.quick ? ' (quick)' : ''}: stores ${options.stores.join(', ')}; sections ${options.only.join(', ')}; ${options.tasks.toLocaleString()} tasks, concurrency ${options.workers}`);
 
 const results: Results = { startedAt: new Date().toISOString(), quick: options.quick, machine: machine(), claim: [], throughput: [], scaleOut: [], ratios: {} };
+if (process.env.BATON_BENCH_NOTE) results.note = process.env.BATON_BENCH_NOTE;
 
 if (options.only.includes('claim')) {
   console.log('\n== Pending-task claim latency');
@@ -36,9 +37,11 @@ if (options.only.includes('claim')) {
 
 if (options.only.includes('throughput')) {
   console.log('\n== End-to-end throughput');
-  const add = (row: ThroughputRow) => {
-    results.throughput.push(row);
-    console.log(`  ${row.system.padEnd(16)} ${row.db.padEnd(7)} enqueue ${row.enqueuePerSec.toLocaleString().padStart(9)}/s   process ${row.processPerSec.toLocaleString().padStart(7)}/s`);
+  const add = (rows: ThroughputRow | ThroughputRow[]) => {
+    for (const row of [rows].flat()) {
+      results.throughput.push(row);
+      console.log(`  ${row.system.padEnd(16)} ${row.db.padEnd(7)} ${row.shape.padEnd(8)} enqueue ${row.enqueuePerSec.toLocaleString().padStart(9)}/s   process ${row.processPerSec.toLocaleString().padStart(7)}/s`);
+    }
   };
   if (options.stores.includes('sqlite')) {
     const say = progress('throughput sqlite');
@@ -52,7 +55,7 @@ if (options.only.includes('throughput')) {
         }
       }],
       ['raw', (dir: string) => rawSqlite(`${dir}/raw.db`, options.tasks)],
-      ['plainjob', (dir: string) => plainjobThroughput(`${dir}/plainjob.db`, options.tasks, 4)],
+      ['plainjob', (dir: string) => plainjobThroughput(`${dir}/plainjob.db`, options.tasks, PLAINJOB_WORKERS)],
     ] as const) {
       const { dir, remove } = tempDir(`baton-bench-${name}-`);
       say(`${name}…`);
@@ -72,7 +75,7 @@ if (options.only.includes('throughput')) {
         }
       }],
       ['raw', (url: string) => rawPg(url, options.tasks)],
-      ['graphile-worker', (url: string) => graphileThroughput(url, options.tasks, options.workers)],
+      ['graphile-worker', (url: string) => graphileThroughput(url, options.tasks)],
       ['pg-boss', (url: string) => pgBossThroughput(url, options.tasks, options.workers)],
     ] as const) {
       const db = await freshPgDatabase(options.pgUrl, `baton_bench_${name.replace('-', '_')}`);
@@ -99,6 +102,6 @@ if (options.only.includes('memory') && options.stores.includes('sqlite')) {
 
 results.ratios = ratios(results);
 const files = writeResults(options.out, results);
-console.log('\n== Summary');
-for (const [name, value] of Object.entries(results.ratios)) console.log(`  ${name.padEnd(52)} ${value}`);
+console.log('\n== Summary (Baton ÷ peer, processing per second, same run; > 1 means Baton is faster)');
+for (const [name, value] of flatRatios(results.ratios)) console.log(`  ${name.padEnd(44)} ${value}`);
 console.log(`\nWrote ${files.join(', ')}`);

@@ -8,36 +8,79 @@ import type { ThroughputRow } from './throughput.js';
 export interface Results {
   startedAt: string;
   quick: boolean;
+  /** Said with the numbers: a shared machine's absolute figures move between runs. */
+  note?: string;
   machine: { cpus: number; cpuModel: string; memoryGb: number; node: string };
   claim: ClaimRow[];
   pgClaimPlan?: string;
   throughput: ThroughputRow[];
   scaleOut: ScaleRow[];
   memory?: MemoryRow;
-  /** Ratios the issue sets as goals, computed from this run. */
-  ratios: Record<string, number>;
+  /** Ratios the issue sets as goals, computed from this run (see `Ratios`). */
+  ratios: Ratios;
+}
+
+/**
+ * Baton ÷ peer processing rates per database and shape, under keys a script
+ * reads: `ratios.pg.fanout.graphileWorker`, `ratios.pg.singles.graphileWorker`,
+ * `ratios.sqlite.fanout.plainjob`, `ratios.sqlite.singles.plainjob`, …
+ */
+export interface Ratios {
+  pg?: { fanout?: Record<string, number>; singles?: Record<string, number>; enqueue?: Record<string, number> };
+  sqlite?: { fanout?: Record<string, number>; singles?: Record<string, number>; enqueue?: Record<string, number> };
+  /** Claim p99 (batch 50) at the largest history ÷ at the smallest. */
+  claimP99LargestVsSmallest?: Record<string, number>;
+  /** Scale-out: processing with 2 (4) processes ÷ with 1. */
+  scaleOut?: Record<string, number>;
 }
 
 export function machine(): Results['machine'] {
   return { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version };
 }
 
-export function ratios(r: Pick<Results, 'throughput' | 'claim'>): Record<string, number> {
-  const rate = (system: string, db: string) => r.throughput.find((t) => t.system === system && t.db === db)?.processPerSec;
-  const out: Record<string, number> = {};
-  const put = (name: string, a: number | undefined, b: number | undefined) => {
-    if (a && b) out[name] = Math.round((a / b) * 100) / 100;
-  };
-  put('baton/graphile-worker (pg)', rate('baton', 'pg'), rate('graphile-worker', 'pg'));
-  put('baton/pg-boss (pg)', rate('baton', 'pg'), rate('pg-boss', 'pg'));
-  put('baton/plainjob (sqlite)', rate('baton', 'sqlite'), rate('plainjob', 'sqlite'));
-  put('baton/raw (pg)', rate('baton', 'pg'), rate('raw', 'pg'));
-  put('baton/raw (sqlite)', rate('baton', 'sqlite'), rate('raw', 'sqlite'));
+const PEER_KEYS: Record<string, string> = { 'graphile-worker': 'graphileWorker', 'pg-boss': 'pgBoss', plainjob: 'plainjob', raw: 'raw' };
+const ratio = (a: number | undefined, b: number | undefined) => (a && b ? Math.round((a / b) * 100) / 100 : undefined);
+
+export function ratios(r: Pick<Results, 'throughput' | 'claim' | 'scaleOut'>): Ratios {
+  const out: Ratios = {};
+  for (const db of ['pg', 'sqlite'] as const) {
+    const peers = r.throughput.filter((t) => t.db === db && t.system !== 'baton');
+    for (const shape of ['fanout', 'singles'] as const) {
+      const baton = r.throughput.find((t) => t.db === db && t.system === 'baton' && t.shape === shape);
+      for (const peer of peers) {
+        const value = ratio(baton?.processPerSec, peer.processPerSec);
+        if (value === undefined) continue;
+        ((out[db] ??= {})[shape] ??= {})[PEER_KEYS[peer.system] ?? peer.system] = value;
+      }
+    }
+    const singles = r.throughput.find((t) => t.db === db && t.system === 'baton' && t.shape === 'singles');
+    for (const peer of peers.filter((p) => p.system !== 'raw')) {
+      const value = ratio(singles?.enqueuePerSec, peer.enqueuePerSec);
+      if (value !== undefined) ((out[db] ??= {}).enqueue ??= {})[`triggerManyVs${(PEER_KEYS[peer.system] ?? peer.system).replace(/^./, (c) => c.toUpperCase())}`] = value;
+    }
+  }
   for (const store of ['sqlite', 'pg']) {
     const rows = r.claim.filter((c) => c.store === store && c.batch === 50);
-    if (rows.length >= 2) put(`claim p99 largest/smallest history (${store}, batch 50)`, rows.at(-1)!.p99Ms, rows[0]!.p99Ms);
+    const value = rows.length >= 2 ? ratio(rows.at(-1)!.p99Ms, rows[0]!.p99Ms) : undefined;
+    if (value !== undefined) (out.claimP99LargestVsSmallest ??= {})[store] = value;
+  }
+  const one = r.scaleOut.find((s) => s.processes === 1)?.processPerSec;
+  for (const n of [2, 4]) {
+    const value = ratio(r.scaleOut.find((s) => s.processes === n)?.processPerSec, one);
+    if (value !== undefined) (out.scaleOut ??= {})[`${n}vs1`] = value;
   }
   return out;
+}
+
+/** `pg.fanout.graphileWorker = 1.2` lines, for the summary and the tables. */
+export function flatRatios(r: Ratios): [string, number][] {
+  const lines: [string, number][] = [];
+  const walk = (prefix: string, value: unknown) => {
+    if (typeof value === 'number') lines.push([prefix, value]);
+    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k}` : k, v);
+  };
+  walk('', r);
+  return lines;
 }
 
 function markdown(r: Results): string {
@@ -45,21 +88,22 @@ function markdown(r: Results): string {
     `# Baton bench results`,
     '',
     `${r.startedAt}${r.quick ? ' (quick mode)' : ''}, ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGb} GiB, Node ${r.machine.node}`,
+    ...(r.note ? ['', r.note] : []),
     '',
     '## Processing throughput (no-op tasks)',
     '',
-    '| system | db | tasks | enqueue/s | process/s | add-to-start p50 | configuration |',
-    '|---|---|---:|---:|---:|---:|---|',
+    '| system | db | shape | tasks | enqueue/s (batch API) | enqueue/s (separate calls) | process/s | add-to-start p50 | configuration |',
+    '|---|---|---|---:|---:|---:|---:|---:|---|',
     ...r.throughput.map(
       (t) =>
-        `| ${t.system} | ${t.db} | ${t.tasks.toLocaleString()} | ${t.enqueuePerSec.toLocaleString()}${t.enqueueRunsPerSec ? ` (${t.enqueueRunsPerSec.toLocaleString()} runs/s)` : ''} | ${t.processPerSec.toLocaleString()} | ${t.addToStartP50Ms !== undefined ? `${t.addToStartP50Ms} ms` : 'n/a'} | \`${t.config}\` |`,
+        `| ${t.system} | ${t.db} | ${t.shape} | ${t.tasks.toLocaleString()} | ${t.enqueuePerSec.toLocaleString()} | ${t.triggerCallsPerSec?.toLocaleString() ?? ''} | ${t.processPerSec.toLocaleString()} | ${t.addToStartP50Ms !== undefined ? `${t.addToStartP50Ms} ms` : ''} | \`${t.config}\` |`,
     ),
     '',
     '## Ratios',
     '',
     '| ratio | value |',
     '|---|---:|',
-    ...Object.entries(r.ratios).map(([k, v]) => `| ${k} | ${v} |`),
+    ...flatRatios(r.ratios).map(([k, v]) => `| ${k} | ${v} |`),
     '',
     '## Pending-task claim latency',
     '',
@@ -89,7 +133,7 @@ function svg(r: Results): string {
       const y = 40 + i * (barH + 8);
       const w = Math.max(2, ((width - left - 90) * t.processPerSec) / max);
       const color = t.system === 'baton' ? '#2b6cb0' : t.system === 'raw' ? '#a0aec0' : '#ed8936';
-      return `<text x="${left - 8}" y="${y + 18}" text-anchor="end" font-size="13">${t.system} (${t.db})</text><rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"/><text x="${left + w + 6}" y="${y + 18}" font-size="13">${t.processPerSec.toLocaleString()}/s</text>`;
+      return `<text x="${left - 8}" y="${y + 18}" text-anchor="end" font-size="13">${t.system} ${t.shape} (${t.db})</text><rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"/><text x="${left + w + 6}" y="${y + 18}" font-size="13">${t.processPerSec.toLocaleString()}/s</text>`;
     })
     .join('\n  ');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">

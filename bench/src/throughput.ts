@@ -1,10 +1,18 @@
+/**
+ * One processing measurement. Baton has two shapes: one `fanout` run of N
+ * tasks, and N `singles` (single-task runs, the job-queue shape, enqueued with
+ * one `triggerMany`). A peer's jobs are the same in both shapes (a job has no
+ * run around it): its `jobs` row is compared with both.
+ */
 export interface ThroughputRow {
   system: string;
   db: 'sqlite' | 'pg';
+  shape: 'fanout' | 'singles' | 'jobs';
   tasks: number;
+  /** Tasks (or jobs) enqueued per second with the system's batch API. */
   enqueuePerSec: number;
-  /** Baton only: single-task runs created per second. */
-  enqueueRunsPerSec?: number;
+  /** Baton singles only: runs created per second by separate `trigger` calls (50 in flight). */
+  triggerCallsPerSec?: number;
   processPerSec: number;
   addToStartP50Ms?: number;
   /** How the system was configured, printed with the results. */

@@ -39,13 +39,16 @@ describe('bench (quick mode) keeps working', () => {
     const dir = join(out, 'sqlite');
     const { stdout, results } = await bench(['--stores', 'sqlite,file', '--only', 'claim,throughput,memory', '--tasks', '500', '--sizes', '1000,3000'], dir);
     expect(stdout).toContain('== Summary');
-    const systems = results.throughput.map((t: { system: string }) => t.system);
-    expect(systems).toEqual(['baton', 'raw', 'plainjob']);
+    const rows = results.throughput.map((t: { system: string; shape: string }) => `${t.system} ${t.shape}`);
+    expect(rows).toEqual(['baton fanout', 'baton singles', 'raw jobs', 'plainjob jobs']);
     for (const t of results.throughput) expect(t.processPerSec).toBeGreaterThan(0);
+    expect(results.throughput[1].triggerCallsPerSec).toBeGreaterThan(0);
     expect(results.claim.filter((c: { store: string }) => c.store === 'sqlite')).toHaveLength(4);
     expect(results.claim.every((c: { p50Ms: number; p99Ms: number }) => c.p50Ms > 0 && c.p99Ms >= c.p50Ms)).toBe(true);
     expect(results.memory.peakRssMb).toBeGreaterThan(10);
-    expect(results.ratios['baton/plainjob (sqlite)']).toBeGreaterThan(0);
+    expect(results.ratios.sqlite.fanout.plainjob).toBeGreaterThan(0);
+    expect(results.ratios.sqlite.singles.plainjob).toBeGreaterThan(0);
+    expect(stdout).toContain('sqlite.singles.plainjob');
     expect(readFileSync(join(dir, 'latest.md'), 'utf8')).toContain('| plainjob | sqlite |');
     expect(readFileSync(join(dir, 'latest.svg'), 'utf8')).toContain('<svg');
   });
@@ -54,8 +57,17 @@ describe('bench (quick mode) keeps working', () => {
     if (!(await pgUp())) return;
     const dir = join(out, 'pg');
     const { results } = await bench(['--stores', 'pg', '--only', 'claim,throughput', '--tasks', '300', '--sizes', '20000'], dir);
-    expect(results.throughput.map((t: { system: string }) => t.system)).toEqual(['baton', 'raw', 'graphile-worker', 'pg-boss']);
+    expect(results.throughput.map((t: { system: string; shape: string }) => `${t.system} ${t.shape}`)).toEqual([
+      'baton fanout',
+      'baton singles',
+      'raw jobs',
+      'graphile-worker jobs',
+      'pg-boss jobs',
+    ]);
     expect(results.pgClaimPlan).toContain('baton_tasks_pending_idx');
-    expect(results.ratios['baton/graphile-worker (pg)']).toBeGreaterThan(0);
+    expect(results.ratios.pg.fanout.graphileWorker).toBeGreaterThan(0);
+    expect(results.ratios.pg.singles.graphileWorker).toBeGreaterThan(0);
+    expect(results.ratios.pg.enqueue.triggerManyVsGraphileWorker).toBeGreaterThan(0);
+    expect(results.throughput.find((t: { system: string }) => t.system === 'graphile-worker').config).toContain('"localQueue":{"size":500}');
   });
 });

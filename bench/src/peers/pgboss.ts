@@ -23,5 +23,5 @@ export async function pgBossThroughput(url: string, tasks: number, concurrency: 
   await waitUntil(async () => done >= tasks && (await boss.getQueueSize('noop', { before: 'completed' })) === 0, 600_000, 'pg-boss', 20);
   const processMs = performance.now() - start;
   await boss.stop({ graceful: true, wait: true, timeout: 5000 });
-  return { system: 'pg-boss', db: 'pg', tasks, enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)), processPerSec: Math.round(tasks / (processMs / 1000)), config: JSON.stringify(config) };
+  return { system: 'pg-boss', db: 'pg', shape: 'jobs', tasks, enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)), processPerSec: Math.round(tasks / (processMs / 1000)), config: JSON.stringify(config) };
 }

@@ -7,6 +7,7 @@ import type { ThroughputRow } from '../throughput.js';
  */
 export async function rawPg(url: string, tasks: number): Promise<ThroughputRow> {
   const pool = new pg.Pool({ connectionString: url, max: 8 });
+  pool.on('error', () => {});
   await pool.query(`create table raw_jobs (id bigserial primary key, status text not null, payload jsonb, locked_by text, locked_at bigint);
     create index raw_jobs_pending on raw_jobs (id) where status = 'pending'`);
   const enqueueStart = performance.now();
@@ -30,5 +31,5 @@ export async function rawPg(url: string, tasks: number): Promise<ThroughputRow> 
   const processMs = performance.now() - start;
   await pool.end();
   if (processed !== tasks) throw new Error(`raw pg processed ${processed} of ${tasks}`);
-  return { system: 'raw', db: 'pg', tasks, enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)), processPerSec: Math.round(tasks / (processMs / 1000)), config: 'batch 50, 4 loops, SKIP LOCKED, pool 8' };
+  return { system: 'raw', db: 'pg', shape: 'jobs', tasks, enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)), processPerSec: Math.round(tasks / (processMs / 1000)), config: 'batch 50, 4 loops, SKIP LOCKED, pool 8' };
 }

@@ -33,5 +33,5 @@ export async function rawSqlite(filename: string, tasks: number): Promise<Throug
   }
   const processMs = performance.now() - start;
   db.close();
-  return { system: 'raw', db: 'sqlite', tasks, enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)), processPerSec: Math.round(tasks / (processMs / 1000)), config: 'batch 50, prepared statements, one connection' };
+  return { system: 'raw', db: 'sqlite', shape: 'jobs', tasks, enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)), processPerSec: Math.round(tasks / (processMs / 1000)), config: 'batch 50, prepared statements, one connection' };
 }

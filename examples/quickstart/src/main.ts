@@ -80,5 +80,6 @@ const byType = new Map<string, number>();
 for (const log of logs.items) byType.set(log.type, (byType.get(log.type) ?? 0) + 1);
 console.log(`\nLogs of the first run by type: ${[...byType].map(([t, n]) => `${t}=${n}`).join(', ')}`);
 console.log(`${tasksDone} tasks in ${(wallMs / 1000).toFixed(2)} s, ${retries} retried; all runs ${runs.every((r) => r.status === 'success') ? 'succeeded' : 'did NOT all succeed'}.`);
+console.log(`\nSee these runs in the dashboard: run \`pnpm dashboard\` from the repository root, then open http://127.0.0.1:${process.env.PORT ?? 4000}/`);
 await store.close();
 process.exitCode = runs.every((r) => r.status === 'success') ? 0 : 1;

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { BatonError, NotFoundError, ValidationError, createBaton, isClientError, type Baton, type Store, type TriggeredBy } from '@baton/core';
+import { createDashboard } from '@baton/dashboard';
+import { z } from 'zod';
 import { tasks, type TaskModule } from './tasks/index.js';
 
 export interface AppOptions {
@@ -9,6 +11,11 @@ export interface AppOptions {
   webhookSecret: string;
   /** Run cron schedules. @defaultValue true */
   schedules?: boolean;
+  /**
+   * Who may act in the dashboard at `/baton/` (trigger, cancel, retry, pause).
+   * @defaultValue requests addressed to 127.0.0.1 or localhost (the Host header, so a DNS-rebinding page is refused)
+   */
+  authorizeDashboard?: (request: Request) => boolean | Promise<boolean>;
 }
 
 export interface App {
@@ -21,7 +28,7 @@ export interface App {
  * Microlight as a host application: each task module becomes a one-step
  * workflow; HTTP triggers runs and reads them back with their logs.
  */
-export async function createApp({ store, webhookSecret, schedules = true }: AppOptions): Promise<App> {
+export async function createApp({ store, webhookSecret, schedules = true, authorizeDashboard = isLocalRequest }: AppOptions): Promise<App> {
   const baton = createBaton({ store, schedules, concurrency: 8, leaseMs: 10_000 });
   const bySlug = new Map<string, TaskModule>();
   for (const task of tasks) {
@@ -34,6 +41,8 @@ export async function createApp({ store, webhookSecret, schedules = true }: AppO
         ...(task.timeoutMs !== undefined && { timeoutMs: task.timeoutMs }),
         schedules: task.schedule ? [{ cron: task.schedule.cron, inputs: task.schedule.inputs as never }] : [],
         steps: [{ name: 'run' }],
+        // The dashboard builds its trigger form from this JSON Schema.
+        metadata: { inputSchema: z.toJSONSchema(task.inputs, { io: 'input' }) as never },
       },
       { run: async (ctx) => (await task.run(ctx, task.inputs.parse(ctx.inputs))) as never },
     );
@@ -73,8 +82,10 @@ export async function createApp({ store, webhookSecret, schedules = true }: AppO
     ['GET', /^\/api\/tasks$/, async () => [200, tasks.map((t) => ({ slug: t.slug, description: t.description }))]],
   ];
 
+  const dashboard = createDashboard({ store, baton, basePath: '/baton', authorize: authorizeDashboard });
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === '/baton' || path.startsWith('/baton/')) return dashboard.node(req, res);
     for (const [method, pattern, handle] of routes) {
       const match = path.match(pattern);
       if (match && req.method === method) {
@@ -97,6 +108,11 @@ export async function createApp({ store, webhookSecret, schedules = true }: AppO
       await baton.stop();
     },
   };
+}
+
+function isLocalRequest(request: Request): boolean {
+  const host = new URL(request.url).hostname;
+  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
 }
 
 function statusOf(error: unknown): number {

@@ -21,6 +21,7 @@ const port = Number(process.env.PORT ?? 3000);
 app.server.listen(port, '127.0.0.1', () => {
   console.log(`task-runner on http://127.0.0.1:${port} (store: ${store.kind}); tasks: greet, slow, heartbeat (cron)`);
   console.log(`try: curl -X POST localhost:${port}/api/tasks/greet -d '{"name":"Ada"}'`);
+  console.log(`dashboard: http://127.0.0.1:${port}/baton/`);
 });
 app.baton.on('run:finished', (e) => console.log(`run ${e.runId} ${e.status}`));
 const shutdown = async () => {

@@ -26,7 +26,7 @@ async function start(schedules = false) {
     const res = await fetch(base + path, { method, body, headers: { 'content-type': 'application/json', ...headers } });
     return { status: res.status, body: (await res.json()) as any };
   };
-  return { call };
+  return { call, base };
 }
 
 describe('examples/task-runner (Microlight on Baton)', () => {
@@ -87,5 +87,25 @@ describe('examples/task-runner (Microlight on Baton)', () => {
     const scheduled = runs.filter((r) => r.triggeredBy === 'schedule');
     expect(scheduled.length).toBeGreaterThan(0);
     expect(scheduled[0]!.workflowName).toBe('heartbeat');
+  });
+
+  it('mounts the dashboard at /baton/: the page, the runs, and a trigger form schema from the task\'s zod inputs', async () => {
+    // @ts-expect-error: a plain .mjs build script, no types.
+    const { buildUi } = await import('../../../packages/dashboard/scripts/build-ui.mjs');
+    await buildUi({ quiet: true });
+    const { call, base } = await start();
+    const created = await call('POST', '/api/tasks/greet', JSON.stringify({ name: 'Ada' }));
+    await app!.baton.waitForRun(created.body.id);
+    const page = await fetch(`${base}/baton/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('assets/app.js');
+    const runs = await call('GET', '/baton/api/runs');
+    expect(runs.body.items.map((r: any) => r.id)).toContain(created.body.id);
+    const workflows = await call('GET', '/baton/api/workflows');
+    const greet = workflows.body.items.find((w: any) => w.name === 'greet');
+    expect(greet.inputSchema.properties.name.type).toBe('string');
+    expect(greet.counts.success).toBe(1);
+    // Addressed to 127.0.0.1: actions allowed by the example's default.
+    expect((await call('GET', '/baton/api/session')).body.canAct).toBe(true);
   });
 });

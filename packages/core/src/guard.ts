@@ -6,7 +6,8 @@ import * as v from './validation.js';
 // Built once: constructing a zod schema costs more than using it, and some of
 // these guard the scheduler's hot path (finishTasks, appendLogs, markRunning).
 const leases = z.array(v.lease);
-const runningTasks = z.array(v.lease.extend({ executionName: z.string().min(1).max(1000).optional() }).strict());
+const runningTasks = z.array(v.lease.extend({ executionName: z.string().min(1).max(1000).optional(), startedAt: z.date().optional() }).strict());
+const newRuns = z.array(v.newRun).max(100_000, 'at most 100000 runs per call');
 const taskResults = z.array(v.taskResult);
 const newLogs = z.array(v.newLog);
 const workflowName = z.string().min(1, 'must not be empty');
@@ -38,9 +39,12 @@ export function guardStore(inner: Store): Store {
     listWorkflows: async (o) => inner.listWorkflows(p(v.workflowQuery, o ?? {}, 'workflow query')),
 
     createRun: async (input) => inner.createRun(p(v.newRun, input, 'run')),
+    // Paths name the item: "items.3.inputs". Nothing reaches the store when one is bad.
+    createRuns: async (inputs) => inner.createRuns(p(newRuns, inputs, 'runs')),
     getRun: async (id) => inner.getRun(idArg(id, 'run id')),
     listRuns: async (q) => inner.listRuns(p(v.runQuery, q ?? {}, 'run query')),
     cancelRun: async (id, reason) => inner.cancelRun(idArg(id, 'run id'), p(cancelReason, reason, 'cancel reason')),
+    countRuns: async (q) => inner.countRuns(p(v.runCountQuery, q ?? {}, 'run count query')),
     retryRun: async (id) => inner.retryRun(idArg(id, 'run id')),
     getTask: async (id) => inner.getTask(idArg(id, 'task id')),
     findTaskByExecutionName: async (name) => inner.findTaskByExecutionName(p(executionName, name, 'execution name')),

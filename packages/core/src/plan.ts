@@ -50,6 +50,18 @@ export function newId(): string {
 }
 
 /**
+ * Whether any step counts against a cluster-wide limit: only then do a run's
+ * tasks depend on its inputs (their keys), so a batch of runs of a workflow
+ * without limits can share one plan.
+ */
+export function hasClusterLimits(workflow: Workflow): boolean {
+  return workflow.steps.some((step) => {
+    const resolved = resolveStep(workflow, step.name);
+    return resolved.clusterConcurrency !== null || resolved.rateLimit !== null;
+  });
+}
+
+/**
  * `inputs` are the run's: limit keys may name them. A key naming a value the
  * inputs or params lack is a ValidationError, raised before anything is written.
  */

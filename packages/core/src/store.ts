@@ -74,12 +74,18 @@ export interface NewRun {
   metadata?: { [key: string]: Json };
   /** Do not start before this time. @defaultValue now */
   runAt?: Date;
+  /** Every task of this run gets this priority (higher first) instead of its step's. */
+  priority?: number;
 }
 
 export interface RunQuery extends PageOptions {
   workflowId?: string;
   status?: RunStatus;
+  triggeredBy?: TriggeredBy;
 }
+
+/** Runs counted by status (every status present, zero when none). */
+export type RunCounts = { [S in RunStatus]: number };
 
 export interface TaskQuery extends PageOptions {
   runId: string;
@@ -96,9 +102,25 @@ export interface RunStore {
    * returns that run and `created: false`.
    */
   createRun(input: NewRun): Promise<{ run: Run; created: boolean }>;
+  /**
+   * Creates many runs in one transaction, with multi-row inserts (a constant
+   * number of statements however many runs), each as `createRun` would: own
+   * inputs, idempotency key, metadata and `runAt`. Answers in input order; an
+   * idempotency key already used (before or earlier in the same call) answers
+   * that run with `created: false`. All or nothing: when any item is rejected
+   * (bad shape → ValidationError naming `items.<index>`, unknown workflow →
+   * NotFoundError, archived or draft → ConflictError), no run is created.
+   */
+  createRuns(inputs: NewRun[]): Promise<{ run: Run; created: boolean }[]>;
   getRun(id: string): Promise<Run>;
   /** Newest first, stable under concurrent inserts. */
   listRuns(query?: RunQuery): Promise<Page<Run>>;
+  /**
+   * The runs of one workflow (or of all) counted by status. SQL stores read
+   * only the `(workflow_id, status)` index: the cost grows with the
+   * workflow's runs, never with other workflows'.
+   */
+  countRuns(query?: { workflowId?: string }): Promise<RunCounts>;
   /**
    * Cancels a run that has not finished: the run becomes `cancelled`, its
    * waiting and pending tasks `cancelled`; leased tasks keep their lease until
@@ -134,6 +156,12 @@ export interface Lease {
   leaseId: string;
 }
 
+/** A "running" mark: the lease, when the attempt started (default: now), and what the executor started. */
+export interface RunningMark extends Lease {
+  executionName?: string;
+  startedAt?: Date;
+}
+
 export interface ClaimOptions {
   /** The claiming worker (its session id). */
   workerId: string;
@@ -145,18 +173,31 @@ export interface ClaimOptions {
   workflowIds?: string[];
   /** Skip tasks of these workflows (saturated concurrency). */
   excludeWorkflowIds?: string[];
+  /**
+   * Lease the tasks `running` rather than `dispatched`, started now, and
+   * their pending runs `running`, started now, in the same statement: for a
+   * worker that starts what it claims at once (in-process handlers), this
+   * folds the "running" mark into the claim. @defaultValue false
+   */
+  running?: boolean;
 }
 
 export interface ClaimedTask {
-  /** The task, now `dispatched`, leased to the worker, its attempt counted. */
+  /** The task, now `dispatched` (or `running`, see ClaimOptions.running), leased to the worker, its attempt counted. */
   task: Task;
   workflow: Workflow;
   /** The run's inputs and trigger, so that executing needs no further read. */
   run: Pick<Run, 'id' | 'inputs' | 'triggeredBy'>;
 }
 
-export type TaskResult = Lease &
-  (
+export type TaskResult = Lease & {
+  /**
+   * When this attempt started, as the worker saw it. Recorded as the task's
+   * `startedAt` (and the run's, if it is the run's first) when no "running"
+   * mark carried it; without it the store falls back to the dispatch time.
+   */
+  startedAt?: Date;
+} & (
     | { status: 'success'; output: Json }
     /** With `retryAt`, the task goes back to `pending`, due then; without, it ends. */
     | { status: 'failed' | 'timeout'; error: string; retryAt?: Date }
@@ -204,11 +245,12 @@ export interface QueueStore {
    */
   claimTasks(options: ClaimOptions): Promise<ClaimedTask[]>;
   /**
-   * Records that executors started these tasks (`running`, `startedAt`, an
-   * optional execution name) and marks their runs `running`. Fenced: returns
-   * false for a lease not held.
+   * Records that executors started these tasks (`running`, `startedAt` — the
+   * item's, else now —, an optional execution name) and marks their runs
+   * `running`, started at their first attempt's start. Fenced: returns false
+   * for a lease not held.
    */
-  markRunning(items: (Lease & { executionName?: string })[]): Promise<boolean[]>;
+  markRunning(items: RunningMark[]): Promise<boolean[]>;
   /**
    * Extends held leases by `leaseMs` from now. Answers per lease: `held`,
    * `lost` (expired and taken, or finished), or `cancelled` (its run was

@@ -150,10 +150,14 @@ export const newRun = z
     idempotencyKey: z.string().min(1, 'must not be empty').max(500).optional(),
     metadata: jsonObject.optional(),
     runAt: z.date().optional(),
+    priority: z.number().int('must be an integer').min(-1000).max(1000).optional(),
   })
   .strict();
 
-export const runQuery = z.object({ workflowId: id.optional(), status: z.enum(RUN_STATUSES).optional(), ...pageOptions }).strict();
+export const runQuery = z
+  .object({ workflowId: id.optional(), status: z.enum(RUN_STATUSES).optional(), triggeredBy: z.enum(TRIGGERS).optional(), ...pageOptions })
+  .strict();
+export const runCountQuery = z.object({ workflowId: id.optional() }).strict();
 export const taskQuery = z
   .object({ runId: id, status: z.enum(TASK_STATUSES).optional(), stepName: name.optional(), ...pageOptions })
   .strict();
@@ -168,14 +172,15 @@ export const claimOptions = z
     leaseMs,
     workflowIds: z.array(id).optional(),
     excludeWorkflowIds: z.array(id).optional(),
+    running: z.boolean().optional(),
   })
   .strict();
 
 const errorText = z.string().max(1_000_000);
 export const taskResult = z.discriminatedUnion('status', [
-  z.object({ taskId: id, leaseId: id, status: z.literal('success'), output: json }).strict(),
-  z.object({ taskId: id, leaseId: id, status: z.enum(['failed', 'timeout']), error: errorText, retryAt: z.date().optional() }).strict(),
-  z.object({ taskId: id, leaseId: id, status: z.literal('cancelled'), error: errorText.optional() }).strict(),
+  z.object({ taskId: id, leaseId: id, startedAt: z.date().optional(), status: z.literal('success'), output: json }).strict(),
+  z.object({ taskId: id, leaseId: id, startedAt: z.date().optional(), status: z.enum(['failed', 'timeout']), error: errorText, retryAt: z.date().optional() }).strict(),
+  z.object({ taskId: id, leaseId: id, startedAt: z.date().optional(), status: z.literal('cancelled'), error: errorText.optional() }).strict(),
 ]);
 
 export const newLog = z

@@ -207,9 +207,11 @@ export class FileStore implements Store {
   listWorkflows: Store['listWorkflows'] = (o) => this.#read((c) => workflows.listWorkflows(c.state, o ?? {}));
 
   createRun: Store['createRun'] = (i) => this.#write((u) => runs.createRun(u, i));
+  createRuns: Store['createRuns'] = (i) => this.#write((u) => runs.createRuns(u, i));
   getRun: Store['getRun'] = (id) => this.#read((c) => runs.getRun(c.state, id));
   listRuns: Store['listRuns'] = (q) => this.#read((c) => runs.listRuns(c.state, q ?? {}));
   cancelRun: Store['cancelRun'] = (id, r) => this.#write((u) => runs.cancelRun(u, id, r));
+  countRuns: Store['countRuns'] = (q) => this.#read((c) => runs.countRuns(c.state, q ?? {}));
   retryRun: Store['retryRun'] = (id) => this.#write((u) => retry.retryRun(u, id));
   getTask: Store['getTask'] = (id) => this.#read((c) => runs.getTask(c.state, id));
   findTaskByExecutionName: Store['findTaskByExecutionName'] = (n) => this.#read((c) => runs.findTaskByExecutionName(c.state, n));

@@ -2,7 +2,7 @@ import { ValidationError, guardStore, type Store } from '@baton/core';
 import { SqlStore, type Database } from '@baton/store-sql';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { pgDialect } from './pg-dialect.js';
+import { pgDialectOn } from './pg-dialect.js';
 import { PgListener } from './pg-listener.js';
 
 export interface PgStoreOptions {
@@ -60,7 +60,7 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
   const lockKey = `baton_migrate:${schema ?? 'public'}`;
   const store = new SqlStore({
     db,
-    dialect: pgDialect,
+    dialect: pgDialectOn(pool),
     ...(schema && { migrationTableSchema: schema }),
     // Kysely's Migrator locks too, but creating its bookkeeping tables races when
     // several processes start at once; one session-level advisory lock covers it all.

@@ -1,7 +1,10 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
+import type pg from 'pg';
 import type { ClaimRow, Db, SqlDialect } from '@baton/store-sql';
+import { finishTasks, markRunning } from './ops/finish.js';
+import { TASKS_READY_CHANNEL, runOnce } from './ops/run-once.js';
 
-export const TASKS_READY_CHANNEL = 'baton_tasks_ready';
+export { TASKS_READY_CHANNEL };
 
 /**
  * A run inserting at least this many tasks refreshes baton_tasks' statistics.
@@ -22,7 +25,7 @@ export const pgDialect: SqlDialect = {
   isUniqueViolation: (error) => (error as { code?: string })?.code === '23505',
   transaction: retryOnDeadlock,
   // VALUES columns and bare parameters arrive as text: say what they are.
-  cast: (value, type) => (type === 'json' ? sql`cast(${value} as jsonb)` : sql`cast(${value} as bigint)`),
+  cast: (value, type) => (type === 'json' ? sql`cast(${value} as jsonb)` : type === 'int' ? sql`cast(${value} as integer)` : sql`cast(${value} as bigint)`),
   // The caller sorts the keys: every claimer locks them in one order. SKIP LOCKED: a key another
   // claimer is assigning now is left to it rather than waited for.
   lockLimitKeys: async (db, keys) => {
@@ -38,9 +41,16 @@ export const pgDialect: SqlDialect = {
   notifyTasksReady: async (db) => {
     await sql`select pg_notify(${TASKS_READY_CHANNEL}, '')`.execute(db);
   },
-  claim,
+  // The table's own row type types every column: jsonb from JSON values, bigint from numbers.
+  insertJsonRows: async (db, table, columns, _json, rows) => {
+    const list = sql.raw(columns.join(', '));
+    await sql`insert into ${sql.table(table)} (${list}) select ${list} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::json)`.execute(db);
+  },
+  claim: (db, o) => claim(undefined, db, o),
   claimIsOneStatement: true,
   leaseTasks,
+  finishTasks: (db, results, now) => finishTasks(undefined, db, results, now),
+  markRunning: (db, items, now) => markRunning(undefined, db, items, now),
   // ANALYZE inside the transaction counts its own uncommitted rows as live, so
   // the statistics are right the moment the tasks become visible. The claim
   // joins baton_workflows, a table too small for autovacuum ever to analyze.
@@ -85,35 +95,65 @@ export function claimStatement(o: Parameters<SqlDialect['claim']>[1]) {
       limit ${o.limit}
       for update of t skip locked
     ), claimed as (
-      update baton_tasks t set
-        status = 'dispatched', attempt = t.attempt + 1, lease_id = ${o.leaseId}, lease_owner = ${o.workerId},
-        lease_expires_at = ${o.now + o.leaseMs}, dispatched_at = ${o.now}, updated_at = ${o.now}
+      update baton_tasks t set ${leaseSet(o)}
       from picked where t.id = picked.id
       returning t.*
-    )
+    )${o.running ? startRuns(o.now) : sql``}
     ${withWorkflowsAndRuns}`;
+}
+
+/** What a claim writes on each task it leases (see ClaimOptions.running). `execution_name` stays: a retry may resume it. */
+function leaseSet(o: { workerId: string; leaseId: string; leaseMs: number; now: number; running?: boolean }) {
+  return sql`status = ${o.running ? 'running' : 'dispatched'}, attempt = t.attempt + 1, lease_id = ${o.leaseId}, lease_owner = ${o.workerId},
+        lease_expires_at = ${o.now + o.leaseMs}, dispatched_at = ${o.now}, updated_at = ${o.now}
+        ${o.running ? sql`, started_at = ${o.now}` : sql``}`;
 }
 
 /**
  * Leases the given pending tasks (chosen by the limited claim, under its key
- * locks) and returns them with their workflows and runs: one statement.
+ * locks) as the plain claim does, runs started too with `running`, and returns
+ * them with their workflows and runs: one statement.
  */
 async function leaseTasks(db: Db, ids: string[], o: Parameters<NonNullable<SqlDialect['leaseTasks']>>[2]): Promise<ClaimRow[]> {
   const { rows } = await sql<ClaimStatementRow>`
     with claimed as (
-      update baton_tasks t set
-        status = 'dispatched', attempt = t.attempt + 1, lease_id = ${o.leaseId}, lease_owner = ${o.workerId},
-        lease_expires_at = ${o.now + o.leaseMs}, dispatched_at = ${o.now}, updated_at = ${o.now}
+      update baton_tasks t set ${leaseSet(o)}
       where t.id = any(${ids}) and t.status = 'pending'
       returning t.*
-    )
+    )${o.running ? startRuns(o.now) : sql``}
     ${withWorkflowsAndRuns}`.execute(db);
   return decodeClaimRows(rows);
 }
 
-async function claim(db: Db, o: Parameters<SqlDialect['claim']>[1]): Promise<ClaimRow[]> {
-  const { rows } = await claimStatement(o).execute(db);
-  return decodeClaimRows(rows);
+/**
+ * The dialect with the hot path's statements prepared on `pool` (see
+ * runOnce): the claim, the endings and the running marks.
+ */
+export function pgDialectOn(pool: pg.Pool): SqlDialect {
+  return {
+    ...pgDialect,
+    claim: (db, o) => claim(pool, db, o),
+    finishTasks: (db, results, now) => finishTasks(pool, db, results, now),
+    markRunning: (db, items, now) => markRunning(pool, db, items, now),
+  };
+}
+
+/**
+ * With \`running\`, the claim is the attempts' start: their pending runs start
+ * too, in the same statement. Run rows are locked after the task rows, the
+ * order every writer keeps.
+ */
+function startRuns(now: number) {
+  return sql`, started as (
+      update baton_runs r set status = 'running', started_at = ${now}, updated_at = ${now}
+      from (select distinct run_id from claimed) c
+      where r.id = c.run_id and r.status = 'pending'
+    )`;
+}
+
+async function claim(pool: pg.Pool | undefined, db: Db, o: Parameters<SqlDialect['claim']>[1]): Promise<ClaimRow[]> {
+  const compiled = claimStatement(o).compile(db);
+  return decodeClaimRows(await runOnce<ClaimStatementRow>(db, pool, compiled.sql, [...compiled.parameters]));
 }
 
 type ClaimStatementRow = ClaimRow['task'] & { baton_workflow: ClaimRow['workflow'] | null; baton_run_inputs: unknown; baton_run_triggered_by: string | null };

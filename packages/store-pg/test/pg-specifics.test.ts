@@ -51,7 +51,13 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     const schema = fresh();
     const stores = await Promise.all(Array.from({ length: 5 }, () => openPgStore({ connectionString: PG_URL, schema, poolSize: 2 })));
     const rows = await query<{ name: string }>(`select name from ${schema}.baton_migrations`);
-    expect(rows.map((r) => r.name)).toEqual(['001_initial', '002_limits']);
+    // Each migration applied once, whatever migrations other issues add.
+    const names = rows.map((r) => r.name);
+    expect(names[0]).toBe('001_initial');
+    expect(names).toContain('002_waiting_tasks_idx');
+    expect(names).toContain('003_run_filter_indexes');
+    expect(names).toContain('004_limits');
+    expect(new Set(names).size).toBe(names.length);
     await stores[0]!.createWorkflow({ name: 'after-race', steps: [{ name: 's' }] });
     expect((await stores[4]!.findWorkflow('after-race'))?.name).toBe('after-race');
     await Promise.all(stores.map((s) => s.close()));

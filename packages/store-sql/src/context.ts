@@ -29,3 +29,16 @@ export function toPage<R, T>(rows: R[], limit: number, map: (row: R) => T, key: 
 export function bumped(now: number): RawBuilder<number> {
   return sql<number>`case when updated_at >= ${now} then updated_at + 1 else ${now} end`;
 }
+
+export type ColumnType = 'text' | 'int' | 'ms' | 'json';
+
+/**
+ * The rows of a `with v(…) as (…)` list: `values (…), (…)` with each column
+ * typed where the engine needs it, or the dialect's `jsonRows` (SQLite: one
+ * JSON parameter read by json_each, so the statement's text is the same
+ * whatever the batch size and its prepared statement is reused).
+ */
+export function rowsTable(ctx: Ctx, rows: unknown[][], types: ColumnType[]): RawBuilder<unknown> {
+  if (ctx.dialect.jsonRows) return ctx.dialect.jsonRows(rows, types.length);
+  return sql`values ${sql.join(rows.map((row) => sql`(${sql.join(row.map((v, i) => (types[i] === 'text' || types[i] === undefined ? sql`${v}` : ctx.dialect.cast(sql`${v}`, types[i] as Exclude<ColumnType, 'text'>))))})`))}`;
+}

@@ -1,5 +1,5 @@
 import type { Kysely, RawBuilder } from 'kysely';
-import type { ClaimOptions } from '@baton/core';
+import type { ClaimOptions, FinishResult, RunningMark, TaskResult } from '@baton/core';
 import type { Database, RunTable, TaskTable, WorkflowTable } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -9,6 +9,15 @@ export interface ClaimRow {
   task: TaskTable;
   workflow: WorkflowTable;
   run: Pick<RunTable, 'id' | 'inputs' | 'triggered_by'>;
+}
+
+/** How a claim leases tasks (ClaimOptions.running: leased `running`, started now, their runs started). */
+export interface LeaseOptions {
+  workerId: string;
+  leaseId: string;
+  leaseMs: number;
+  now: number;
+  running?: boolean;
 }
 
 /**
@@ -36,7 +45,7 @@ export interface SqlDialect {
   /** Runs `fn` in a write transaction (SQLite: BEGIN IMMEDIATE). */
   transaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T>;
   /** Types an untyped value (a VALUES column, a parameter) for a column of that kind; SQLite needs no cast. */
-  cast(value: RawBuilder<unknown>, type: 'json' | 'ms'): RawBuilder<unknown>;
+  cast(value: RawBuilder<unknown>, type: 'json' | 'ms' | 'int'): RawBuilder<unknown>;
   /**
    * A SELECT that locks these tasks' rows in id order (PostgreSQL: … ORDER BY id
    * FOR UPDATE), run as the first step of a multi-row write so two writers
@@ -50,17 +59,41 @@ export interface SqlDialect {
    */
   afterTasksInserted?(db: Db, count: number): Promise<void>;
   /**
+   * Optional: the whole of `finishTasks` (fence, roll-up by core's rules,
+   * notify) in one statement, atomic without a transaction around it. Without
+   * it the store runs its portable path: a constant number of statements in a
+   * transaction (see ops/finish.ts).
+   */
+  finishTasks?(db: Db, results: TaskResult[], now: number): Promise<FinishResult>;
+  /**
+   * Optional: `markRunning` in one statement (the fenced mark and the runs it
+   * starts). Without it: two statements in a transaction (see ops/queue.ts).
+   */
+  markRunning?(db: Db, items: RunningMark[], now: number): Promise<boolean[]>;
+  /**
+   * Optional: a table of `columns` columns from these rows, as one parameter
+   * (SQLite: `select value ->> '$[0]', … from json_each(?)`). Without it,
+   * multi-row writes use a VALUES list, one parameter per value.
+   */
+  jsonRows?(rows: unknown[][], columns: number): RawBuilder<unknown>;
+  /**
+   * Optional: inserts `rows` (plain objects, JSON columns as values, not
+   * encoded) into `table` from one JSON document parameter, instead of a
+   * multi-row VALUES with a parameter per value.
+   */
+  insertJsonRows?(db: Db, table: string, columns: string[], jsonColumns: string[], rows: object[]): Promise<void>;
+  /**
    * Locks these limit keys' rows (`baton_limit_keys`) in the given (kind, key)
    * order, skipping rows another claimer holds; returns the keys locked. Engines
    * whose writers never interleave (SQLite) omit it: every key counts as locked.
    */
   lockLimitKeys?(db: Db, keys: { kind: 'concurrency' | 'rate'; key: string }[]): Promise<{ kind: 'concurrency' | 'rate'; key: string }[]>;
   /**
-   * Leases these pending tasks (ids chosen by the limited claim) and returns
-   * them with their workflows and runs, in one statement. Without it, an UPDATE
-   * and two reads do the same.
+   * Leases these tasks (ids chosen by the limited claim), those still pending,
+   * exactly as `claim` leases (`running` included), and returns them with their
+   * workflows and runs.
    */
-  leaseTasks?(db: Db, ids: string[], o: { workerId: string; leaseId: string; leaseMs: number; now: number }): Promise<ClaimRow[]>;
+  leaseTasks(db: Db, ids: string[], o: LeaseOptions): Promise<ClaimRow[]>;
   /** Called after a commit made tasks due, so other processes wake (PostgreSQL NOTIFY). */
   notifyTasksReady?(db: Db): Promise<void>;
 }

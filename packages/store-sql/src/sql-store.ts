@@ -115,9 +115,11 @@ export class SqlStore implements Store {
   listWorkflows: Store['listWorkflows'] = async (o) => workflows.listWorkflows(this.#c(), o ?? {});
 
   createRun: Store['createRun'] = async (i) => runs.createRun(this.#c(), i);
+  createRuns: Store['createRuns'] = async (i) => runs.createRuns(this.#c(), i);
   getRun: Store['getRun'] = async (id) => runs.getRun(this.#c(), id);
   listRuns: Store['listRuns'] = async (q) => runs.listRuns(this.#c(), q ?? {});
   cancelRun: Store['cancelRun'] = async (id, r) => runs.cancelRun(this.#c(), id, r);
+  countRuns: Store['countRuns'] = async (q) => runs.countRuns(this.#c(), q ?? {});
   retryRun: Store['retryRun'] = async (id) => retry.retryRun(this.#c(), id);
   getTask: Store['getTask'] = async (id) => runs.getTask(this.#c(), id);
   findTaskByExecutionName: Store['findTaskByExecutionName'] = async (n) => runs.findTaskByExecutionName(this.#c(), n);

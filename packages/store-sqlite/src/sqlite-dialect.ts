@@ -1,4 +1,5 @@
-import { leaseColumns, type ClaimRow, type Db, type SqlDialect } from '@baton/store-sql';
+import { sql, type RawBuilder } from 'kysely';
+import type { ClaimRow, Db, LeaseOptions, SqlDialect } from '@baton/store-sql';
 
 /** SQLite's side of the SQL store: JSON as text, BEGIN IMMEDIATE, and the claim. */
 export const sqliteDialect: SqlDialect = {
@@ -11,43 +12,66 @@ export const sqliteDialect: SqlDialect = {
   // Column affinity does the typing; a CAST to "jsonb" would give JSON text NUMERIC affinity.
   cast: (value) => value,
   claim,
+  leaseTasks,
+  // JSON columns keep their JSON text (->), absent or null ones stay SQL NULL; the rest are scalars (->>).
+  insertJsonRows: async (db, table, columns, json, rows) => {
+    const values = columns.map((c) => (json.includes(c) ? `nullif(value -> '$.${c}', 'null')` : `value ->> '$.${c}'`));
+    await sql`insert into ${sql.table(table)} (${sql.raw(columns.join(', '))}) select ${sql.raw(values.join(', '))} from json_each(${JSON.stringify(rows)})`.execute(db);
+  },
+  // One JSON parameter instead of a VALUES list: the statement's text no longer depends
+  // on the batch size, so withStatementCache reuses its prepared statement.
+  jsonRows: (rows, columns) => sql`select ${sql.raw(Array.from({ length: columns || rows[0]?.length || 1 }, (_, i) => `value ->> '$[${i}]'`).join(', '))} from json_each(${JSON.stringify(rows)})`,
 };
 
 /**
  * The pending-task query. The inner SELECT walks `baton_tasks_pending_idx`
  * (partial: pending rows only, in claim order) and stops at the limit; the
  * UPDATE leases what it found. Running inside BEGIN IMMEDIATE, no other
- * writer can interleave, so two claimers never get the same task.
+ * writer can interleave, so two claimers never get the same task. Lists go
+ * in as one JSON parameter (json_each): each statement's text is fixed, so
+ * its prepared statement is reused (withStatementCache).
  */
 async function claim(db: Db, o: Parameters<SqlDialect['claim']>[1]): Promise<ClaimRow[]> {
-  const tasks = await db
-    .updateTable('baton_tasks')
-    .set(leaseColumns(o))
-    .where('id', 'in', (eb) => {
-      let q = eb
-        .selectFrom('baton_tasks as t')
-        .innerJoin('baton_workflows as w', 'w.id', 't.workflow_id')
-        .select('t.id')
-        .where('t.status', '=', 'pending')
-        .where('t.concurrency_key', 'is', null)
-        .where('t.rate_key', 'is', null)
-        .where('t.run_at', '<=', o.now)
-        .where('w.status', '=', 'active');
-      if (o.workflowIds) q = q.where('t.workflow_id', 'in', o.workflowIds.length ? o.workflowIds : ['']);
-      if (o.excludeWorkflowIds?.length) q = q.where('t.workflow_id', 'not in', o.excludeWorkflowIds);
-      return q.orderBy('t.priority', 'desc').orderBy('t.run_at').orderBy('t.id').limit(o.limit);
-    })
-    .returningAll()
-    .execute();
+  const only = o.workflowIds ? sql`and t.workflow_id in (select value from json_each(${JSON.stringify(o.workflowIds)}))` : sql``;
+  const skip = o.excludeWorkflowIds?.length ? sql`and t.workflow_id not in (select value from json_each(${JSON.stringify(o.excludeWorkflowIds)}))` : sql``;
+  return lease(
+    db,
+    sql`select t.id from baton_tasks t join baton_workflows w on w.id = t.workflow_id
+      where t.status = 'pending' and t.run_at <= ${o.now} and w.status = 'active' ${only} ${skip}
+        and t.concurrency_key is null and t.rate_key is null
+      order by t.priority desc, t.run_at, t.id
+      limit ${o.limit}`,
+    o,
+  );
+}
+
+/** The limited claim's lease of the tasks it chose under its limits (those still pending), as the plain claim leases. */
+async function leaseTasks(db: Db, ids: string[], o: LeaseOptions): Promise<ClaimRow[]> {
+  return lease(db, sql`select value from json_each(${JSON.stringify(ids)})`, o, sql`and status = 'pending'`);
+}
+
+/** Leases the pending tasks `ids` selects, starts their runs with `running`, and reads their workflows and runs. */
+async function lease(db: Db, ids: RawBuilder<unknown>, o: LeaseOptions, guard = sql``): Promise<ClaimRow[]> {
+  // execution_name stays: a retry may resume the previous attempt's external execution.
+  const { rows: tasks } = await sql<ClaimRow['task']>`
+    update baton_tasks set
+      status = ${o.running ? 'running' : 'dispatched'}, attempt = attempt + 1, lease_id = ${o.leaseId}, lease_owner = ${o.workerId},
+      lease_expires_at = ${o.now + o.leaseMs}, dispatched_at = ${o.now}, updated_at = ${o.now}
+      ${o.running ? sql`, started_at = ${o.now}` : sql``}
+    where id in (${ids}) ${guard}
+    returning *`.execute(db);
   if (tasks.length === 0) return [];
+  const runIds = JSON.stringify([...new Set(tasks.map((t) => t.run_id))]);
+  if (o.running) {
+    // The claim is the attempts' start: their pending runs start now too.
+    await sql`update baton_runs set status = 'running', started_at = ${o.now}, updated_at = ${o.now}
+      where id in (select value from json_each(${runIds})) and status = 'pending'`.execute(db);
+  }
   tasks.sort((a, b) => b.priority - a.priority || Number(a.run_at) - Number(b.run_at) || (a.id < b.id ? -1 : 1));
-  const workflowIds = [...new Set(tasks.map((t) => t.workflow_id))];
-  const runIds = [...new Set(tasks.map((t) => t.run_id))];
-  const workflows = new Map(
-    (await db.selectFrom('baton_workflows').selectAll().where('id', 'in', workflowIds).execute()).map((w) => [w.id, w]),
-  );
-  const runs = new Map(
-    (await db.selectFrom('baton_runs').select(['id', 'inputs', 'triggered_by']).where('id', 'in', runIds).execute()).map((r) => [r.id, r]),
-  );
+  const workflowIds = JSON.stringify([...new Set(tasks.map((t) => t.workflow_id))]);
+  const { rows: workflowRows } = await sql<ClaimRow['workflow']>`select * from baton_workflows where id in (select value from json_each(${workflowIds}))`.execute(db);
+  const { rows: runRows } = await sql<ClaimRow['run']>`select id, inputs, triggered_by from baton_runs where id in (select value from json_each(${runIds}))`.execute(db);
+  const workflows = new Map(workflowRows.map((w) => [w.id, w]));
+  const runs = new Map(runRows.map((r) => [r.id, r]));
   return tasks.map((task) => ({ task, workflow: workflows.get(task.workflow_id)!, run: runs.get(task.run_id)! }));
 }

@@ -4,7 +4,7 @@ import { BatonError, DefinitionError, NotFoundError, ValidationError } from '../
 import type { Executor } from '../executor.js';
 import { newId } from '../plan.js';
 import { FINISHED_RUN_STATUSES, type Json, type Run, type TriggeredBy, type Workflow, type WorkflowDefinition } from '../models.js';
-import type { Store } from '../store.js';
+import type { NewRun, Store } from '../store.js';
 import { parse } from '../validation.js';
 import { z } from 'zod';
 import { BatonEmitter, type BatonEvents } from './events.js';
@@ -53,6 +53,8 @@ export interface TriggerOptions {
   metadata?: { [key: string]: Json };
   /** Start no earlier than this. */
   runAt?: Date;
+  /** Priority of every task of the run (higher first), instead of each step's. */
+  priority?: number;
 }
 
 const intOption = (min: number) => z.number().int('must be an integer').min(min, `must be at least ${min}`);
@@ -187,19 +189,45 @@ export class Baton {
   /** Creates a run of the named workflow with all its tasks, in one transaction. */
   async trigger(workflowName: string, options: TriggerOptions = {}): Promise<Run> {
     const workflow = await this.#workflow(workflowName);
-    const { run, created } = await this.store.createRun({
-      workflowId: workflow.id,
-      triggeredBy: options.triggeredBy ?? 'api',
-      ...(options.inputs !== undefined && { inputs: options.inputs }),
-      ...(options.idempotencyKey !== undefined && { idempotencyKey: options.idempotencyKey }),
-      ...(options.metadata !== undefined && { metadata: options.metadata }),
-      ...(options.runAt !== undefined && { runAt: options.runAt }),
-    });
+    const { run, created } = await this.store.createRun(newRun(workflow.id, options));
     if (created) {
       this.#emitter.emit('run:created', run);
       this.#worker.wake();
     }
     return run;
+  }
+
+  /**
+   * Creates one run of the named workflow per item, in one transaction with
+   * multi-row inserts, and wakes the worker once. Each item has its own inputs,
+   * idempotency key, priority and `runAt`. All or nothing: a
+   * bad item fails the call with a ValidationError naming `items.<index>`, and
+   * no run is created. Answers the runs in item order (a repeated idempotency
+   * key answers the first run).
+   */
+  async triggerMany(workflowName: string, items: TriggerOptions[]): Promise<Run[]> {
+    if (!Array.isArray(items)) throw new ValidationError('trigger items', [{ path: 'items', message: 'must be an array' }]);
+    const workflow = await this.#workflow(workflowName);
+    const inputs = items.map((item, i) => {
+      if (item === null || typeof item !== 'object') throw new ValidationError('trigger items', [{ path: `items.${i}`, message: 'must be an object' }]);
+      return newRun(workflow.id, item);
+    });
+    let answers: Awaited<ReturnType<Store['createRuns']>>;
+    try {
+      answers = await this.store.createRuns(inputs);
+    } catch (error) {
+      // The store's validation names the index ("3.inputs"); say which call it was.
+      if (error instanceof ValidationError) throw new ValidationError('trigger items', error.issues.map((i) => ({ ...i, path: `items.${i.path}` })));
+      throw error;
+    }
+    let created = 0;
+    for (const answer of answers) {
+      if (!answer.created) continue;
+      created++;
+      this.#emitter.emit('run:created', answer.run);
+    }
+    if (created > 0) this.#worker.wake();
+    return answers.map((a) => a.run);
   }
 
   /** Cancels a run: waiting and pending tasks end `cancelled`; running ones see their signal abort. */
@@ -325,4 +353,16 @@ export class Baton {
 
 export function createBaton(options: BatonOptions): Baton {
   return new Baton(options);
+}
+
+function newRun(workflowId: string, options: TriggerOptions): NewRun {
+  return {
+    workflowId,
+    triggeredBy: options.triggeredBy ?? 'api',
+    ...(options.inputs !== undefined && { inputs: options.inputs }),
+    ...(options.idempotencyKey !== undefined && { idempotencyKey: options.idempotencyKey }),
+    ...(options.metadata !== undefined && { metadata: options.metadata }),
+    ...(options.runAt !== undefined && { runAt: options.runAt }),
+    ...(options.priority !== undefined && { priority: options.priority }),
+  };
 }

@@ -3,7 +3,7 @@ import { resolveStep, retryDelayMs, type ResolvedStep } from '../definition.js';
 import { BatonError, LeaseLostError, TimeoutError } from '../errors.js';
 import type { Executor } from '../executor.js';
 import type { Json, Task } from '../models.js';
-import type { ClaimedTask, FinishOutcome, FinishResult, Lease, NewLog, Store, TaskResult } from '../store.js';
+import type { ClaimedTask, FinishOutcome, FinishResult, Lease, NewLog, RunningMark, Store, TaskResult } from '../store.js';
 import { isJson } from '../validation.js';
 import { Batcher } from './batcher.js';
 import type { BatonEmitter } from './events.js';
@@ -56,7 +56,7 @@ interface Running {
 interface Ended {
   result: TaskResult;
   /** The task's "running" mark, if one was queued, and its write. */
-  markItem: (Lease & { executionName?: string }) | undefined;
+  markItem: RunningMark | undefined;
   marked: Promise<unknown>;
 }
 
@@ -76,7 +76,7 @@ export class Worker {
   /** Tasks whose executor runs now: what `concurrency` limits. */
   #executing = 0;
   readonly #finish: Batcher<TaskResult, FinishOutcome>;
-  readonly #markRunning: Batcher<Lease & { executionName?: string }, boolean>;
+  readonly #markRunning: Batcher<RunningMark, boolean>;
   readonly #logs: Batcher<NewLog, void>;
   #stopping = false;
   #wake: (() => void) | undefined;
@@ -154,6 +154,8 @@ export class Worker {
             workerId: this.#o.workerId,
             limit: free,
             leaseMs: this.#o.leaseMs,
+            // Every task claimed starts at once: the claim marks it (and its run) running.
+            running: true,
             ...(this.#o.workflowIds?.() && { workflowIds: this.#o.workflowIds()! }),
             excludeWorkflowIds: this.#saturatedWorkflows(),
           });
@@ -294,9 +296,12 @@ export class Worker {
       timer = setTimeout(() => controller.abort(new TimeoutError(ms)), ms);
     }
     let marked: Promise<unknown> = Promise.resolve();
-    let markItem: (Lease & { executionName?: string }) | undefined;
+    let markItem: RunningMark | undefined;
+    // The attempt starts now (a claim that marked it running says when): the
+    // batched mark and the ending carry this time, not their write's.
+    const startedAt = task.status === 'running' && task.startedAt ? task.startedAt : new Date();
     const markRunning = (executionName?: string) => {
-      markItem = { ...lease, ...(executionName !== undefined && { executionName }) };
+      markItem = { ...lease, startedAt, ...(executionName !== undefined && { executionName }) };
       return (marked = this.#markRunning.add(markItem).then((held) => {
         if (!held) controller.abort(new LeaseLostError(lease.taskId, lease.leaseId));
       }));
@@ -305,7 +310,7 @@ export class Worker {
     let result: TaskResult;
     try {
       if (!executor) throw new Error(`no executor named "${executorName}" is registered on worker ${this.#o.workerId}`);
-      if (!executor.reportsStart) void markRunning();
+      if (!executor.reportsStart && task.status !== 'running') void markRunning();
       this.#emitStarted(claimed);
       const upstream = step.step.dependsOn?.length ? await this.#o.store.getStepOutputs(claimed.run.id, step.step.dependsOn) : {};
       const ctx = createTaskContext(claimed, step, controller.signal, upstream, {
@@ -322,7 +327,7 @@ export class Worker {
       const output = await abortable(executor.execute(ctx), controller.signal, this.#o.abortGraceMs);
       const value = output === undefined ? null : output;
       if (!isJson(value)) throw new Error('the task returned a value that is not JSON (a function, a Date, NaN, a class instance?)');
-      result = { ...lease, status: 'success', output: value as Json };
+      result = { ...lease, startedAt, status: 'success', output: value as Json };
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : error;
       if (reason instanceof ShutdownError || reason instanceof LeaseLostError) {
@@ -333,7 +338,7 @@ export class Worker {
         else await this.#o.store.releaseTasks([lease]).catch((e) => this.#o.log('warn', `releasing task ${task.id} on stop failed; its lease will expire`, e));
         return;
       }
-      result = this.#failure(task, step, reason);
+      result = { ...this.#failure(task, step, reason), startedAt };
     } finally {
       clearTimeout(timer);
       this.#executed(entry);

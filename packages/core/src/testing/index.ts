@@ -7,9 +7,11 @@ import { executionCases } from './executions.js';
 import { finishCases } from './finish.js';
 import { lifecycleCases } from './lifecycle.js';
 import { limitCases } from './limits.js';
+import { manyRunsCases } from './many-runs.js';
 import { queueCases } from './queue.js';
 import { recordCases } from './records.js';
 import { retryCases } from './retry.js';
+import { runQueryCases } from './run-queries.js';
 import { workflowAndRunCases } from './workflows-runs.js';
 
 export type { StoreFactory } from './factory.js';
@@ -19,7 +21,9 @@ export function runStoreConformance(factory: StoreFactory): void {
   workflowAndRunCases(factory);
   queueCases(factory);
   finishCases(factory);
+  manyRunsCases(factory);
   retryCases(factory);
+  runQueryCases(factory);
   recordCases(factory);
   lifecycleCases(factory);
   limitCases(factory);

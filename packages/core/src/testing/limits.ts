@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { DefinitionError, ValidationError } from '../errors.js';
 import type { ClaimedTask, Store } from '../store.js';
-import { claimAll, defineWorkflow, leaseOf, sleep, type StoreFactory } from './factory.js';
+import { claimAll, defineWorkflow, expectStartedByClaim, leaseOf, sleep, type StoreFactory } from './factory.js';
 import { suite } from './suite.js';
 
 const claim = (store: Store, limit = 50, leaseMs = 60_000, workerId = 'w') => store.claimTasks({ workerId, limit, leaseMs });
@@ -56,6 +56,37 @@ export function limitCases(factory: StoreFactory): void {
       await expect(defineWorkflow(store, { steps: [{ name: 's', concurrency: { key: '{env.HOME}', limit: 1 } }] })).rejects.toBeInstanceOf(DefinitionError);
       await expect(defineWorkflow(store, { steps: [{ name: 's', concurrency: { key: '{params.u|upper}', limit: 1 } }] })).rejects.toBeInstanceOf(DefinitionError);
       await expect(defineWorkflow(store, { steps: [{ name: 's', concurrency: { key: 'k', limit: 0 } }] })).rejects.toBeInstanceOf(ValidationError);
+    });
+
+    test('createRuns plans each run of a limited workflow from its own inputs; runs of an unlimited workflow in the same batch carry no key', async () => {
+      const store = await open();
+      const limited = await defineWorkflow(store, { steps: [{ name: 's', concurrency: { key: 'llm:{inputs.provider}', limit: 1 } }] });
+      const free = await defineWorkflow(store, { steps: [{ name: 's', taskCount: 2 }] });
+      const created = await store.createRuns([
+        { workflowId: limited.id, inputs: { provider: 'a' } },
+        { workflowId: free.id },
+        { workflowId: limited.id, inputs: { provider: 'b' } },
+        { workflowId: limited.id, inputs: { provider: 'a' } },
+      ]);
+      const keys = await Promise.all(created.map(async ({ run }) => (await store.listTasks({ runId: run.id })).items.map((t) => t.concurrencyLimit?.key ?? null)));
+      expect(keys).toEqual([['llm:a'], [null, null], ['llm:b'], ['llm:a']]);
+      // The keys hold across the batch: one task per provider, then the free ones.
+      const claimed = await claim(store);
+      expect(countBy(claimed, (c) => c.task.concurrencyLimit?.key ?? 'none')).toEqual({ 'llm:a': 1, 'llm:b': 1, none: 2 });
+    });
+
+    test('a limited claim with running: true leases running, started now, and starts the runs, as the plain claim does', async () => {
+      const store = await open();
+      const wf = await defineWorkflow(store, { steps: [{ name: 's', taskCount: 3, concurrency: { key: 'k', limit: 2 } }] });
+      const { run } = await store.createRun({ workflowId: wf.id });
+      const before = Date.now();
+      const claimed = await store.claimTasks({ workerId: 'w', limit: 10, leaseMs: 60_000, running: true });
+      expect(claimed).toHaveLength(2);
+      await expectStartedByClaim(store, claimed, run.id, before);
+      // Running tasks hold their slots like dispatched ones.
+      expect(await claim(store)).toEqual([]);
+      await succeed(store, claimed.slice(0, 1));
+      expect(await claim(store)).toHaveLength(1);
     });
 
     test('a key at its limit is not claimed; other keys and unlimited tasks are; an ending frees the slot', async () => {

@@ -1,26 +1,20 @@
-import type { FinishOutcome, FinishResult, FinishedRun, RunStatus, TaskResult, TaskStatus } from '@baton/core';
-import { groupBy, runStatusAfterFailure } from '@baton/core';
+import type { Ending, FinishOutcome, FinishResult, FinishedRun, RunDelta, TaskResult } from '@baton/core';
+import { foldEndings, runDurationMs, runEndStatus, upstreamFailedMessage } from '@baton/core';
 import { bumped, cloneJson } from '../page.js';
 import type { RunRec, StepState, TaskRec } from '../records.js';
 import type { Unit } from '../unit.js';
 
-interface Ended {
-  runId: string;
-  stepName: string;
-  status: TaskStatus;
-  error: string | null;
-}
-
 /**
  * Ends attempts and does all that follows in the same unit (one commit):
  * fencing, unblocking dependents, cancelling downstream of a failure, and
- * rolling the run up. Many endings of one run fold into one run write and one
- * step-state write.
+ * rolling the runs up by core's roll-up rules (`@baton/core` rollup.ts), the
+ * same the SQL stores follow. Many endings of one run fold into one run write
+ * and one step-state write.
  */
 export function finishTasks(u: Unit, results: TaskResult[]): FinishResult {
   const now = Date.now();
   const outcomes: FinishOutcome[] = [];
-  const ended: Ended[] = [];
+  const endings: Ending[] = [];
   let readyTasks = 0;
 
   for (const result of results) {
@@ -31,12 +25,12 @@ export function finishTasks(u: Unit, results: TaskResult[]): FinishResult {
     }
     outcomes.push({ taskId: result.taskId, accepted: true, status: task.status });
     if (task.status === 'pending') readyTasks++;
-    else ended.push({ runId: task.runId, stepName: task.stepName, status: task.status, error: 'error' in result ? (result.error ?? null) : null });
+    endings.push({ runId: task.runId, stepName: task.stepName, status: task.status, error: task.error, startedAt: task.startedAt });
   }
 
   const finishedRuns: FinishedRun[] = [];
-  for (const [runId, group] of groupBy(ended, (e) => e.runId)) {
-    const rollup = rollUpRun(u, runId, group, now);
+  for (const delta of foldEndings(endings)) {
+    const rollup = rollUpRun(u, delta, now);
     readyTasks += rollup.ready;
     if (rollup.finished) finishedRuns.push(rollup.finished);
   }
@@ -49,8 +43,9 @@ function writeResult(u: Unit, result: TaskResult, now: number): TaskRec | undefi
   const task = u.state.get('tasks', result.taskId);
   if (!task || task.leaseId !== result.leaseId || (task.status !== 'dispatched' && task.status !== 'running')) return undefined;
   const runCancelled = u.state.get('runs', task.runId)?.status === 'cancelled';
-  // startedAt: a task that ended before its "running" mark was written started when it was dispatched.
-  const cleared = { leaseId: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: now, startedAt: task.startedAt ?? task.dispatchedAt };
+  // startedAt: the attempt's start the worker gave, else its "running" mark's, else its dispatch.
+  const startedAt = result.startedAt?.getTime() ?? task.startedAt ?? task.dispatchedAt;
+  const cleared = { leaseId: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: now, startedAt };
   let next: TaskRec;
   if (result.status !== 'cancelled' && 'retryAt' in result && result.retryAt) {
     // A retry of a task whose run was cancelled meanwhile ends it instead.
@@ -77,22 +72,19 @@ function writeResult(u: Unit, result: TaskResult, now: number): TaskRec | undefi
   return next;
 }
 
-function rollUpRun(u: Unit, runId: string, ended: Ended[], now: number): { ready: number; finished?: FinishedRun } {
+function rollUpRun(u: Unit, delta: RunDelta, now: number): { ready: number; finished?: FinishedRun } {
+  const { runId } = delta;
   const stepsRec = u.state.get('run-steps', runId);
   const steps = new Map<string, StepState>((stepsRec?.steps ?? []).map((s) => [s.name, { ...s }]));
-  const failures = ended.filter((e) => e.status !== 'success');
   let ready = 0;
   let cancelledDownstream = 0;
   let stepsChanged = false;
 
-  for (const [stepName, successes] of groupBy(
-    ended.filter((e) => e.status === 'success'),
-    (e) => e.stepName,
-  )) {
+  for (const [stepName, count] of delta.successes) {
     const step = steps.get(stepName);
     if (!step) continue;
     stepsChanged = true;
-    step.succeeded += successes.length;
+    step.succeeded += count;
     if (step.succeeded < step.taskCount) continue;
     for (const name of step.dependents) {
       const dependent = steps.get(name);
@@ -103,39 +95,34 @@ function rollUpRun(u: Unit, runId: string, ended: Ended[], now: number): { ready
     }
   }
 
-  for (const stepName of new Set(failures.map((f) => f.stepName))) {
+  for (const stepName of delta.failedSteps) {
     const downstream = new Set(steps.get(stepName)?.downstream ?? []);
     if (downstream.size === 0) continue;
     cancelledDownstream += updateTasks(
       u,
       runId,
       (t) => downstream.has(t.stepName) && t.status === 'waiting',
-      (t) => ({ ...t, status: 'cancelled', error: `upstream step "${stepName}" failed`, finishedAt: now, updatedAt: now }),
+      (t) => ({ ...t, status: 'cancelled', error: upstreamFailedMessage(stepName), finishedAt: now, updatedAt: now }),
     );
   }
   if (stepsRec && stepsChanged) u.put('run-steps', { runId, steps: stepsRec.steps.map((s) => steps.get(s.name)!) });
 
   const run = u.state.get('runs', runId);
   if (!run) return { ready };
-  const first = failures[0];
   const next: RunRec = {
     ...run,
-    tasksFinished: run.tasksFinished + ended.length + cancelledDownstream,
-    tasksFailed: run.tasksFailed + failures.length + cancelledDownstream,
-    // Runs whose tasks all ended before any "running" mark was written start here.
+    tasksFinished: run.tasksFinished + delta.finished + cancelledDownstream,
+    tasksFailed: run.tasksFailed + delta.failed + cancelledDownstream,
     status: run.status === 'pending' ? 'running' : run.status,
-    startedAt: run.startedAt ?? now,
-    ...(first && {
-      failureStatus: run.failureStatus ?? runStatusAfterFailure(first.status),
-      error: run.error ?? `step "${first.stepName}" ${first.status}: ${first.error ?? first.status}`,
-    }),
+    startedAt: run.startedAt ?? delta.startedAt ?? now,
+    failureStatus: run.failureStatus ?? delta.firstFailure?.status ?? null,
+    error: run.error ?? delta.firstFailure?.error ?? null,
     updatedAt: bumped(run.updatedAt, now),
   };
   let finished: FinishedRun | undefined;
-  if ((next.status === 'pending' || next.status === 'running') && next.tasksFinished >= next.tasksTotal) {
-    const status: RunStatus = next.failureStatus ?? 'success';
-    const since = next.startedAt ?? next.createdAt;
-    Object.assign(next, { status, finishedAt: now, durationMs: Math.max(0, now - since), startedAt: since, updatedAt: bumped(next.updatedAt, now) });
+  const status = runEndStatus(next);
+  if (status) {
+    Object.assign(next, { status, finishedAt: now, durationMs: runDurationMs(next.startedAt, next.createdAt, now), updatedAt: bumped(next.updatedAt, now) });
     finished = { runId, status };
   }
   u.put('runs', next);

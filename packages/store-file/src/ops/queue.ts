@@ -1,4 +1,4 @@
-import { CorruptDataError, newId, type ClaimOptions, type ClaimedTask, type Lease, type LeaseState, type RecoveredTask, type Workflow } from '@baton/core';
+import { CorruptDataError, newId, type ClaimOptions, type ClaimedTask, type Lease, type LeaseState, type RecoveredTask, type RunningMark, type Workflow } from '@baton/core';
 import { abs, recordPath } from '../layout.js';
 import type { TaskRec } from '../records.js';
 import type { State } from '../state.js';
@@ -47,7 +47,8 @@ export function claimTasks(u: Unit, o: ClaimOptions): ClaimedTask[] {
   return chosen.map((task) => {
     const next: TaskRec = {
       ...task,
-      status: 'dispatched',
+      status: o.running ? 'running' : 'dispatched',
+      ...(o.running && { startedAt: now }),
       attempt: task.attempt + 1,
       leaseId,
       leaseOwner: o.workerId,
@@ -62,23 +63,26 @@ export function claimTasks(u: Unit, o: ClaimOptions): ClaimedTask[] {
     const run = u.state.get('runs', task.runId);
     // Only a hand-deleted file gets here: say which, rather than fail on a missing property.
     if (!run) throw new CorruptDataError(abs(u.dir, recordPath('runs', task.runId)), `missing, yet task ${task.id} belongs to it`);
+    if (o.running && run.status === 'pending') u.put('runs', { ...run, status: 'running', startedAt: now, updatedAt: now });
     return { task: taskModel(next), workflow, run: { id: run.id, inputs: structuredClone(run.inputs), triggeredBy: run.triggeredBy } };
   });
 }
 
-export function markRunning(u: Unit, items: (Lease & { executionName?: string })[]): boolean[] {
+export function markRunning(u: Unit, items: RunningMark[]): boolean[] {
   const now = Date.now();
-  const runIds = new Set<string>();
+  const starts = new Map<string, number>();
   const result = items.map((item) => {
     const task = held(u.state, item);
     if (!task) return false;
-    u.put('tasks', { ...task, status: 'running', startedAt: now, executionName: item.executionName ?? null, updatedAt: now });
-    runIds.add(task.runId);
+    const startedAt = item.startedAt?.getTime() ?? now;
+    u.put('tasks', { ...task, status: 'running', startedAt, executionName: item.executionName ?? null, updatedAt: now });
+    starts.set(task.runId, Math.min(starts.get(task.runId) ?? Infinity, startedAt));
     return true;
   });
-  for (const runId of runIds) {
+  // A run starts at its first attempt's start (core rollup.ts, rule 2).
+  for (const [runId, startedAt] of starts) {
     const run = u.state.get('runs', runId);
-    if (run?.status === 'pending') u.put('runs', { ...run, status: 'running', startedAt: now, updatedAt: now });
+    if (run?.status === 'pending') u.put('runs', { ...run, status: 'running', startedAt, updatedAt: now });
   }
   return result;
 }

@@ -6,7 +6,9 @@ import {
   type Json,
   type NewRun,
   type Page,
+  RUN_STATUSES,
   type Run,
+  type RunCounts,
   type RunQuery,
   type Task,
   type TaskQuery,
@@ -92,7 +94,7 @@ export function createRun(u: Unit, input: NewRun): { run: Run; created: boolean 
       output: null,
       error: null,
       executionName: null,
-      priority: t.priority,
+      priority: input.priority ?? t.priority,
       runAt,
       attempt: 0,
       maxAttempts: t.maxAttempts,
@@ -114,6 +116,11 @@ export function createRun(u: Unit, input: NewRun): { run: Run; created: boolean 
   return { run: runModel(run), created: true };
 }
 
+/** Many runs in this unit: all or nothing (the unit rolls back when one throws). */
+export function createRuns(u: Unit, inputs: NewRun[]): { run: Run; created: boolean }[] {
+  return inputs.map((input) => createRun(u, input));
+}
+
 export function getRun(state: State, id: string): Run {
   return runModel(runRec(state, id));
 }
@@ -128,12 +135,19 @@ export function listRuns(state: State, query: RunQuery): Page<Run> {
       (r) =>
         (!query.workflowId || r.workflowId === query.workflowId) &&
         (!query.status || r.status === query.status) &&
+        (!query.triggeredBy || r.triggeredBy === query.triggeredBy) &&
         (!before || r.id < String(before[0])),
     ),
     query.limit,
     runModel,
     (r) => [r.id],
   );
+}
+
+export function countRuns(state: State, query: { workflowId?: string }): RunCounts {
+  const counts = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as RunCounts;
+  for (const r of state.records.runs.values()) if (!query.workflowId || r.workflowId === query.workflowId) counts[r.status]++;
+  return counts;
 }
 
 /** Cancels the run and its waiting and pending tasks; leased tasks end when their workers finish them. */

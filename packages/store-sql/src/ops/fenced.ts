@@ -1,6 +1,6 @@
 import type { Lease } from '@baton/core';
 import { sql, type RawBuilder } from 'kysely';
-import type { Ctx } from '../context.js';
+import { rowsTable, type Ctx } from '../context.js';
 
 /** Leases per statement: a few parameters each, well under every engine's limit. */
 const CHUNK = 200;
@@ -26,11 +26,11 @@ export async function fencedUpdate<R extends object, I extends Lease>(
   const out: (R & { id: string })[] = [];
   for (let i = 0; i < sorted.length; i += CHUNK) {
     const chunk = sorted.slice(i, i + CHUNK);
-    const values = chunk.map((item) => sql`(${sql.join([item.taskId, item.leaseId, ...extra.values(item)])})`);
+    const list = chunk.map((item) => [item.taskId, item.leaseId, ...extra.values(item)]);
     // Where the engine needs it, the same statement first locks the rows in id order.
     const lock = ctx.dialect.lockTasksInOrder?.(chunk.map((c) => c.taskId));
     const { rows } = await sql<R & { id: string }>`
-      with ${lock ? sql`locked as materialized (${lock}), ` : sql``}v(${columns}) as (values ${sql.join(values)})
+      with ${lock ? sql`locked as materialized (${lock}), ` : sql``}v(${columns}) as (${rowsTable(ctx, list, [])})
       update baton_tasks set ${set}
       from v ${lock ? sql`join locked on locked.id = v.id` : sql``}
       where baton_tasks.id = v.id and baton_tasks.lease_id = v.lease_id and baton_tasks.status in ('dispatched', 'running')

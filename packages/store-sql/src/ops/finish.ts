@@ -1,55 +1,70 @@
-import type { FinishOutcome, FinishResult, FinishedRun, RunStatus, TaskResult, TaskStatus } from '@baton/core';
-import { groupBy, runStatusAfterFailure } from '@baton/core';
+import type { FinishOutcome, FinishResult, FinishedRun, RunDelta, TaskResult, TaskStatus } from '@baton/core';
+import { foldEndings, runDurationMs, runEndStatus, upstreamFailedMessage } from '@baton/core';
 import { sql } from 'kysely';
-import { bumped, type Ctx } from '../context.js';
+import { bumped, rowsTable, type Ctx } from '../context.js';
 import { fencedUpdate } from './fenced.js';
 import { nowMs } from '../rows.js';
 
-
-interface Accepted {
-  runId: string;
-  stepName: string;
-  status: TaskStatus;
+/** A task row as the fenced write left it. */
+interface Written {
+  id: string;
+  run_id: string;
+  step_name: string;
+  status: string;
   error: string | null;
+  started_at: number | string | null;
 }
 
 /**
  * Ends attempts and does all that follows in the same transaction: fencing,
  * unblocking dependents, cancelling downstream of a failure, and rolling the
- * run up. Counter updates are folded per run and per step, so a batch of many
- * endings of one run touches its run row once.
+ * runs up, by core's roll-up rules (`@baton/core` rollup.ts).
+ *
+ * A batch costs a constant number of statements however many runs and steps
+ * it spans: the fenced write (one per 200 endings), then one statement each
+ * for step successes, dependents' counters, tasks made ready, downstream
+ * cancelled, run counters and run ends, each a multi-row UPDATE … FROM
+ * (VALUES …), skipped when it has nothing to do. A dialect that can do it all
+ * in one statement (PostgreSQL: data-modifying CTEs) provides `finishTasks`.
+ *
+ * Lock order, the same in every writer: tasks by id (the fence), run steps,
+ * the dependents' waiting tasks, runs by id.
  */
 export async function finishTasks(ctx: Ctx, results: TaskResult[]): Promise<FinishResult> {
   if (results.length === 0) return { outcomes: [], finishedRuns: [], readyTasks: 0 };
+  if (ctx.dialect.finishTasks) return ctx.dialect.finishTasks(ctx.db, results, nowMs());
   return ctx.tx(async (ctx) => {
     const now = nowMs();
-    const accepted: Accepted[] = [];
-    let readyTasks = 0;
-
-    const written = new Map<string, { run_id: string; step_name: string; status: string }>();
+    const written = new Map<string, Written>();
     for (const row of await writeResults(ctx, results, now)) written.set(row.id, row);
     const refused = results.filter((r) => !written.has(r.taskId)).map((r) => r.taskId);
     const current = new Map<string, string>();
     if (refused.length > 0) {
       for (const row of await ctx.db.selectFrom('baton_tasks').select(['id', 'status']).where('id', 'in', refused).execute()) current.set(row.id, row.status);
     }
+    let readyTasks = 0;
+    const endings: Written[] = [];
     const outcomes = results.map((result): FinishOutcome => {
       const row = written.get(result.taskId);
       if (!row) return { taskId: result.taskId, accepted: false, status: (current.get(result.taskId) ?? 'failed') as TaskStatus };
       // A task listed twice in one call is written once: the second finds no lease.
       written.delete(result.taskId);
       if (row.status === 'pending') readyTasks++;
-      else accepted.push({ runId: row.run_id, stepName: row.step_name, status: row.status as TaskStatus, error: 'error' in result ? (result.error ?? null) : null });
+      endings.push(row);
       return { taskId: result.taskId, accepted: true, status: row.status as TaskStatus };
     });
-
-    const finishedRuns: FinishedRun[] = [];
-    // Runs and steps in sorted order too: every transaction locks rows in one order.
-    for (const [runId, ended] of [...groupBy(accepted, (a) => a.runId)].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const rollup = await rollUpRun(ctx, runId, ended, now);
-      readyTasks += rollup.ready;
-      if (rollup.finished) finishedRuns.push(rollup.finished);
-    }
+    const deltas = foldEndings(
+      endings.map((e) => ({
+        runId: e.run_id,
+        stepName: e.step_name,
+        status: e.status as TaskStatus,
+        error: e.error,
+        startedAt: e.started_at === null ? null : Number(e.started_at),
+      })),
+    );
+    readyTasks += await unblockDependents(ctx, deltas, now);
+    const cancelled = await cancelDownstream(ctx, deltas, now);
+    const finishedRuns = await rollUpRuns(ctx, deltas, cancelled, now);
     if (readyTasks > 0) await ctx.dialect.notifyTasksReady?.(ctx.db);
     return { outcomes, finishedRuns, readyTasks };
   });
@@ -60,11 +75,11 @@ async function writeResults(ctx: Ctx, results: TaskResult[], now: number) {
   const { dialect } = ctx;
   const at = dialect.cast(sql`${now}`, 'ms');
   const runCancelled = sql`(select r.status from baton_runs r where r.id = baton_tasks.run_id) = 'cancelled'`;
-  return fencedUpdate<{ run_id: string; step_name: string; status: string }, TaskResult>(
+  return fencedUpdate<Omit<Written, 'id'>, TaskResult>(
     ctx,
     results,
     {
-      columns: ['status', 'output', 'error', 'retry_at'],
+      columns: ['status', 'output', 'error', 'retry_at', 'started_at'],
       values: (r) => {
         const retryAt = r.status !== 'cancelled' && 'retryAt' in r && r.retryAt ? r.retryAt.getTime() : null;
         return [
@@ -72,6 +87,7 @@ async function writeResults(ctx: Ctx, results: TaskResult[], now: number) {
           r.status === 'success' ? dialect.encodeJson(r.output) : null,
           r.status === 'success' ? null : (r.error ?? 'cancelled'),
           retryAt,
+          r.startedAt?.getTime() ?? null,
         ];
       },
     },
@@ -81,99 +97,119 @@ async function writeResults(ctx: Ctx, results: TaskResult[], now: number) {
       error = v.error,
       run_at = coalesce(${dialect.cast(sql`v.retry_at`, 'ms')}, baton_tasks.run_at),
       finished_at = case when ${runCancelled} then ${at} when v.status = 'pending' then null else ${at} end,
-      started_at = coalesce(baton_tasks.started_at, baton_tasks.dispatched_at),
+      started_at = coalesce(${dialect.cast(sql`v.started_at`, 'ms')}, baton_tasks.started_at, baton_tasks.dispatched_at),
       lease_id = null, lease_owner = null, lease_expires_at = null,
       updated_at = ${at}`,
-    sql`baton_tasks.run_id, baton_tasks.step_name, baton_tasks.status`,
+    sql`baton_tasks.run_id, baton_tasks.step_name, baton_tasks.status, baton_tasks.error, baton_tasks.started_at`,
   );
 }
 
-async function rollUpRun(ctx: Ctx, runId: string, ended: Accepted[], now: number) {
-  let ready = 0;
-  let cancelledDownstream = 0;
-  const failures = ended.filter((e) => e.status !== 'success');
-
-  const successesByStep = [...groupBy(ended.filter((e) => e.status === 'success'), (e) => e.stepName)].sort(([a], [b]) => (a < b ? -1 : 1));
-  for (const [stepName, successes] of successesByStep) {
-    const step = await ctx.db
-      .updateTable('baton_run_steps')
-      .set((eb) => ({ succeeded: eb('succeeded', '+', successes.length) }))
-      .where('run_id', '=', runId)
-      .where('step_name', '=', stepName)
-      .returning(['succeeded', 'task_count', 'dependents'])
-      .executeTakeFirstOrThrow();
-    if (Number(step.succeeded) < Number(step.task_count)) continue;
+/** Rule 4: step successes counted, dependents' counters lowered, their waiting tasks made pending. Three statements at most. */
+async function unblockDependents(ctx: Ctx, deltas: RunDelta[], now: number): Promise<number> {
+  const successes = deltas.flatMap((d) => d.successes.map(([step, n]) => [d.runId, step, n]));
+  if (successes.length === 0) return 0;
+  const added = new Map(successes.map(([run, step, n]) => [`${run}\n${step}`, n as number]));
+  // SQLite's RETURNING cannot name the FROM table: this batch's count comes from `added`.
+  const { rows: steps } = await sql<{ run_id: string; step_name: string; succeeded: number; task_count: number; dependents: unknown }>`
+    with v(run_id, step_name, n) as (${rowsTable(ctx, successes, ['text', 'text', 'int'])})
+    update baton_run_steps set succeeded = succeeded + v.n
+    from v where baton_run_steps.run_id = v.run_id and baton_run_steps.step_name = v.step_name
+    returning baton_run_steps.run_id, baton_run_steps.step_name, baton_run_steps.succeeded, baton_run_steps.task_count, baton_run_steps.dependents`.execute(ctx.db);
+  const lowered = new Map<string, [string, string, number]>();
+  for (const step of steps) {
+    const succeeded = Number(step.succeeded);
+    const total = Number(step.task_count);
+    // Complete with this batch's successes, not before: its dependents are lowered once.
+    if (succeeded < total || succeeded - added.get(`${step.run_id}\n${step.step_name}`)! >= total) continue;
     for (const dependent of ctx.rows.json<string[]>(step.dependents)) {
-      const dep = await ctx.db
-        .updateTable('baton_run_steps')
-        .set((eb) => ({ deps_remaining: eb('deps_remaining', '-', 1) }))
-        .where('run_id', '=', runId)
-        .where('step_name', '=', dependent)
-        .returning('deps_remaining')
-        .executeTakeFirstOrThrow();
-      if (Number(dep.deps_remaining) > 0) continue;
-      const unblocked = await ctx.db
-        .updateTable('baton_tasks')
-        .set({ status: 'pending', run_at: now, updated_at: now })
-        .where('run_id', '=', runId)
-        .where('step_name', '=', dependent)
-        .where('status', '=', 'waiting')
-        .executeTakeFirst();
-      ready += Number(unblocked.numUpdatedRows);
+      const key = `${step.run_id}\n${dependent}`;
+      const entry = lowered.get(key);
+      if (entry) entry[2]++;
+      else lowered.set(key, [step.run_id, dependent, 1]);
     }
   }
-
-  for (const stepName of new Set(failures.map((f) => f.stepName))) {
-    const step = await ctx.db
-      .selectFrom('baton_run_steps')
-      .select('downstream')
-      .where('run_id', '=', runId)
-      .where('step_name', '=', stepName)
-      .executeTakeFirstOrThrow();
-    const downstream = ctx.rows.json<string[]>(step.downstream);
-    if (downstream.length === 0) continue;
-    const cancelled = await ctx.db
-      .updateTable('baton_tasks')
-      .set({ status: 'cancelled', error: `upstream step "${stepName}" failed`, finished_at: now, updated_at: now })
-      .where('run_id', '=', runId)
-      .where('step_name', 'in', downstream)
-      .where('status', '=', 'waiting')
-      .executeTakeFirst();
-    cancelledDownstream += Number(cancelled.numUpdatedRows);
-  }
-
-  const first = failures[0];
-  const firstError = first ? `step "${first.stepName}" ${first.status}: ${first.error ?? first.status}` : null;
-  const run = await ctx.db
-    .updateTable('baton_runs')
-    .set((eb) => ({
-      tasks_finished: eb('tasks_finished', '+', ended.length + cancelledDownstream),
-      tasks_failed: eb('tasks_failed', '+', failures.length + cancelledDownstream),
-      // Runs whose tasks all ended before any "running" mark was written start here.
-      status: sql`case when status = 'pending' then 'running' else status end`,
-      started_at: sql`coalesce(started_at, ${now})`,
-      ...(first && {
-        failure_status: sql`coalesce(failure_status, ${runStatusAfterFailure(first.status)})`,
-        error: sql`coalesce(error, ${firstError})`,
-      }),
-      updated_at: bumped(now),
-    }))
-    .where('id', '=', runId)
-    .returning(['status', 'tasks_total', 'tasks_finished', 'failure_status', 'started_at', 'created_at'])
-    .executeTakeFirstOrThrow();
-
-  let finished: FinishedRun | undefined;
-  const active = run.status === 'pending' || run.status === 'running';
-  if (active && Number(run.tasks_finished) >= Number(run.tasks_total)) {
-    const status = (run.failure_status ?? 'success') as RunStatus;
-    const since = Number(run.started_at ?? run.created_at);
-    await ctx.db
-      .updateTable('baton_runs')
-      .set({ status, finished_at: now, duration_ms: Math.max(0, now - since), started_at: run.started_at ?? since, updated_at: bumped(now) })
-      .where('id', '=', runId)
-      .execute();
-    finished = { runId, status };
-  }
-  return { ready, finished };
+  if (lowered.size === 0) return 0;
+  const { rows: counters } = await sql<{ run_id: string; step_name: string; deps_remaining: number }>`
+    with v(run_id, step_name, n) as (${rowsTable(ctx, [...lowered.values()].sort(byRunAndStep), ['text', 'text', 'int'])})
+    update baton_run_steps set deps_remaining = deps_remaining - v.n
+    from v where baton_run_steps.run_id = v.run_id and baton_run_steps.step_name = v.step_name
+    returning baton_run_steps.run_id, baton_run_steps.step_name, baton_run_steps.deps_remaining`.execute(ctx.db);
+  const ready = counters.filter((c) => Number(c.deps_remaining) <= 0).map((c) => [c.run_id, c.step_name]);
+  if (ready.length === 0) return 0;
+  const at = ctx.dialect.cast(sql`${now}`, 'ms');
+  const { rows } = await sql`
+    with v(run_id, step_name) as (${rowsTable(ctx, ready, ['text', 'text'])})
+    update baton_tasks set status = 'pending', run_at = ${at}, updated_at = ${at}
+    from v where baton_tasks.run_id = v.run_id and baton_tasks.step_name = v.step_name and baton_tasks.status = 'waiting'
+    returning baton_tasks.id`.execute(ctx.db);
+  return rows.length;
 }
 
+/** Rule 3: waiting tasks downstream of a failed step cancelled. Two statements at most; answers cancellations per run. */
+async function cancelDownstream(ctx: Ctx, deltas: RunDelta[], now: number): Promise<Map<string, number>> {
+  const cancelledPerRun = new Map<string, number>();
+  const failed = deltas.flatMap((d) => d.failedSteps.map((step) => [d.runId, step]));
+  if (failed.length === 0) return cancelledPerRun;
+  const { rows: steps } = await sql<{ run_id: string; step_name: string; downstream: unknown }>`
+    with v(run_id, step_name) as (${rowsTable(ctx, failed, ['text', 'text'])})
+    select s.run_id, s.step_name, s.downstream from baton_run_steps s join v on s.run_id = v.run_id and s.step_name = v.step_name`.execute(ctx.db);
+  // Each downstream step is cancelled once, naming the first failed step (by name) upstream of it.
+  const targets = new Map<string, [string, string, string]>();
+  for (const step of steps.sort((a, b) => byRunAndStep([a.run_id, a.step_name], [b.run_id, b.step_name]))) {
+    for (const name of ctx.rows.json<string[]>(step.downstream)) {
+      const key = `${step.run_id}\n${name}`;
+      if (!targets.has(key)) targets.set(key, [step.run_id, name, upstreamFailedMessage(step.step_name)]);
+    }
+  }
+  if (targets.size === 0) return cancelledPerRun;
+  const at = ctx.dialect.cast(sql`${now}`, 'ms');
+  const { rows } = await sql<{ run_id: string }>`
+    with v(run_id, step_name, error) as (${rowsTable(ctx, [...targets.values()], ['text', 'text', 'text'])})
+    update baton_tasks set status = 'cancelled', error = v.error, finished_at = ${at}, updated_at = ${at}
+    from v where baton_tasks.run_id = v.run_id and baton_tasks.step_name = v.step_name and baton_tasks.status = 'waiting'
+    returning baton_tasks.run_id`.execute(ctx.db);
+  for (const r of rows) cancelledPerRun.set(r.run_id, (cancelledPerRun.get(r.run_id) ?? 0) + 1);
+  return cancelledPerRun;
+}
+
+/** Rules 2, 5, 6: run counters moved, first failure kept, runs that are done ended. Two statements at most. */
+async function rollUpRuns(ctx: Ctx, deltas: RunDelta[], cancelled: Map<string, number>, now: number): Promise<FinishedRun[]> {
+  if (deltas.length === 0) return [];
+  const rows = deltas.map((d) => {
+    const c = cancelled.get(d.runId) ?? 0;
+    return [d.runId, d.finished + c, d.failed + c, d.firstFailure?.status ?? null, d.firstFailure?.error ?? null, d.startedAt ?? now];
+  });
+  const { rows: runs } = await sql<{ id: string; status: string; tasks_total: number; tasks_finished: number; failure_status: string | null; started_at: number | string | null; created_at: number | string }>`
+    with v(id, finished, failed, failure_status, error, started_at) as (${rowsTable(ctx, rows, ['text', 'int', 'int', 'text', 'text', 'ms'])})
+    update baton_runs set
+      tasks_finished = tasks_finished + v.finished,
+      tasks_failed = tasks_failed + v.failed,
+      failure_status = coalesce(baton_runs.failure_status, v.failure_status),
+      error = coalesce(baton_runs.error, v.error),
+      status = case when baton_runs.status = 'pending' then 'running' else baton_runs.status end,
+      started_at = coalesce(baton_runs.started_at, v.started_at),
+      updated_at = ${bumped(now)}
+    from v where baton_runs.id = v.id
+    returning baton_runs.id, baton_runs.status, baton_runs.tasks_total, baton_runs.tasks_finished, baton_runs.failure_status, baton_runs.started_at, baton_runs.created_at`.execute(ctx.db);
+  const ended: [string, string, number][] = [];
+  const finished: FinishedRun[] = [];
+  for (const run of runs.sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    const status = runEndStatus({ status: run.status, tasksTotal: Number(run.tasks_total), tasksFinished: Number(run.tasks_finished), failureStatus: run.failure_status });
+    if (!status) continue;
+    ended.push([run.id, status, runDurationMs(run.started_at === null ? null : Number(run.started_at), Number(run.created_at), now)]);
+    finished.push({ runId: run.id, status });
+  }
+  if (ended.length === 0) return finished;
+  const at = ctx.dialect.cast(sql`${now}`, 'ms');
+  await sql`
+    with v(id, status, duration_ms) as (${rowsTable(ctx, ended, ['text', 'text', 'ms'])})
+    update baton_runs set status = v.status, finished_at = ${at}, duration_ms = v.duration_ms, updated_at = ${bumped(now)}
+    from v where baton_runs.id = v.id`.execute(ctx.db);
+  return finished;
+}
+
+function byRunAndStep(a: unknown[], b: unknown[]): number {
+  const [ra, sa] = a as [string, string];
+  const [rb, sb] = b as [string, string];
+  return ra < rb ? -1 : ra > rb ? 1 : sa < sb ? -1 : sa > sb ? 1 : 0;
+}

@@ -1,9 +1,9 @@
 import type { ClaimOptions, LimitState, PlannedTask } from '@baton/core';
-import { sql, type ExpressionBuilder } from 'kysely';
+import { sql } from 'kysely';
 import type { Ctx } from '../context.js';
 import type { ClaimRow, Db } from '../dialect.js';
 import { nowMs } from '../rows.js';
-import type { Database, TaskTable } from '../schema.js';
+import type { TaskTable } from '../schema.js';
 
 /**
  * Cluster-wide concurrency and rate limits per key, enforced in the claim.
@@ -160,8 +160,7 @@ export async function claimLimitedTasks(ctx: Ctx, o: ClaimOptions & { leaseId: s
     }
     if (chosen.length === 0) return [];
 
-    const lease = { workerId: o.workerId, leaseId: o.leaseId, leaseMs: o.leaseMs, now };
-    const claimed = ctx.dialect.leaseTasks ? await ctx.dialect.leaseTasks(ctx.db, chosen, lease) : await leaseTasks(ctx.db, chosen, lease);
+    const claimed = await ctx.dialect.leaseTasks(ctx.db, chosen, { workerId: o.workerId, leaseId: o.leaseId, leaseMs: o.leaseMs, now, running: o.running });
     const tasks = claimed.map((c) => c.task);
     const claims = tasks.filter((t) => t.rate_key !== null).map((t) => ({ key: t.rate_key!, claimed_at: now }));
     if (claims.length > 0) {
@@ -175,36 +174,6 @@ export async function claimLimitedTasks(ctx: Ctx, o: ClaimOptions & { leaseId: s
     }
     return claimed;
   });
-}
-
-/**
- * What a claim writes on each task it leases: `dispatched`, the attempt
- * counted, the lease. `execution_name` stays: a retry may resume the previous
- * attempt's external execution.
- */
-export function leaseColumns(o: { workerId: string; leaseId: string; leaseMs: number; now: number }) {
-  return (eb: ExpressionBuilder<Database, 'baton_tasks'>) => ({
-    status: 'dispatched',
-    attempt: eb('attempt', '+', 1),
-    lease_id: o.leaseId,
-    lease_owner: o.workerId,
-    lease_expires_at: o.now + o.leaseMs,
-    dispatched_at: o.now,
-    updated_at: o.now,
-  });
-}
-
-/** The portable lease of chosen tasks: an UPDATE (still pending only), then their workflows and runs. */
-async function leaseTasks(db: Db, ids: string[], o: { workerId: string; leaseId: string; leaseMs: number; now: number }): Promise<ClaimRow[]> {
-  const tasks = await db
-    .updateTable('baton_tasks')
-    .set(leaseColumns(o))
-    .where('id', 'in', ids)
-    .where('status', '=', 'pending')
-    .returningAll()
-    .execute();
-  tasks.sort((a, b) => b.priority - a.priority || Number(a.run_at) - Number(b.run_at) || (a.id < b.id ? -1 : 1));
-  return withWorkflowsAndRuns(db, tasks);
 }
 
 async function readCandidates(db: Db, ctx: Ctx, o: ClaimOptions & { now: number }): Promise<Candidate[]> {
@@ -238,18 +207,6 @@ async function readCandidates(db: Db, ctx: Ctx, o: ClaimOptions & { now: number 
   if (o.workflowIds) q = q.where('t.workflow_id', 'in', o.workflowIds.length ? o.workflowIds : ['']);
   if (o.excludeWorkflowIds?.length) q = q.where('t.workflow_id', 'not in', o.excludeWorkflowIds);
   return q.orderBy('t.priority', 'desc').orderBy('t.run_at').orderBy('t.id').limit(o.limit * CANDIDATES_PER_TASK).execute();
-}
-
-/** Claimed task rows with their workflows and runs: two reads, whatever the batch. */
-export async function withWorkflowsAndRuns(db: Db, tasks: TaskTable[]): Promise<ClaimRow[]> {
-  if (tasks.length === 0) return [];
-  const workflowIds = [...new Set(tasks.map((t) => t.workflow_id))];
-  const runIds = [...new Set(tasks.map((t) => t.run_id))];
-  const workflows = new Map((await db.selectFrom('baton_workflows').selectAll().where('id', 'in', workflowIds).execute()).map((w) => [w.id, w]));
-  const runs = new Map(
-    (await db.selectFrom('baton_runs').select(['id', 'inputs', 'triggered_by']).where('id', 'in', runIds).execute()).map((r) => [r.id, r]),
-  );
-  return tasks.map((task) => ({ task, workflow: workflows.get(task.workflow_id)!, run: runs.get(task.run_id)! }));
 }
 
 /**

@@ -1,6 +1,6 @@
-import { newId, type ClaimOptions, type ClaimedTask, type Lease, type LeaseState, type RecoveredTask } from '@baton/core';
+import { newId, type ClaimOptions, type ClaimedTask, type Lease, type LeaseState, type RecoveredTask, type RunningMark } from '@baton/core';
 import { sql } from 'kysely';
-import type { Ctx } from '../context.js';
+import { rowsTable, type Ctx } from '../context.js';
 import { fencedUpdate } from './fenced.js';
 import { nowMs } from '../rows.js';
 import { finishTasks } from './finish.js';
@@ -29,25 +29,33 @@ export async function claimTasks(ctx: Ctx, options: ClaimOptions): Promise<Claim
   });
 }
 
-export async function markRunning(ctx: Ctx, items: (Lease & { executionName?: string })[]): Promise<boolean[]> {
+/**
+ * The "running" marks, fenced, and the runs they start (pending → running,
+ * started at their earliest mark): two statements per batch, or the
+ * dialect's one (PostgreSQL). Runs are updated in id order.
+ */
+export async function markRunning(ctx: Ctx, items: RunningMark[]): Promise<boolean[]> {
   if (items.length === 0) return [];
+  if (ctx.dialect.markRunning) return ctx.dialect.markRunning(ctx.db, items, nowMs());
   return ctx.tx(async (ctx) => {
-    const now = ctx.dialect.cast(sql`${nowMs()}`, 'ms');
-    const rows = await fencedUpdate<{ run_id: string }, Lease & { executionName?: string }>(
+    const now = nowMs();
+    const at = ctx.dialect.cast(sql`${now}`, 'ms');
+    const rows = await fencedUpdate<{ run_id: string; started_at: number | string }, RunningMark>(
       ctx,
       items,
-      { columns: ['execution_name'], values: (item) => [item.executionName ?? null] },
-      sql`status = 'running', started_at = ${now}, execution_name = v.execution_name, updated_at = ${now}`,
-      sql`baton_tasks.run_id`,
+      { columns: ['execution_name', 'started_at'], values: (item) => [item.executionName ?? null, item.startedAt?.getTime() ?? now] },
+      sql`status = 'running', started_at = ${ctx.dialect.cast(sql`v.started_at`, 'ms')}, execution_name = v.execution_name, updated_at = ${at}`,
+      sql`baton_tasks.run_id, baton_tasks.started_at`,
     );
     const written = new Set(rows.map((r) => r.id));
-    for (const runId of [...new Set(rows.map((r) => r.run_id))].sort()) {
-      await ctx.db
-        .updateTable('baton_runs')
-        .set({ status: 'running', started_at: sql`${now}`, updated_at: sql`${now}` })
-        .where('id', '=', runId)
-        .where('status', '=', 'pending')
-        .execute();
+    const starts = new Map<string, number>();
+    for (const r of rows) starts.set(r.run_id, Math.min(starts.get(r.run_id) ?? Infinity, Number(r.started_at)));
+    if (starts.size > 0) {
+      const rows = [...starts].sort(([a], [b]) => (a < b ? -1 : 1));
+      await sql`
+        with v(id, started_at) as (${rowsTable(ctx, rows, ['text', 'ms'])})
+        update baton_runs set status = 'running', started_at = v.started_at, updated_at = ${at}
+        from v where baton_runs.id = v.id and baton_runs.status = 'pending'`.execute(ctx.db);
     }
     return items.map((item) => written.has(item.taskId));
   });

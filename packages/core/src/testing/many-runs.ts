@@ -1,0 +1,189 @@
+import { expect } from 'vitest';
+import { BatonError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { claimAll, defineWorkflow, expectStartedByClaim, leaseOf, type StoreFactory } from './factory.js';
+import { suite } from './suite.js';
+
+/**
+ * `createRuns` (many runs, one transaction) and what a batch of endings
+ * spanning many runs does: the set-based paths every store must agree on.
+ */
+export function manyRunsCases(factory: StoreFactory): void {
+  suite(factory, 'many runs at once', (test, { open }) => {
+    test('createRuns creates each run with its own inputs, key, priority and runAt, answered in order', async () => {
+      const store = await open();
+      const wf = await defineWorkflow(store, { steps: [{ name: 'a' }, { name: 'b', dependsOn: ['a'] }] });
+      const later = new Date(Date.now() + 60_000);
+      const answers = await store.createRuns([
+        { workflowId: wf.id, inputs: { n: 0 } },
+        { workflowId: wf.id, inputs: { n: 1 }, idempotencyKey: 'k1', priority: 5, triggeredBy: 'api' },
+        { workflowId: wf.id, inputs: { n: 2 }, runAt: later, metadata: { m: true } },
+      ]);
+      expect(answers.map((a) => a.created)).toEqual([true, true, true]);
+      expect(answers.map((a) => a.run.inputs)).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
+      expect(answers[1]!.run).toMatchObject({ idempotencyKey: 'k1', triggeredBy: 'api', status: 'pending', tasksTotal: 2 });
+      for (const { run } of answers) expect(await store.getRun(run.id)).toEqual(run);
+      const tasks = (await store.listTasks({ runId: answers[0]!.run.id })).items;
+      expect(tasks.map((t) => [t.stepName, t.status])).toEqual([
+        ['a', 'pending'],
+        ['b', 'waiting'],
+      ]);
+      // Priority first, then runAt: the run due later is not claimable yet.
+      const claimed = await claimAll(store);
+      expect(claimed.map((c) => c.run.id)).toEqual([answers[1]!.run.id, answers[0]!.run.id]);
+      expect(claimed[0]!.task.priority).toBe(5);
+      expect((await store.listTasks({ runId: answers[2]!.run.id })).items[0]!.runAt.getTime()).toBe(later.getTime());
+    });
+
+    test('createRuns answers a key used before, or earlier in the same call, with that run and created: false', async () => {
+      const store = await open();
+      const wf = await defineWorkflow(store);
+      const { run: first } = await store.createRun({ workflowId: wf.id, idempotencyKey: 'old' });
+      const answers = await store.createRuns([
+        { workflowId: wf.id, idempotencyKey: 'old' },
+        { workflowId: wf.id, idempotencyKey: 'new', inputs: { first: true } },
+        { workflowId: wf.id, idempotencyKey: 'new', inputs: { first: false } },
+      ]);
+      expect(answers.map((a) => a.created)).toEqual([false, true, false]);
+      expect(answers[0]!.run.id).toBe(first.id);
+      expect(answers[2]!.run.id).toBe(answers[1]!.run.id);
+      expect(answers[2]!.run.inputs).toEqual({ first: true });
+      expect((await store.listRuns({ workflowId: wf.id })).items).toHaveLength(2);
+    });
+
+    test('createRuns is all or nothing: a bad item, an unknown or archived workflow creates no run', async () => {
+      const store = await open();
+      const wf = await defineWorkflow(store);
+      const archived = await defineWorkflow(store);
+      await store.updateWorkflow(archived.id, { status: 'archived' });
+      const bad = store.createRuns([{ workflowId: wf.id }, { workflowId: wf.id, inputs: 'nope' as never }]);
+      await expect(bad).rejects.toBeInstanceOf(ValidationError);
+      await expect(bad).rejects.toThrow(/1\.inputs/);
+      await expect(store.createRuns([{ workflowId: wf.id }, { workflowId: '0190d2c6-0000-7000-8000-000000000000' }])).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.createRuns([{ workflowId: wf.id, idempotencyKey: 'x' }, { workflowId: archived.id }])).rejects.toBeInstanceOf(ConflictError);
+      expect((await store.listRuns({})).items).toEqual([]);
+      expect(await claimAll(store)).toEqual([]);
+      expect(await store.createRuns([])).toEqual([]);
+      // The key of the rejected call was not taken.
+      expect((await store.createRuns([{ workflowId: wf.id, idempotencyKey: 'x' }]))[0]!.created).toBe(true);
+    });
+
+    test('one finish call spanning many runs and steps rolls each run up as if finished alone', async () => {
+      const store = await open();
+      const single = await defineWorkflow(store);
+      const dag = await defineWorkflow(store, { steps: [{ name: 'a', taskCount: 2 }, { name: 'b', dependsOn: ['a'] }, { name: 'c', dependsOn: ['b'] }, { name: 'side' }] });
+      const singles = await store.createRuns(Array.from({ length: 30 }, (_, i) => ({ workflowId: single.id, inputs: { i } })));
+      const { run: ok } = await store.createRun({ workflowId: dag.id });
+      const { run: bad } = await store.createRun({ workflowId: dag.id });
+      const claimed = await claimAll(store);
+      expect(claimed).toHaveLength(30 + 2 * 3);
+      const results = claimed.map((c, i) => {
+        if (c.run.id === bad.id && c.task.stepName === 'a' && c.task.taskIndex === 1) return { ...leaseOf(c), status: 'timeout' as const, error: 'slow' };
+        if (c.run.id !== ok.id && c.run.id !== bad.id && i % 10 === 3) return { ...leaseOf(c), status: 'failed' as const, error: `boom ${i}` };
+        return { ...leaseOf(c), status: 'success' as const, output: i };
+      });
+      const out = await store.finishTasks(results);
+      expect(out.outcomes.every((o) => o.accepted)).toBe(true);
+      expect(out.readyTasks).toBe(1);
+      const failedSingles = singles.filter((s) => results.some((r, i) => r.status === 'failed' && claimed[i]!.run.id === s.run.id));
+      expect(failedSingles).toHaveLength(3);
+      expect(out.finishedRuns).toEqual(
+        [...singles.map((s) => ({ runId: s.run.id, status: failedSingles.includes(s) ? 'failed' : 'success' })), { runId: bad.id, status: 'timeout' }]
+          .sort((a, b) => (a.runId < b.runId ? -1 : 1)),
+      );
+      for (const s of singles) {
+        const run = await store.getRun(s.run.id);
+        const failed = failedSingles.includes(s);
+        expect(run).toMatchObject({ status: failed ? 'failed' : 'success', tasksFinished: 1, tasksFailed: failed ? 1 : 0 });
+        if (failed) expect(run.error).toMatch(/^step "only" failed: boom \d+$/);
+        expect(run.startedAt).not.toBeNull();
+        expect(run.durationMs).toBe(run.finishedAt!.getTime() - run.startedAt!.getTime());
+      }
+      const okTasks = Object.fromEntries((await store.listTasks({ runId: ok.id })).items.map((t) => [t.stepName, t.status]));
+      expect(okTasks).toEqual({ a: 'success', b: 'pending', c: 'waiting', side: 'success' });
+      expect(await store.getRun(ok.id)).toMatchObject({ status: 'running', tasksFinished: 3, tasksFailed: 0 });
+      const badTasks = (await store.listTasks({ runId: bad.id })).items.map((t) => [t.stepName, t.status, t.error]);
+      expect(badTasks).toEqual([
+        ['a', 'success', null],
+        ['a', 'timeout', 'slow'],
+        ['b', 'cancelled', 'upstream step "a" failed'],
+        ['c', 'cancelled', 'upstream step "a" failed'],
+        ['side', 'success', null],
+      ]);
+      expect(await store.getRun(bad.id)).toMatchObject({ status: 'timeout', tasksFinished: 5, tasksFailed: 3, error: 'step "a" timeout: slow' });
+    });
+
+    test('an attempt start given with the mark or the ending is the task\'s and, for the first, the run\'s startedAt', async () => {
+      const store = await open();
+      const wf = await defineWorkflow(store, { steps: [{ name: 'only', taskCount: 2 }] });
+      const { run } = await store.createRun({ workflowId: wf.id });
+      const [t0, t1] = await claimAll(store);
+      const start0 = new Date(Date.now() - 5000);
+      const start1 = new Date(Date.now() - 7000);
+      expect(await store.markRunning([{ ...leaseOf(t0!), startedAt: start0 }])).toEqual([true]);
+      expect(await store.getRun(run.id)).toMatchObject({ status: 'running', startedAt: start0 });
+      expect((await store.getTask(t0!.task.id)).startedAt).toEqual(start0);
+      // No mark for t1: its ending carries its start, earlier than t0's; the run keeps the start it has.
+      await store.finishTasks([{ ...leaseOf(t1!), startedAt: start1, status: 'success', output: null }]);
+      expect((await store.getTask(t1!.task.id)).startedAt).toEqual(start1);
+      const out = await store.finishTasks([{ ...leaseOf(t0!), status: 'success', output: null }]);
+      expect(out.finishedRuns).toEqual([{ runId: run.id, status: 'success' }]);
+      const done = await store.getRun(run.id);
+      expect(done.startedAt).toEqual(start0);
+      expect(done.durationMs).toBe(done.finishedAt!.getTime() - start0.getTime());
+      expect(done.durationMs).toBeGreaterThanOrEqual(5000);
+    });
+
+    test('a run whose only attempt ended before any mark starts when the attempt started, not when it ended', async () => {
+      const store = await open();
+      const wf = await defineWorkflow(store);
+      const { run } = await store.createRun({ workflowId: wf.id });
+      const [t] = await claimAll(store);
+      const started = new Date(Date.now() - 1500);
+      await store.finishTasks([{ ...leaseOf(t!), startedAt: started, status: 'failed', error: 'x', retryAt: new Date(Date.now() + 60_000) }]);
+      // A retry scheduled: the run has started, nothing finished.
+      expect(await store.getRun(run.id)).toMatchObject({ status: 'running', startedAt: started, tasksFinished: 0 });
+      const again = await store.createRun({ workflowId: wf.id });
+      const [u] = await claimAll(store);
+      const s2 = new Date(Date.now() - 800);
+      await store.finishTasks([{ ...leaseOf(u!), startedAt: s2, status: 'success', output: 1 }]);
+      const done = await store.getRun(again.run.id);
+      expect(done).toMatchObject({ status: 'success', startedAt: s2 });
+      expect(done.durationMs).toBeGreaterThanOrEqual(800);
+      expect(done.finishedAt!.getTime()).toBeGreaterThan(s2.getTime());
+    });
+
+    test('a claim with running: true leases the tasks running, started now, and starts their pending runs', async () => {
+      const store = await open();
+      const wf = await defineWorkflow(store, { steps: [{ name: 'a', taskCount: 2 }, { name: 'b', dependsOn: ['a'] }] });
+      const { run } = await store.createRun({ workflowId: wf.id });
+      const other = await store.createRun({ workflowId: wf.id });
+      const before = Date.now();
+      const claimed = await store.claimTasks({ workerId: 'w', limit: 3, leaseMs: 60_000, running: true });
+      expect(claimed).toHaveLength(3);
+      const started = await expectStartedByClaim(store, claimed, run.id, before);
+      // Fenced like any lease: heartbeat, finish, and the run rolls up from its start.
+      expect(await store.heartbeat(claimed.map(leaseOf), 60_000)).toEqual(['held', 'held', 'held']);
+      const mine = claimed.filter((c) => c.run.id === run.id);
+      await store.finishTasks(mine.map((c) => ({ ...leaseOf(c), status: 'success' as const, output: null })));
+      const b = (await claimAll(store)).find((c) => c.run.id === run.id);
+      expect(b!.task).toMatchObject({ stepName: 'b', status: 'dispatched', startedAt: null });
+      await store.finishTasks([{ ...leaseOf(b!), status: 'success', output: null }]);
+      const done = await store.getRun(run.id);
+      expect(done).toMatchObject({ status: 'success', startedAt: started.startedAt });
+      expect(done.durationMs).toBe(done.finishedAt!.getTime() - started.startedAt!.getTime());
+      // The other run had one task claimed: it started too, and is still going.
+      expect((await store.getRun(other.run.id)).status).toBe('running');
+    });
+
+    test('a bad start time is refused with a ValidationError before anything is written', async () => {
+      const store = await open();
+      const wf = await defineWorkflow(store);
+      await store.createRun({ workflowId: wf.id });
+      const [t] = await claimAll(store);
+      const bad = store.finishTasks([{ ...leaseOf(t!), startedAt: 'yesterday' as never, status: 'success', output: 1 }]);
+      await expect(bad).rejects.toBeInstanceOf(ValidationError);
+      await expect(bad).rejects.toBeInstanceOf(BatonError);
+      expect((await store.getTask(t!.task.id)).status).toBe('dispatched');
+    });
+  });
+}

@@ -1,0 +1,46 @@
+import { ValidationError } from '@baton/core';
+import { describe, expect, it } from 'vitest';
+import { tempStore, testBaton } from './helpers.js';
+
+describe('scheduler: triggerMany', () => {
+  it('creates one run per item in one call, each with its own inputs and key, and runs them all', async () => {
+    const { store } = await tempStore();
+    const baton = testBaton(store, { concurrency: 20 });
+    const seen: number[] = [];
+    await baton.defineWorkflow({ name: 'job', steps: [{ name: 'only' }] }, {
+      only: async (ctx) => {
+        seen.push(ctx.inputs.n as number);
+        return (ctx.inputs.n as number) * 10;
+      },
+    });
+    const created: string[] = [];
+    baton.on('run:created', (run) => created.push(run.id));
+    await baton.start();
+    const runs = await baton.triggerMany('job', [
+      ...Array.from({ length: 200 }, (_, n) => ({ inputs: { n } })),
+      { inputs: { n: 200 }, idempotencyKey: 'once' },
+      { inputs: { n: 201 }, idempotencyKey: 'once' },
+    ]);
+    expect(runs).toHaveLength(202);
+    expect(runs[201]!.id).toBe(runs[200]!.id);
+    expect(created).toEqual(runs.slice(0, 201).map((r) => r.id));
+    for (const run of runs) expect((await baton.waitForRun(run.id)).status).toBe('success');
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 201 }, (_, n) => n));
+    expect((await store.getStepOutputs(runs[7]!.id, ['only'])).only).toEqual([70]);
+    // The key is taken: a later call answers the same run.
+    expect((await baton.triggerMany('job', [{ idempotencyKey: 'once' }]))[0]!.id).toBe(runs[200]!.id);
+  });
+
+  it('names the bad item and creates nothing when one item is rejected', async () => {
+    const { store } = await tempStore();
+    const baton = testBaton(store);
+    await baton.defineWorkflow({ name: 'job', steps: [{ name: 'only' }] }, { only: async () => null });
+    const error = await baton.triggerMany('job', [{ inputs: { ok: 1 } }, { inputs: { ok: 2 } }, { priority: 1.5 }]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).field).toBe('items.2.priority');
+    expect((error as Error).message).toMatch(/items\.2\.priority/);
+    const notObject = await baton.triggerMany('job', [{}, null as never]).catch((e: unknown) => e);
+    expect((notObject as ValidationError).field).toBe('items.1');
+    expect((await store.listRuns({})).items).toEqual([]);
+  });
+});
