@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'INVALID_DEFINITION',
   'LEASE_LOST',
   'STORE_CLOSED',
+  'STORE_UNAVAILABLE',
   'CORRUPT_DATA',
   'EXECUTOR',
   'TIMEOUT',
@@ -99,6 +100,19 @@ export class LeaseLostError extends BatonError {
 export class StoreClosedError extends BatonError {
   constructor() {
     super('STORE_CLOSED', 'the store is closed');
+  }
+}
+
+/**
+ * The store could not be reached or gave up waiting: a dropped connection, a
+ * database restarting, a lock held too long. Nothing was written by the failed
+ * call (or, for a write whose commit was in flight, it may have been: every
+ * scheduler write is fenced, so repeating it is safe). The scheduler backs off
+ * and tries again; a host may do the same.
+ */
+export class StoreUnavailableError extends BatonError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORE_UNAVAILABLE', `store unavailable: ${message}`, options);
   }
 }
 

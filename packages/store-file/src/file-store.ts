@@ -127,6 +127,12 @@ export class FileStore implements Store {
     const { dir, state } = this.#s;
     try {
       const at = await recover(dir);
+      // Commits only ever move forward: an older generation.json (restored from a backup,
+      // copied from elsewhere) would make this handle reuse commit and log numbers.
+      if (at.generation < state.newestSeen) {
+        throw new CorruptDataError(abs(dir, GENERATION_FILE), `went back from commit ${state.newestSeen} to ${at.generation}: restore the newer one rather than overwrite later commits`);
+      }
+      state.newestSeen = at.generation;
       if (at.generation === state.generation) return;
       if (!(await catchUp(dir, state, at))) await loadAll(dir, state, at);
     } catch (error) {
@@ -147,6 +153,7 @@ export class FileStore implements Store {
       throw error;
     }
     state.generation = next.generation;
+    state.newestSeen = Math.max(state.newestSeen, next.generation);
     state.readySeq = next.readySeq;
   }
 

@@ -1,9 +1,9 @@
 import { mkdir, rename, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
 import { CorruptDataError } from '@baton/core';
-import { parseJson } from './codec.js';
+import { decode, parseJson } from './codec.js';
 import { eachLimited, fsyncDir, readText, replaceAtomically, writeDurable } from './durable-io.js';
-import { GENERATION_FILE, JOURNAL, LOGS, abs, journalPath, tempPath } from './layout.js';
+import { GENERATION_FILE, JOURNAL, LOGS, abs, isKind, journalPath, tempPath } from './layout.js';
 
 /**
  * Commits that span many files, atomically, with a redo journal:
@@ -57,6 +57,7 @@ export async function commit(dir: string, next: Generation, changes: Change[], a
   const writes = changes.filter((c): c is Change & { content: string } => c.content !== null);
   const record: JournalRecord = { ...next, writes: writes.map((w) => w.path), deletes: changes.filter((c) => c.content === null).map((c) => c.path) };
   const createdDirs = new Set<string>();
+  await verifyTargets(dir, writes);
   try {
     for (const folder of new Set(writes.filter((w) => w.path.startsWith(`${LOGS}/`)).map((w) => dirname(w.path)))) {
       if (await mkdir(abs(dir, folder), { recursive: true })) createdDirs.add(folder);
@@ -78,6 +79,23 @@ export async function commit(dir: string, next: Generation, changes: Change[], a
       cause: error,
     });
   }
+}
+
+/**
+ * Before overwriting record files, reads each one that exists and checks it is
+ * still a valid record: a file corrupted or hand-broken since this handle
+ * loaded it fails the commit with CorruptDataError naming it, and is left for
+ * a person to look at rather than silently replaced from memory. Costs one
+ * read per overwritten file (3 for a task's end), next to the commit's fsyncs.
+ */
+async function verifyTargets(dir: string, writes: Change[]): Promise<void> {
+  await eachLimited(writes, WRITE_CONCURRENCY, async (w) => {
+    const kind = w.path.slice(0, w.path.indexOf('/'));
+    if (!isKind(kind)) return;
+    const location = abs(dir, w.path);
+    const text = await readText(location);
+    if (text !== null) decode(kind, text, location);
+  });
 }
 
 /** Applies a journaled commit; safe to repeat. */
@@ -141,7 +159,10 @@ export async function readJournal(dir: string, generation: number): Promise<Jour
  * the lock held. Returns the generation now applied.
  */
 export async function recover(dir: string): Promise<Generation> {
-  let current = (await readGeneration(dir)) ?? { generation: 0, nextLogId: 1, readySeq: 0 };
+  let current = await readGeneration(dir);
+  // Opening writes it before anything else; gone later means the folder was tampered with.
+  // Starting over at 0 would overwrite journals and log files that exist: refuse.
+  if (!current) throw new CorruptDataError(abs(dir, GENERATION_FILE), 'missing: restore it (or the whole store folder) rather than start over');
   for (;;) {
     const pending = await readJournal(dir, current.generation + 1);
     if (!pending) return current;

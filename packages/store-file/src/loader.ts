@@ -45,6 +45,7 @@ export async function loadAll(dir: string, state: State, at: Generation): Promis
     await eachLimited(names, READ_CONCURRENCY, (name) => loadPath(dir, state, `${kind}/${name}`));
   }
   state.generation = at.generation;
+  state.newestSeen = Math.max(state.newestSeen, at.generation);
   state.nextLogId = at.nextLogId;
   state.readySeq = at.readySeq;
 }
@@ -64,6 +65,7 @@ export async function catchUp(dir: string, state: State, at: Generation): Promis
   }
   for (const path of paths) await loadPath(dir, state, path);
   state.generation = at.generation;
+  state.newestSeen = Math.max(state.newestSeen, at.generation);
   state.nextLogId = at.nextLogId;
   state.readySeq = at.readySeq;
   return true;

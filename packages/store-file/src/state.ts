@@ -10,6 +10,8 @@ import type { RecByKind, RunRec, TaskRec, WorkflowRec } from './records.js';
 export class State {
   /** The last commit this memory reflects; -1 forces a full reload. */
   generation = -1;
+  /** The newest commit this handle has seen; never reset, so a generation.json that went back is refused every time. */
+  newestSeen = 0;
   nextLogId = 1;
   readySeq = 0;
 

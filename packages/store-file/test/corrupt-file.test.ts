@@ -1,4 +1,4 @@
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CorruptDataError, type Store } from '@baton/core';
@@ -92,5 +92,57 @@ describe('a corrupt or hand-edited file', () => {
     const error = await openError();
     expect(error.location).toBe(join(dir, 'baton-store.json'));
     expect(error.message).toContain('newer');
+  });
+});
+
+describe('a live handle writing over what it relies on', () => {
+  it('refuses to write when generation.json was deleted under it, and overwrites no log or journal', async () => {
+    const [task] = (await store.listTasks({ runId: (await store.listRuns()).items[0]!.id })).items;
+    await store.appendLogs([{ runId: task!.runId, taskId: task!.id, type: 'info', content: 'first' }]);
+    const logDir = join(dir, 'logs', task!.runId);
+    const before = await readdir(logDir);
+    const logText = await readFile(join(logDir, before[0]!), 'utf8');
+    await rm(join(dir, 'generation.json'));
+    const error = await store.appendLogs([{ runId: task!.runId, taskId: task!.id, type: 'info', content: 'second' }]).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CorruptDataError);
+    expect((error as CorruptDataError).location).toBe(join(dir, 'generation.json'));
+    expect(await readdir(logDir)).toEqual(before);
+    expect(await readFile(join(logDir, before[0]!), 'utf8')).toBe(logText);
+    // Refused again, not only once.
+    await expect(store.createBlock({ title: 'x' })).rejects.toBeInstanceOf(CorruptDataError);
+  });
+
+  it('refuses a generation.json that went back to an older commit (a restored backup without the newer journals)', async () => {
+    const old = await readFile(join(dir, 'generation.json'), 'utf8');
+    const journals = new Set(await readdir(join(dir, 'journal')));
+    await store.createBlock({ title: 'a' });
+    await store.createBlock({ title: 'b' });
+    // With the newer journals still there the store replays them and nothing is lost; without them it must stop.
+    for (const name of await readdir(join(dir, 'journal'))) if (!journals.has(name)) await rm(join(dir, 'journal', name));
+    await writeFile(join(dir, 'generation.json'), old);
+    const error = await store.createBlock({ title: 'c' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CorruptDataError);
+    expect((error as CorruptDataError).message).toMatch(/went back/);
+    await expect(store.createBlock({ title: 'd' })).rejects.toBeInstanceOf(CorruptDataError);
+  });
+
+  it('never rewrites a record file that became corrupt after it was loaded: the write fails naming it', async () => {
+    await writeFile(taskFile, '{ "id": "torn');
+    const [claimed] = await store.claimTasks({ workerId: 'w', limit: 1, leaseMs: 60_000 }).then(
+      (c) => c,
+      (e: unknown) => {
+        expect(e).toBeInstanceOf(CorruptDataError);
+        expect((e as CorruptDataError).location).toBe(taskFile);
+        return [];
+      },
+    );
+    expect(claimed).toBeUndefined();
+    expect(await readFile(taskFile, 'utf8')).toBe('{ "id": "torn');
   });
 });

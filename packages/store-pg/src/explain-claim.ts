@@ -10,6 +10,7 @@ import { DEFAULT_PG_URL } from './open-pg-store.js';
  */
 export async function explainClaim({ connectionString = process.env.BATON_PG_URL ?? DEFAULT_PG_URL, schema, limit = 50, analyze = false }: { connectionString?: string; schema?: string; limit?: number; analyze?: boolean } = {}): Promise<string> {
   const pool = new pg.Pool({ connectionString, max: 1, ...(schema && { options: `-c search_path=${schema},public` }) });
+  pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     const statement = claimStatement({ workerId: 'explain', limit, leaseMs: 1000, leaseId: 'explain', now: Date.now() });

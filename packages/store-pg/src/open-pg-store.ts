@@ -1,9 +1,11 @@
-import { ValidationError, guardStore, type Store } from '@baton/core';
+import { StoreClosedError, ValidationError, guardStore, type Store } from '@baton/core';
 import { SqlStore, type Database } from '@baton/store-sql';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
+import { BatonPostgresDialect } from './schema-introspector.js';
 import pg from 'pg';
 import { pgDialectOn } from './pg-dialect.js';
 import { PgListener } from './pg-listener.js';
+import { guardedPool, isConnectionError, toStoreError } from './pg-faults.js';
 
 export interface PgStoreOptions {
   /** @defaultValue env BATON_PG_URL, else postgres://postgres@127.0.0.1:5432/test */
@@ -18,9 +20,39 @@ export interface PgStoreOptions {
   migrate?: boolean;
   /** Where the LISTEN connection reports outages. @defaultValue console.warn */
   warn?: (message: string) => void;
+  /**
+   * Bounds on Baton's own connections (a pool Baton creates; a caller's pool keeps
+   * its own settings): how long a statement waits for a row lock (`lock_timeout`),
+   * how long one statement may run (`statement_timeout`), and how long a session
+   * may sit idle inside a transaction before the server ends it
+   * (`idle_in_transaction_session_timeout`), which is what frees the locks of a
+   * frozen worker (SIGSTOP, a paused VM, a partition) mid-transaction. Baton's own
+   * transactions idle for milliseconds between statements; every finish of a run's
+   * tasks locks that run's row, so a frozen holder stalls every worker on the run
+   * until the server ends its session: keep `idleInTransactionMs` well below `leaseMs`.
+   * A host's `store.transaction(fn)` that awaits other work for longer is ended too
+   * (StoreUnavailableError; nothing it wrote is kept).
+   * @defaultValue { lockMs: 5000, statementMs: 60000, idleInTransactionMs: 1000 }
+   */
+  timeouts?: { lockMs?: number; statementMs?: number; idleInTransactionMs?: number };
+  /** How long to keep trying to connect while the server refuses (restarting). @defaultValue 10000 */
+  connectRetryMs?: number;
 }
 
 export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+/**
+ * A client with an 'error' listener from birth: a backend terminated while the
+ * pool is still handing the client out (between its own idle listener coming
+ * off and the caller's going on) must not end the process. The failing query
+ * rejects on its own; the pool drops the client on release.
+ */
+class ListenedClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on('error', () => {});
+  }
+}
 
 const identifier = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -36,12 +68,17 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
     throw new ValidationError('pg store options', [{ path: 'schema', message: 'must be a lower-case SQL identifier (a-z, 0-9, _)' }]);
   }
   const searchPath = schema ? `-c search_path=${schema},public` : undefined;
-  const clientConfig: pg.ClientConfig = { connectionString, ...(searchPath && { options: searchPath }) };
+  const t = options.timeouts ?? {};
+  const bounds = [
+    `-c lock_timeout=${t.lockMs ?? 5000}`,
+    `-c statement_timeout=${t.statementMs ?? 60_000}`,
+    `-c idle_in_transaction_session_timeout=${t.idleInTransactionMs ?? 1000}`,
+  ].join(' ');
+  const clientConfig: pg.ClientConfig = { connectionString, options: [searchPath, bounds].filter(Boolean).join(' ') };
   const ownPool = !options.pool;
-  const pool = options.pool ?? new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10 });
-  // A connection that dies while idle in the pool emits 'error' on the pool; without a
-  // listener that would crash the host process. The pool drops it and opens another.
-  pool.on('error', () => {});
+  const pool = guardedPool(options.pool ?? new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10, Client: ListenedClient }), {
+    connectRetryMs: options.connectRetryMs ?? 10_000,
+  });
   if (schema) {
     const client = await pool.connect();
     try {
@@ -53,24 +90,29 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
       client.release();
     }
   }
-  const listener = new PgListener(clientConfig, options.warn ?? ((m) => console.warn(`[baton pg] ${m}`)));
+  // LISTEN on the database the pool talks to: a caller's pool may point anywhere.
+  const listenConfig: pg.ClientConfig = options.pool ? { ...(options.pool as unknown as { options: pg.ClientConfig }).options } : { connectionString };
+  const listener = new PgListener(listenConfig, options.warn ?? ((m) => console.warn(`[baton pg] ${m}`)));
   // Kysely ends the pool it is given on destroy; a caller's pool stays the caller's to end.
-  const kyselyPool = ownPool ? pool : { connect: () => pool.connect(), end: async () => {} };
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: kyselyPool as pg.Pool }) });
+  const kyselyPool = { connect: () => pool.connect(), end: ownPool ? () => pool.end() : async () => {} };
+  const db = new Kysely<Database>({ dialect: new BatonPostgresDialect({ pool: kyselyPool as pg.Pool }) });
   const lockKey = `baton_migrate:${schema ?? 'public'}`;
   const store = new SqlStore({
     db,
-    dialect: pgDialectOn(pool),
+    dialect: pgDialectOn(pool.pool),
     ...(schema && { migrationTableSchema: schema }),
     // Kysely's Migrator locks too, but creating its bookkeeping tables races when
     // several processes start at once; one session-level advisory lock covers it all.
     migrationLock: async (fn) => {
       const client = await pool.connect();
       try {
+        // Waiting for another process's migration is expected at startup: no lock_timeout for it.
+        await client.query(`set lock_timeout = 0`);
         await client.query('select pg_advisory_lock(hashtext($1))', [lockKey]);
         return await fn();
       } finally {
         await client.query('select pg_advisory_unlock(hashtext($1))', [lockKey]).catch(() => {});
+        await client.query('reset lock_timeout').catch(() => {});
         client.release();
       }
     },
@@ -87,5 +129,38 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
       throw error;
     }
   }
-  return guardStore(store);
+  return guardStore(withTypedErrors(store));
+}
+
+/** Calls that only read: safe to repeat when the connection failed under them. */
+const READS = new Set<string | symbol>([
+  'getWorkflow', 'findWorkflow', 'listWorkflows', 'getRun', 'listRuns', 'getTask', 'listTasks', 'getStepOutputs', 'nextDueAt',
+  'listLogs', 'getBlock', 'listBlocks', 'getPayload', 'listPayloads', 'getConfig', 'listConfig', 'listSessions', 'listToolExecutions',
+]);
+
+/**
+ * Every call's connection failure or lock/statement timeout surfaces as
+ * StoreUnavailableError; reads that hit a dead connection are repeated twice
+ * first. (Transactions are repeated by the dialect, before COMMIT only.)
+ */
+function withTypedErrors(store: Store): Store {
+  return new Proxy(store, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function' || prop === 'onTasksReady') return value;
+      return async (...args: unknown[]) => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          } catch (error) {
+            if (READS.has(prop) && attempt < 3 && isConnectionError(error) && !(error instanceof StoreClosedError)) {
+              await new Promise((r) => setTimeout(r, 100 * attempt));
+              continue;
+            }
+            throw toStoreError(error);
+          }
+        }
+      };
+    },
+  });
 }

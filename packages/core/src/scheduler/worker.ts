@@ -83,6 +83,11 @@ export class Worker {
   #wokenEarly = false;
   #loop: Promise<void> | undefined;
   #timers: NodeJS.Timeout[] = [];
+  /** Claims that failed in a row: the claim loop backs off while the store is unavailable. */
+  #claimFailures = 0;
+  /** The heartbeat and lease recovery in flight, if any: a slow store never gets a second one stacked on it. */
+  #beating: Promise<void> | undefined;
+  #recovering: Promise<void> | undefined;
 
   constructor(options: WorkerOptions) {
     this.#o = options;
@@ -98,9 +103,9 @@ export class Worker {
   start(): void {
     this.#stopping = false;
     this.#loop = this.#claimLoop();
-    this.#timers.push(setInterval(() => void this.#heartbeat(), this.#o.heartbeatMs));
-    this.#timers.push(setInterval(() => void this.#recover(), this.#o.recoverIntervalMs));
-    void this.#recover();
+    this.#timers.push(setInterval(() => void this.#beatOnce(), this.#o.heartbeatMs));
+    this.#timers.push(setInterval(() => void this.#recoverOnce(), this.#o.recoverIntervalMs));
+    void this.#recoverOnce();
   }
 
   /** Wakes the claim loop now (a trigger, a dependent made ready, a NOTIFY). */
@@ -159,9 +164,11 @@ export class Worker {
             ...(this.#o.workflowIds?.() && { workflowIds: this.#o.workflowIds()! }),
             excludeWorkflowIds: this.#saturatedWorkflows(),
           });
+          this.#claimFailures = 0;
         } catch (error) {
+          this.#claimFailures++;
           this.#o.emitError(error);
-          this.#o.log('warn', 'claim failed; retrying', error);
+          this.#o.log('warn', `claim failed; retrying in ${this.#backoffMs()} ms`, error);
         }
         const release: Lease[] = [];
         for (const c of claimed) {
@@ -174,7 +181,7 @@ export class Worker {
         if (claimed.length === free && release.length === 0) continue;
       }
       if (this.#stopping) break;
-      await this.#sleep(this.#o.pollIntervalMs);
+      await this.#sleep(this.#claimFailures > 0 ? this.#backoffMs() : this.#o.pollIntervalMs);
       await this.#gatherSlots();
     }
   }
@@ -193,6 +200,16 @@ export class Worker {
       if (left <= 0) return;
       await this.#sleep(left);
     }
+  }
+
+  /**
+   * After failed claims (a dropped connection, a restarting database, SQLite
+   * busy past its timeout): 100 ms, doubling to 5 s, so a store that is down
+   * is not hammered and one that is back is used again within a second or two.
+   * A wake-up (the LISTEN connection restored) cuts the wait short.
+   */
+  #backoffMs(): number {
+    return Math.min(100 * 2 ** Math.min(this.#claimFailures - 1, 6), 5000);
   }
 
   /**
@@ -302,15 +319,20 @@ export class Worker {
     const startedAt = task.status === 'running' && task.startedAt ? task.startedAt : new Date();
     const markRunning = (executionName?: string) => {
       markItem = { ...lease, startedAt, ...(executionName !== undefined && { executionName }) };
-      return (marked = this.#markRunning.add(markItem).then((held) => {
+      const written = this.#markRunning.add(markItem).then((held) => {
         if (!held) controller.abort(new LeaseLostError(lease.taskId, lease.leaseId));
-      }));
+      });
+      // Handled here, at once: the handler may run for minutes before anyone awaits
+      // `marked`, and a rejection nobody handles by then ends the process. A lost mark
+      // costs nothing lasting: finishing records the start anyway.
+      marked = written.catch((e) => this.#o.log('warn', `marking task ${lease.taskId} running failed; its end will record the start`, e));
+      return written;
     };
 
     let result: TaskResult;
     try {
       if (!executor) throw new Error(`no executor named "${executorName}" is registered on worker ${this.#o.workerId}`);
-      if (!executor.reportsStart && task.status !== 'running') void markRunning();
+      if (!executor.reportsStart && task.status !== 'running') markRunning().catch(() => {});
       this.#emitStarted(claimed);
       const upstream = step.step.dependsOn?.length ? await this.#o.store.getStepOutputs(claimed.run.id, step.step.dependsOn) : {};
       const ctx = createTaskContext(claimed, step, controller.signal, upstream, {
@@ -324,6 +346,11 @@ export class Worker {
           await markRunning(executionName);
         },
       });
+      // The executor starts on a macrotask of its own, after every store write begun so far has
+      // committed: a handler that blocks the event loop at its start (CPU work, sync I/O) must
+      // not do so in the middle of a write transaction (SQLite: holding the database's write lock).
+      await new Promise((r) => setImmediate(r));
+      if (controller.signal.aborted) throw controller.signal.reason;
       const output = await abortable(executor.execute(ctx), controller.signal, this.#o.abortGraceMs);
       const value = output === undefined ? null : output;
       if (!isJson(value)) throw new Error('the task returned a value that is not JSON (a function, a Date, NaN, a class instance?)');
@@ -407,6 +434,14 @@ export class Worker {
     for (const r of results) if (this.#keyed.delete(r.taskId)) freedKeySlot = true;
     if (out.readyTasks > 0 || freedKeySlot) this.wake();
     return out.outcomes;
+  }
+
+  #beatOnce(): Promise<void> {
+    return (this.#beating ??= this.#heartbeat().finally(() => (this.#beating = undefined)));
+  }
+
+  #recoverOnce(): Promise<void> {
+    return (this.#recovering ??= this.#recover().finally(() => (this.#recovering = undefined)));
   }
 
   /** Renews leases; aborts tasks whose lease was lost or whose run was cancelled. */

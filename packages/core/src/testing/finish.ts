@@ -162,6 +162,22 @@ export function finishCases(factory: StoreFactory): void {
       expect((await store.getTask(stale!.task.id)).output).toBe('fresh');
     });
 
+    test('a recovered task keeps its place in the queue: it is claimed before tasks queued after it', async () => {
+      const store = await open();
+      const wf = await defineWorkflow(store, { retry: { maxAttempts: 3 } });
+      const { run: first } = await store.createRun({ workflowId: wf.id, runAt: new Date(Date.now() - 60_000) });
+      const [lost] = await store.claimTasks({ workerId: 'crashed', limit: 1, leaseMs: 20 });
+      expect(lost!.task.runId).toBe(first.id);
+      const before = (await store.getTask(lost!.task.id)).runAt.getTime();
+      // Queued after the lost task, but due already: a requeue "at now" would put the lost task behind these.
+      for (let i = 0; i < 3; i++) await store.createRun({ workflowId: wf.id, runAt: new Date(Date.now() - 30_000) });
+      await sleep(40);
+      expect(await store.recoverExpiredLeases()).toEqual([{ taskId: lost!.task.id, runId: first.id, status: 'pending' }]);
+      expect((await store.getTask(lost!.task.id)).runAt.getTime()).toBe(before);
+      const [next] = await store.claimTasks({ workerId: 'healthy', limit: 1, leaseMs: 60_000 });
+      expect(next!.task).toMatchObject({ id: lost!.task.id, attempt: 2 });
+    });
+
     test('an expired lease on the last attempt fails the task and rolls the run up', async () => {
       const store = await open();
       const wf = await defineWorkflow(store, { retry: { maxAttempts: 1 } });

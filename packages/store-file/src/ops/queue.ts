@@ -123,7 +123,8 @@ export function recoverExpiredLeases(u: Unit, now: Date | undefined): RecoveredT
   const exhausted: TaskRec[] = [];
   for (const task of expired) {
     if (task.attempt < task.maxAttempts) {
-      u.put('tasks', { ...task, status: 'pending', leaseId: null, leaseOwner: null, leaseExpiresAt: null, runAt: at, updatedAt: at });
+      // runAt stays: the task goes back to its old place in the queue, not behind what came since.
+      u.put('tasks', { ...task, status: 'pending', leaseId: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: at });
       requeued.push({ taskId: task.id, runId: task.runId, status: 'pending' });
     } else exhausted.push(task);
   }

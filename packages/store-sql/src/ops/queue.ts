@@ -94,31 +94,51 @@ export async function releaseTasks(ctx: Ctx, leases: Lease[]): Promise<number> {
 }
 
 /**
- * Expired leases with attempts left go back to pending in one statement; the
- * rest fail through finishTasks, so that their runs roll up like any failure.
+ * Expired leases with attempts left go back to pending; the rest fail through
+ * finishTasks, so that their runs roll up like any failure.
+ *
+ * A frozen worker (SIGSTOP, a paused VM, a partition) may hold row locks on its
+ * own tasks, or on a run, mid-transaction. Recovery never waits for it: rows
+ * are picked with SKIP LOCKED (a locked row is skipped now and taken back at a
+ * later pass, once the server ends that session), requeueing touches task rows
+ * only, and the failures of exhausted tasks, which lock their runs, commit
+ * apart under a short lock timeout so that a locked run cannot hold back the
+ * requeue. A requeued task keeps its `run_at`, so it goes back to its old
+ * place in the queue, not behind everything queued since.
  */
 export async function recoverExpiredLeases(ctx: Ctx, now: Date | undefined): Promise<RecoveredTask[]> {
-  return ctx.tx(async (ctx) => {
-    const at = now?.getTime() ?? nowMs();
-    const requeued = await ctx.db
-      .updateTable('baton_tasks')
-      .set({ status: 'pending', lease_id: null, lease_owner: null, lease_expires_at: null, run_at: at, updated_at: at })
-      .where('status', 'in', LEASED)
-      .where('lease_expires_at', '<', at)
-      .where((eb) => eb('attempt', '<', eb.ref('max_attempts')))
-      .returning(['id', 'run_id'])
-      .execute();
-    const exhausted = await ctx.db
+  const at = now?.getTime() ?? nowMs();
+  const expired = (ctx: Ctx, attemptsLeft: boolean) => {
+    let q = ctx.db
       .selectFrom('baton_tasks')
       .select(['id', 'run_id', 'lease_id', 'attempt'])
       .where('status', 'in', LEASED)
       .where('lease_expires_at', '<', at)
+      .where((eb) => (attemptsLeft ? eb('attempt', '<', eb.ref('max_attempts')) : eb('attempt', '>=', eb.ref('max_attempts'))))
       .orderBy('id')
+      .limit(RECOVER_BATCH);
+    if (ctx.dialect.rowLocks) q = q.forUpdate().skipLocked();
+    return q.execute();
+  };
+  const requeued = await ctx.tx(async (ctx) => {
+    await ctx.dialect.boundLockWait?.(ctx.db, RECOVER_LOCK_WAIT_MS);
+    const rows = await expired(ctx, true);
+    if (rows.length === 0) return [];
+    await ctx.db
+      .updateTable('baton_tasks')
+      .set({ status: 'pending', lease_id: null, lease_owner: null, lease_expires_at: null, updated_at: at })
+      .where('id', 'in', rows.map((r) => r.id))
       .execute();
-    if (exhausted.length > 0) {
+    await ctx.dialect.notifyTasksReady?.(ctx.db);
+    return rows;
+  });
+  const exhausted = await ctx.tx(async (ctx) => {
+    await ctx.dialect.boundLockWait?.(ctx.db, RECOVER_LOCK_WAIT_MS);
+    const rows = await expired(ctx, false);
+    if (rows.length > 0) {
       await finishTasks(
         ctx,
-        exhausted.map((t) => ({
+        rows.map((t) => ({
           taskId: t.id,
           leaseId: t.lease_id!,
           status: 'failed' as const,
@@ -126,13 +146,18 @@ export async function recoverExpiredLeases(ctx: Ctx, now: Date | undefined): Pro
         })),
       );
     }
-    if (requeued.length > 0) await ctx.dialect.notifyTasksReady?.(ctx.db);
-    return [
-      ...requeued.map((t) => ({ taskId: t.id, runId: t.run_id, status: 'pending' as const })),
-      ...exhausted.map((t) => ({ taskId: t.id, runId: t.run_id, status: 'failed' as const })),
-    ];
+    return rows;
   });
+  return [
+    ...requeued.map((t) => ({ taskId: t.id, runId: t.run_id, status: 'pending' as const })),
+    ...exhausted.map((t) => ({ taskId: t.id, runId: t.run_id, status: 'failed' as const })),
+  ];
 }
+
+/** Expired leases taken back per pass (per kind): one pass stays short; the next takes the rest. */
+const RECOVER_BATCH = 1000;
+/** Recovery's own bound on a lock wait; a pass that gives up is retried at the next tick. */
+const RECOVER_LOCK_WAIT_MS = 1000;
 
 export async function nextDueAt(ctx: Ctx): Promise<Date | null> {
   const row = await ctx.db
