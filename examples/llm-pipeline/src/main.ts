@@ -5,6 +5,11 @@
  * Each response is kept as its task's output with its metadata. Talks to the
  * server at LLM_URL (LLM_API=kobold|openai); with none it starts a local
  * stand-in that speaks KoboldCpp's API.
+ *
+ * Every request to one provider counts against that provider's rate limit
+ * (LLM_RATE per minute, default 60) and concurrency limit (4 at once), across
+ * every process sharing the store: the keys name the provider, taken from the
+ * run's inputs when the run is planned.
  */
 import { pathToFileURL } from 'node:url';
 import { createBaton, type Json, type Run, type Store } from '@baton/core';
@@ -13,8 +18,21 @@ import { startFakeLlmServer } from '@baton/executors/testing';
 import { openSqliteStore } from '@baton/store-sqlite';
 
 export interface PipelineResult {
+  /** The first topic's run (one run per topic). */
   run: Run;
   responses: { step: string; output: Json }[];
+  runs: Run[];
+}
+
+export interface PipelineOptions {
+  store: Store;
+  /** One run per topic; all share the provider's limits. */
+  topics?: string[];
+  /** A single topic, when `topics` is not given. */
+  topic?: string;
+  /** Requests per window to one provider. @defaultValue LLM_RATE or 60 per 60 s */
+  rate?: { limit: number; periodMs: number };
+  print?: (line: string) => void;
 }
 
 /** The stand-in's answer: the prompt's last line of text, format tokens removed. */
@@ -23,7 +41,13 @@ function lastLine(prompt: string): string {
   return (text.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? '').slice(0, 120);
 }
 
-export async function runPipeline({ store, topic = 'orchestration', print = console.log }: { store: Store; topic?: string; print?: (line: string) => void }): Promise<PipelineResult> {
+export async function runPipeline({
+  store,
+  topic = 'orchestration',
+  topics = [topic],
+  rate = { limit: Number(process.env.LLM_RATE ?? 60), periodMs: 60_000 },
+  print = console.log,
+}: PipelineOptions): Promise<PipelineResult> {
   const api = (process.env.LLM_API ?? 'kobold') as 'kobold' | 'openai';
   const fake = process.env.LLM_URL
     ? undefined
@@ -42,6 +66,9 @@ export async function runPipeline({ store, topic = 'orchestration', print = cons
     await baton.defineWorkflow({
       name: 'write-article',
       executor: 'llm',
+      // Per provider, across every worker on this store: at most rate.limit requests per window, 4 at once.
+      rateLimit: { key: 'llm:{inputs.provider}', ...rate },
+      concurrency: { key: 'llm:{inputs.provider}', limit: 4 },
       steps: [
         { name: 'outline', config: { payloadId: outline.id, api, baseUrl } },
         { name: 'expand', dependsOn: ['outline'], config: { payloadId: expand.id, api, baseUrl } },
@@ -49,16 +76,32 @@ export async function runPipeline({ store, topic = 'orchestration', print = cons
     });
     await baton.start();
     print(`LLM pipeline on ${api} at ${baseUrl}${fake ? ' (local stand-in)' : ''}`);
-    const triggered = await baton.trigger('write-article', { inputs: { topic } });
-    const run = await baton.waitForRun(triggered.id, { timeoutMs: 120_000 });
+    const provider = `${api}@${new URL(baseUrl).host}`;
+    const triggered = [];
+    for (const t of topics) triggered.push(await baton.trigger('write-article', { inputs: { topic: t, provider } }));
+    // Why tasks wait: the limit keys, what is used and how many due tasks wait under each.
+    const report = setInterval(() => {
+      void store.listLimits().then((limits) => {
+        for (const l of limits.filter((l) => l.waiting > 0 && l.used >= l.limit)) {
+          print(`  ${l.waiting} task(s) limited by ${l.kind} key ${l.key} (${l.used}/${l.limit}${l.periodMs ? ` per ${l.periodMs / 1000} s` : ''})`);
+        }
+      }, () => {});
+    }, Math.min(1000, rate.periodMs / 2));
+    const runs = [];
+    try {
+      for (const r of triggered) runs.push(await baton.waitForRun(r.id, { timeoutMs: 120_000 + (2 * topics.length * rate.periodMs) / rate.limit }));
+    } finally {
+      clearInterval(report);
+    }
+    const run = runs[0]!;
     const tasks = (await store.listTasks({ runId: run.id })).items;
     const responses = tasks.map((t) => ({ step: t.stepName, output: t.output }));
     for (const { step, output } of responses) {
       const o = output as { text: string; model: string | null; format: string; durationMs: number; tokens: unknown };
       print(`\n[${step}] format=${o.format} model=${o.model ?? '?'} ${o.durationMs} ms tokens=${JSON.stringify(o.tokens)}\n${o.text}`);
     }
-    print(`\nrun ${run.status} in ${run.durationMs} ms`);
-    return { run, responses };
+    for (const r of runs) print(`\nrun ${r.id} (${r.inputs.topic}) ${r.status} in ${r.durationMs} ms`);
+    return { run, responses, runs };
   } finally {
     await baton.stop();
     await fake?.close();
@@ -67,7 +110,8 @@ export async function runPipeline({ store, topic = 'orchestration', print = cons
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const store = await openSqliteStore({ filename: process.env.BATON_DB ?? '.baton/llm-pipeline.db' });
-  const { run } = await runPipeline({ store, topic: process.argv[2] ?? 'workflow orchestration' });
+  const topics = process.argv.slice(2);
+  const { runs } = await runPipeline({ store, topics: topics.length > 0 ? topics : ['workflow orchestration'] });
   await store.close();
-  process.exitCode = run.status === 'success' ? 0 : 1;
+  process.exitCode = runs.every((r) => r.status === 'success') ? 0 : 1;
 }

@@ -27,3 +27,25 @@ it('examples/llm-pipeline: two payloads in order, the first response feeding the
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it('examples/llm-pipeline: requests to one provider hold its rate limit across runs, and waiting tasks say which key limits them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-llm-rate-'));
+  const store = await openSqliteStore({ filename: join(dir, 'llm.db') });
+  const lines: string[] = [];
+  try {
+    const rate = { limit: 2, periodMs: 600 };
+    const { runs } = await runPipeline({ store, topics: ['a', 'b', 'c'], rate, print: (l) => lines.push(l) });
+    expect(runs.map((r) => r.status)).toEqual(['success', 'success', 'success']);
+    const claims = (await Promise.all(runs.map((r) => store.listTasks({ runId: r.id }))))
+      .flatMap((p) => p.items)
+      .map((t) => t.dispatchedAt!.getTime())
+      .sort((a, b) => a - b);
+    expect(claims).toHaveLength(6);
+    // No window of 600 ms holds more than 2 requests to the provider, so 6 need three windows.
+    for (let i = 0; i + rate.limit < claims.length; i++) expect(claims[i + rate.limit]! - claims[i]!).toBeGreaterThanOrEqual(rate.periodMs);
+    expect(lines.some((l) => /limited by rate key llm:kobold@127\.0\.0\.1:\d+ \(2\/2 per 0\.6 s\)/.test(l))).toBe(true);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
 import { registerDashboard } from './commands/dashboard.js';
+import { registerLimits } from './commands/limits.js';
 import { registerLogs } from './commands/logs.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRetry, registerRuns } from './commands/runs.js';
@@ -42,6 +43,7 @@ Listings take --json; tables and colours only on a terminal.`,
   registerTask(program, state);
   registerTrigger(program, state);
   registerRetry(program, state);
+  registerLimits(program, state);
   registerDashboard(program, state);
   return program;
 }

@@ -278,6 +278,26 @@ export function cliCases(name: string, setup: () => Promise<CliStoreSetup>): voi
       expect((await store!.getRun(run.id)).status).toBe('success');
     });
 
+    it('limits lists each key with what is used and what waits; task shows the limits a task counts against', async () => {
+      await startWorker();
+      // Paused: its tasks stay pending, waiting under their key, while the worker runs everything else.
+      const wf = await store!.createWorkflow({
+        name: 'limited',
+        status: 'paused',
+        steps: [{ name: 's', taskCount: 3, concurrency: { key: 'host:{inputs.host}', limit: 2 }, rateLimit: { key: 'api', limit: 5, periodMs: 60_000 } }],
+      });
+      const { run } = await store!.createRun({ workflowId: wf.id, inputs: { host: 'a.example' } });
+      const task = (await store!.listTasks({ runId: run.id })).items[0]!;
+      const [jsonR, textR, taskR] = await Promise.all([cli('limits', '--json'), cli('limits'), cli('task', task.id)]);
+      expect(json(jsonR)).toEqual(await store!.listLimits());
+      expect(textR.stdout.trim().split('\n').map((l) => l.split('\t'))).toEqual([
+        ['concurrency', 'host:a.example', '0', '2', '3', 'room'],
+        ['rate', 'api', '0', '5 per 60 s', '3', 'room'],
+      ]);
+      expect(taskR.stdout).toMatch(/limit +concurrency key host:a\.example, 2 at once/);
+      expect(taskR.stdout).toMatch(/limit +rate key api, 5 per 60 s/);
+    });
+
     it('task by id and by execution name', async () => {
       await startWorker();
       const fanRun = (await store!.listRuns({ workflowId: (await store!.findWorkflow('fan'))!.id })).items[0]!;

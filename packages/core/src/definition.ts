@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { DefinitionError } from './errors.js';
-import { DEFAULT_RETRY, type RetryPolicy, type StepDefinition, type Workflow, type WorkflowDefinition } from './models.js';
+import { checkKeyTemplate } from './limit-key.js';
+import { DEFAULT_RETRY, type ConcurrencyLimit, type RateLimit, type RetryPolicy, type StepDefinition, type Workflow, type WorkflowDefinition } from './models.js';
 import { parse, workflowDefinition } from './validation.js';
 
 /**
@@ -21,6 +22,12 @@ export function validateDefinition(input: WorkflowDefinition): WorkflowDefinitio
       if (!steps.has(dep)) throw new DefinitionError(def.name, `steps.${i}.dependsOn`, `step "${step.name}" depends on unknown step "${dep}"`);
     }
   });
+  const checkLimits = (settings: Pick<StepDefinition, 'concurrency' | 'rateLimit'>, at: string) => {
+    if (typeof settings.concurrency === 'object') checkKeyTemplate(def.name, `${at}concurrency.key`, settings.concurrency.key);
+    if (settings.rateLimit) checkKeyTemplate(def.name, `${at}rateLimit.key`, settings.rateLimit.key);
+  };
+  checkLimits(def, '');
+  def.steps.forEach((step, i) => checkLimits(step, `steps.${i}.`));
   const cycle = findCycle(def.steps);
   if (cycle) throw new DefinitionError(def.name, 'steps', `dependency cycle: ${cycle.join(' -> ')}`);
   const scheduleNames = new Set<string>();
@@ -81,10 +88,18 @@ export interface ResolvedStep {
   timeoutMs: number | null;
   retry: RetryPolicy;
   priority: number;
+  /** The step's own per-process limit (the workflow's is applied per workflow). */
   concurrency: number | null;
+  /** The cluster-wide limit: the step's, else the workflow's (shared by all its steps). Key not yet evaluated. */
+  clusterConcurrency: ConcurrencyLimit | null;
+  /** The step's rate limit, else the workflow's. Key not yet evaluated. */
+  rateLimit: RateLimit | null;
 }
 
-export function resolveStep(workflow: Pick<Workflow, 'name' | 'steps' | 'executor' | 'timeoutMs' | 'retry' | 'priority' | 'concurrency'>, stepName: string): ResolvedStep {
+export function resolveStep(
+  workflow: Pick<Workflow, 'name' | 'steps' | 'executor' | 'timeoutMs' | 'retry' | 'priority' | 'concurrency' | 'rateLimit'>,
+  stepName: string,
+): ResolvedStep {
   const step = workflow.steps.find((s) => s.name === stepName);
   if (!step) throw new DefinitionError(workflow.name, 'steps', `no step named "${stepName}"`);
   return {
@@ -93,7 +108,10 @@ export function resolveStep(workflow: Pick<Workflow, 'name' | 'steps' | 'executo
     timeoutMs: step.timeoutMs ?? workflow.timeoutMs ?? null,
     retry: { ...DEFAULT_RETRY, ...workflow.retry, ...step.retry },
     priority: step.priority ?? workflow.priority ?? 0,
-    concurrency: step.concurrency ?? null,
+    concurrency: typeof step.concurrency === 'number' ? step.concurrency : null,
+    clusterConcurrency:
+      typeof step.concurrency === 'object' ? step.concurrency : typeof workflow.concurrency === 'object' ? workflow.concurrency : null,
+    rateLimit: step.rateLimit ?? workflow.rateLimit ?? null,
   };
 }
 

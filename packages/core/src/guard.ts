@@ -61,6 +61,7 @@ export function guardStore(inner: Store): Store {
     releaseTasks: async (ls) => inner.releaseTasks(p(leases, ls, 'leases')),
     recoverExpiredLeases: async (now) => inner.recoverExpiredLeases(p(optionalDate, now, 'now')),
     nextDueAt: async () => inner.nextDueAt(),
+    listLimits: async () => inner.listLimits(),
 
     appendLogs: async (logs) => inner.appendLogs(p(newLogs, logs, 'logs')),
     listLogs: async (runId, o) =>

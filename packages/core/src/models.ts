@@ -101,8 +101,36 @@ export interface StepSettings {
   retry?: Partial<RetryPolicy>;
   /** Higher runs first. @defaultValue 0 */
   priority?: number;
-  /** Most tasks of this workflow (or step) running at once on one scheduler. */
-  concurrency?: number;
+  /**
+   * A number: most tasks of this workflow (or step) running at once on one
+   * scheduler process. `{ key, limit }`: most tasks holding a lease at once
+   * under `key` across every process and machine on the store (cluster-wide,
+   * enforced by the store's claim). See {@link LimitKey} for keys.
+   */
+  concurrency?: number | ConcurrencyLimit;
+  /** At most `limit` claims under `key` in any `periodMs` window, across the cluster. */
+  rateLimit?: RateLimit;
+}
+
+/**
+ * A limit key: a fixed string, or a template evaluated when the run is planned,
+ * with `{inputs.a.b}` (the run's inputs) and `{params.x}` (the task's params)
+ * placeholders and an optional `|host` filter (the host of a URL):
+ * `'llm:{inputs.provider}'`, `'host:{params.url|host}'`.
+ */
+export type LimitKey = string;
+
+/** Cluster-wide concurrency: at most `limit` tasks leased at once under `key`. */
+export interface ConcurrencyLimit {
+  key: LimitKey;
+  limit: number;
+}
+
+/** Cluster-wide rate: at most `limit` claims under `key` in any sliding window of `periodMs`. */
+export interface RateLimit {
+  key: LimitKey;
+  limit: number;
+  periodMs: number;
 }
 
 /** One node of a workflow's DAG. */
@@ -217,6 +245,10 @@ export interface Task {
   leaseExpiresAt: Date | null;
   metadata: { [key: string]: Json };
   workspace: string | null;
+  /** The cluster-wide concurrency limit this task counts against, its key evaluated when planned; null: none. */
+  concurrencyLimit: ConcurrencyLimit | null;
+  /** The rate limit this task's claims count against, its key evaluated when planned; null: none. */
+  rateLimit: RateLimit | null;
   dispatchedAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -285,6 +317,20 @@ export interface Session {
   lastHeartbeat: Date;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** Why tasks wait: the state of one limit key (`Store.listLimits`). */
+export interface LimitState {
+  kind: 'concurrency' | 'rate';
+  key: string;
+  /** The largest limit among the key's tasks (tasks of one key should share one limit; each is checked against its own). */
+  limit: number;
+  /** Rate limits: the window length. */
+  periodMs: number | null;
+  /** Concurrency: tasks holding an unexpired lease under the key. Rate: claims in the current window. */
+  used: number;
+  /** Due pending tasks under the key: they wait while `used >= limit`. */
+  waiting: number;
 }
 
 export interface ConfigEntry {

@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { resolveStep } from './definition.js';
-import type { Json, TaskStatus, Workflow } from './models.js';
+import { evaluateKey } from './limit-key.js';
+import type { ConcurrencyLimit, Json, RateLimit, TaskStatus, Workflow } from './models.js';
 
 /**
  * Turns a workflow and a trigger into the rows a store writes in one
@@ -33,6 +34,10 @@ export interface PlannedTask {
   maxAttempts: number;
   metadata: { [key: string]: Json };
   workspace: string | null;
+  /** With its key evaluated for this task. */
+  concurrencyLimit: ConcurrencyLimit | null;
+  /** With its key evaluated for this task. */
+  rateLimit: RateLimit | null;
 }
 
 export interface RunPlan {
@@ -44,7 +49,23 @@ export function newId(): string {
   return uuidv7();
 }
 
-export function planRun(workflow: Workflow): RunPlan {
+/**
+ * Whether any step counts against a cluster-wide limit: only then do a run's
+ * tasks depend on its inputs (their keys), so a batch of runs of a workflow
+ * without limits can share one plan.
+ */
+export function hasClusterLimits(workflow: Workflow): boolean {
+  return workflow.steps.some((step) => {
+    const resolved = resolveStep(workflow, step.name);
+    return resolved.clusterConcurrency !== null || resolved.rateLimit !== null;
+  });
+}
+
+/**
+ * `inputs` are the run's: limit keys may name them. A key naming a value the
+ * inputs or params lack is a ValidationError, raised before anything is written.
+ */
+export function planRun(workflow: Workflow, inputs: { [key: string]: Json } = {}): RunPlan {
   const dependents = new Map<string, string[]>(workflow.steps.map((s) => [s.name, []]));
   for (const step of workflow.steps) for (const dep of step.dependsOn ?? []) dependents.get(dep)!.push(step.name);
   const downstreamOf = (name: string): string[] => {
@@ -73,18 +94,25 @@ export function planRun(workflow: Workflow): RunPlan {
       dependents: dependents.get(step.name)!,
       downstream: downstreamOf(step.name),
     });
+    const where = `step "${step.name}" of workflow "${workflow.name}"`;
+    const cluster = resolved.clusterConcurrency;
+    const rate = resolved.rateLimit;
     paramsList.forEach((extra, taskIndex) => {
+      const params = { ...step.params, ...extra };
+      const source = { inputs, params };
       tasks.push({
         id: newId(),
         stepName: step.name,
         taskIndex,
         taskCount,
         status: (step.dependsOn ?? []).length > 0 ? 'waiting' : 'pending',
-        params: { ...step.params, ...extra },
+        params,
         priority: resolved.priority,
         maxAttempts: resolved.retry.maxAttempts,
         metadata: step.metadata ?? {},
         workspace: step.workspace ?? null,
+        concurrencyLimit: cluster && { key: evaluateKey(cluster.key, source, where), limit: cluster.limit },
+        rateLimit: rate && { key: evaluateKey(rate.key, source, where), limit: rate.limit, periodMs: rate.periodMs },
       });
     });
   });

@@ -5,6 +5,7 @@ import type {
   ConfigValueType,
   ConnectionType,
   Json,
+  LimitState,
   Log,
   LogType,
   ModelFormat,
@@ -277,6 +278,12 @@ export interface QueueStore {
   recoverExpiredLeases(now?: Date): Promise<RecoveredTask[]>;
   /** The earliest `runAt` among pending tasks, to sleep until; null when none. */
   nextDueAt(): Promise<Date | null>;
+  /**
+   * Why tasks wait: each cluster-wide limit key with tasks pending or leased,
+   * with its limit, what is used now and how many due tasks wait under it.
+   * A due pending task whose key has `used >= limit` is "limited by key X".
+   */
+  listLimits(): Promise<LimitState[]>;
 }
 
 export interface NewLog {

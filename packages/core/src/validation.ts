@@ -101,11 +101,19 @@ export const retryPolicy = z
   .partial()
   .strict();
 
+/** A limit key or key template (see `LimitKey`); its placeholders are checked by `checkKeyTemplate`. */
+const limitKey = z.string().min(1, 'must not be empty').max(500);
+export const concurrencyLimit = z.object({ key: limitKey, limit: positiveInt.max(1_000_000) }).strict();
+export const rateLimit = z
+  .object({ key: limitKey, limit: positiveInt.max(100_000), periodMs: positiveInt.max(31 * 86_400_000) })
+  .strict();
+
 const stepSettings = {
   timeoutMs: positiveInt.optional(),
   retry: retryPolicy.optional(),
   priority: z.number().int('must be an integer').min(-1000).max(1000).optional(),
-  concurrency: positiveInt.optional(),
+  concurrency: z.union([positiveInt, concurrencyLimit]).optional(),
+  rateLimit: rateLimit.optional(),
 };
 
 export const stepDefinition = z

@@ -76,13 +76,15 @@ export function makeContext(options: ContextOptions = {}): TestContext {
     leaseExpiresAt: new Date(now.getTime() + 30_000),
     metadata: {},
     workspace: options.workspace ?? null,
+    concurrencyLimit: null,
+    rateLimit: null,
     dispatchedAt: now,
     startedAt: null,
     finishedAt: null,
     createdAt: now,
     updatedAt: now,
   };
-  const resolved: ResolvedStep = { step, executor: null, timeoutMs: null, retry: { ...DEFAULT_RETRY }, priority: 0, concurrency: null };
+  const resolved: ResolvedStep = { step, executor: null, timeoutMs: null, retry: { ...DEFAULT_RETRY }, priority: 0, concurrency: null, clusterConcurrency: null, rateLimit: null };
   const logApi = Object.fromEntries(
     LOG_TYPES.map((type) => [type, (content: unknown) => {
       logs.push({ type, content: typeof content === 'string' ? content : JSON.stringify(content) });

@@ -50,6 +50,10 @@ const date = (name: string): Field => ({ name, test: isIso, want: 'an ISO date',
 const dateOrNull = (name: string): Field => ({ name, test: (v) => v === null || isIso(v), want: 'an ISO date or null', date: true });
 const optional = (field: Field): Field => ({ ...field, optional: true });
 
+const objOrNull = (name: string) => f(name, (v) => v === null || isObject(v), 'an object or null');
+const concurrency = f('concurrency', (v) => isInt(v) || isObject(v), 'an integer or { key, limit }');
+const claimTimes = f('claims', (v) => Array.isArray(v) && v.every(isInt), 'an array of epoch milliseconds');
+
 const stepState = f(
   'steps',
   (v) =>
@@ -73,7 +77,8 @@ const stepState = f(
 const SPECS: { [K in Kind]: Field[] } = {
   workflows: [
     str('id'), str('name'), strOrNull('description'), oneOf('status', WORKFLOW_STATUSES), strOrNull('executor'),
-    optional(int('timeoutMs')), optional(obj('retry')), optional(int('priority')), optional(int('concurrency')),
+    optional(int('timeoutMs')), optional(obj('retry')), optional(int('priority')), optional(concurrency),
+    optional(obj('rateLimit')),
     list('steps'), list('schedules'), obj('metadata'), date('createdAt'), date('updatedAt'),
   ],
   runs: [
@@ -88,6 +93,8 @@ const SPECS: { [K in Kind]: Field[] } = {
     oneOf('status', TASK_STATUSES), obj('params'), json('output'), strOrNull('error'), strOrNull('executionName'),
     int('priority'), date('runAt'), int('attempt'), int('maxAttempts'),
     strOrNull('leaseId'), strOrNull('leaseOwner'), dateOrNull('leaseExpiresAt'), obj('metadata'), strOrNull('workspace'),
+    // Absent in files written before limits existed: read as no limit.
+    optional(objOrNull('concurrencyLimit')), optional(objOrNull('rateLimit')),
     dateOrNull('dispatchedAt'), dateOrNull('startedAt'), dateOrNull('finishedAt'), date('createdAt'), date('updatedAt'),
   ],
   blocks: [str('id'), str('title'), str('content'), stringList('tags'), strOrNull('folderPath'), date('createdAt'), date('updatedAt')],
@@ -104,6 +111,7 @@ const SPECS: { [K in Kind]: Field[] } = {
     str('id'), strOrNull('taskId'), strOrNull('runId'), str('toolName'), json('arguments'), json('output'),
     oneOf('status', TOOL_EXECUTION_STATUSES), strOrNull('error'), intOrNull('durationMs'), date('createdAt'), dateOrNull('completedAt'),
   ],
+  'rate-windows': [str('key'), claimTimes],
 };
 
 /** The field naming each kind's record (its file name derives from it). */
@@ -117,6 +125,7 @@ export const KEY_FIELD: { [K in Kind]: string } = {
   config: 'key',
   sessions: 'id',
   'tool-executions': 'id',
+  'rate-windows': 'key',
 };
 
 export function keyOf<K extends Kind>(kind: K, rec: RecByKind[K]): string {

@@ -12,6 +12,7 @@ import * as finish from './ops/finish.js';
 import * as library from './ops/library.js';
 import * as logs from './ops/logs.js';
 import * as queue from './ops/queue.js';
+import { listLimits } from './ops/limits.js';
 import * as retry from './ops/retry.js';
 import * as runs from './ops/runs.js';
 import * as sessions from './ops/sessions.js';
@@ -231,6 +232,7 @@ export class FileStore implements Store {
   releaseTasks: Store['releaseTasks'] = (l) => this.#write((u) => queue.releaseTasks(u, l));
   recoverExpiredLeases: Store['recoverExpiredLeases'] = (now) => this.#write((u) => queue.recoverExpiredLeases(u, now));
   nextDueAt: Store['nextDueAt'] = () => this.#read((c) => queue.nextDueAt(c.state));
+  listLimits: Store['listLimits'] = () => this.#read((c) => listLimits(c.state));
 
   appendLogs: Store['appendLogs'] = (l) => this.#write((u) => logs.appendLogs(u, l));
   listLogs: Store['listLogs'] = (id, o) => this.#read((c) => logs.listLogs(c, id, o ?? {}));

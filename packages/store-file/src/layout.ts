@@ -17,11 +17,12 @@ import { join } from 'node:path';
  * {dir}/logs/{runId}/{firstLogId}.json   one file per appended batch, in log order
  * {dir}/blocks/{id}.json  payloads/{id}.json  config/{key}.json
  * {dir}/sessions/{id}.json  tool-executions/{id}.json
+ * {dir}/rate-windows/{key}.json      a rate-limit key's claims in its current sliding window
  * ```
  */
 
 /** The record kinds held in memory, each in its own folder. Logs stay on disk only. */
-export const KINDS = ['workflows', 'runs', 'run-steps', 'tasks', 'blocks', 'payloads', 'config', 'sessions', 'tool-executions'] as const;
+export const KINDS = ['workflows', 'runs', 'run-steps', 'tasks', 'blocks', 'payloads', 'config', 'sessions', 'tool-executions', 'rate-windows'] as const;
 export type Kind = (typeof KINDS)[number];
 export const isKind = (value: string): value is Kind => (KINDS as readonly string[]).includes(value);
 

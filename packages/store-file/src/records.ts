@@ -51,6 +51,12 @@ export interface LogRec {
   createdAt: number;
 }
 
+/** A rate-limit key's sliding window: the times of its claims younger than its period. */
+export interface RateWindowRec {
+  key: string;
+  claims: number[];
+}
+
 export interface RecByKind {
   workflows: WorkflowRec;
   runs: RunRec;
@@ -61,4 +67,5 @@ export interface RecByKind {
   config: ConfigRec;
   sessions: SessionRec;
   'tool-executions': ToolExecutionRec;
+  'rate-windows': RateWindowRec;
 }

@@ -27,6 +27,16 @@ export const pgDialect: SqlDialect = {
   transaction: retryTransaction,
   // VALUES columns and bare parameters arrive as text: say what they are.
   cast: (value, type) => (type === 'json' ? sql`cast(${value} as jsonb)` : type === 'int' ? sql`cast(${value} as integer)` : sql`cast(${value} as bigint)`),
+  // The caller sorts the keys: every claimer locks them in one order. SKIP LOCKED: a key another
+  // claimer is assigning now is left to it rather than waited for.
+  lockLimitKeys: async (db, keys) => {
+    const { rows } = await sql<{ kind: 'concurrency' | 'rate'; key: string }>`
+      select l.kind, l.key from baton_limit_keys l
+      join unnest(${keys.map((k) => k.kind)}::text[], ${keys.map((k) => k.key)}::text[]) as k(kind, key) on k.kind = l.kind and k.key = l.key
+      order by l.kind, l.key
+      for update of l skip locked`.execute(db);
+    return rows;
+  },
   lockTasksInOrder: (taskIds) => sql`select id from baton_tasks where id = any(${taskIds}) order by id for update`,
   // Delivered when the surrounding transaction commits, which is when the tasks are claimable.
   notifyTasksReady: async (db) => {
@@ -39,6 +49,7 @@ export const pgDialect: SqlDialect = {
   },
   claim: (db, o) => claim(undefined, db, o),
   claimIsOneStatement: true,
+  leaseTasks,
   rowLocks: true,
   boundLockWait: async (db, ms) => {
     await sql`select set_config('lock_timeout', ${`${ms}ms`}, true)`.execute(db);
@@ -54,6 +65,22 @@ export const pgDialect: SqlDialect = {
 };
 
 /**
+ * The SELECT over a `claimed` CTE (leased task rows) that returns each with its
+ * workflow and its run's inputs. Each workflow and run travels once per batch,
+ * on its first task's row: a batch of one fan-out would otherwise carry the
+ * same definition 50 times.
+ */
+const withWorkflowsAndRuns = sql`
+    select c.*,
+      case when row_number() over (partition by c.workflow_id) = 1 then row_to_json(w) end as baton_workflow,
+      case when row_number() over (partition by c.run_id) = 1 then r.inputs end as baton_run_inputs,
+      case when row_number() over (partition by c.run_id) = 1 then r.triggered_by end as baton_run_triggered_by
+    from claimed c
+    join baton_workflows w on w.id = c.workflow_id
+    join baton_runs r on r.id = c.run_id
+    order by c.priority desc, c.run_at, c.id`;
+
+/**
  * The pending-task query as one statement. `picked` walks the partial index
  * `baton_tasks_pending_idx` (pending rows only, in claim order) and locks what
  * it takes with SKIP LOCKED, so concurrent claimers pass over each other's rows
@@ -63,32 +90,44 @@ export const pgDialect: SqlDialect = {
 export function claimStatement(o: Parameters<SqlDialect['claim']>[1]) {
   const onlyWorkflows = o.workflowIds ? sql`and t.workflow_id = any(${o.workflowIds})` : sql``;
   const notWorkflows = o.excludeWorkflowIds?.length ? sql`and not (t.workflow_id = any(${o.excludeWorkflowIds}))` : sql``;
-  // Each workflow and run travels once per batch, on its first task's row:
-  // a batch of one fan-out would otherwise carry the same definition 50 times.
-  return sql<ClaimRow['task'] & { baton_workflow: ClaimRow['workflow'] | null; baton_run_inputs: unknown; baton_run_triggered_by: string | null }>`
+  return sql<ClaimStatementRow>`
     with picked as (
       select t.id from baton_tasks t
       join baton_workflows w on w.id = t.workflow_id
       where t.status = 'pending' and t.run_at <= ${o.now} and w.status = 'active' ${onlyWorkflows} ${notWorkflows}
+        and t.concurrency_key is null and t.rate_key is null
       order by t.priority desc, t.run_at, t.id
       limit ${o.limit}
       for update of t skip locked
     ), claimed as (
-      update baton_tasks t set
-        status = ${o.running ? 'running' : 'dispatched'}, attempt = t.attempt + 1, lease_id = ${o.leaseId}, lease_owner = ${o.workerId},
-        lease_expires_at = ${o.now + o.leaseMs}, dispatched_at = ${o.now}, updated_at = ${o.now}
-        ${o.running ? sql`, started_at = ${o.now}` : sql``}
+      update baton_tasks t set ${leaseSet(o)}
       from picked where t.id = picked.id
       returning t.*
     )${o.running ? startRuns(o.now) : sql``}
-    select c.*,
-      case when row_number() over (partition by c.workflow_id) = 1 then row_to_json(w) end as baton_workflow,
-      case when row_number() over (partition by c.run_id) = 1 then r.inputs end as baton_run_inputs,
-      case when row_number() over (partition by c.run_id) = 1 then r.triggered_by end as baton_run_triggered_by
-    from claimed c
-    join baton_workflows w on w.id = c.workflow_id
-    join baton_runs r on r.id = c.run_id
-    order by c.priority desc, c.run_at, c.id`;
+    ${withWorkflowsAndRuns}`;
+}
+
+/** What a claim writes on each task it leases (see ClaimOptions.running). `execution_name` stays: a retry may resume it. */
+function leaseSet(o: { workerId: string; leaseId: string; leaseMs: number; now: number; running?: boolean }) {
+  return sql`status = ${o.running ? 'running' : 'dispatched'}, attempt = t.attempt + 1, lease_id = ${o.leaseId}, lease_owner = ${o.workerId},
+        lease_expires_at = ${o.now + o.leaseMs}, dispatched_at = ${o.now}, updated_at = ${o.now}
+        ${o.running ? sql`, started_at = ${o.now}` : sql``}`;
+}
+
+/**
+ * Leases the given pending tasks (chosen by the limited claim, under its key
+ * locks) as the plain claim does, runs started too with `running`, and returns
+ * them with their workflows and runs: one statement.
+ */
+async function leaseTasks(db: Db, ids: string[], o: Parameters<NonNullable<SqlDialect['leaseTasks']>>[2]): Promise<ClaimRow[]> {
+  const { rows } = await sql<ClaimStatementRow>`
+    with claimed as (
+      update baton_tasks t set ${leaseSet(o)}
+      where t.id = any(${ids}) and t.status = 'pending'
+      returning t.*
+    )${o.running ? startRuns(o.now) : sql``}
+    ${withWorkflowsAndRuns}`.execute(db);
+  return decodeClaimRows(rows);
 }
 
 /**
@@ -119,8 +158,13 @@ function startRuns(now: number) {
 
 async function claim(pool: pg.Pool | undefined, db: Db, o: Parameters<SqlDialect['claim']>[1]): Promise<ClaimRow[]> {
   const compiled = claimStatement(o).compile(db);
-  type Row = ReturnType<typeof claimStatement> extends RawBuilder<infer R> ? R : never;
-  const rows = await runOnce<Row>(db, pool, compiled.sql, [...compiled.parameters]);
+  return decodeClaimRows(await runOnce<ClaimStatementRow>(db, pool, compiled.sql, [...compiled.parameters]));
+}
+
+type ClaimStatementRow = ClaimRow['task'] & { baton_workflow: ClaimRow['workflow'] | null; baton_run_inputs: unknown; baton_run_triggered_by: string | null };
+
+/** Rows that carry each workflow and run once (on its first task) → a ClaimRow per task. */
+function decodeClaimRows(rows: ClaimStatementRow[]): ClaimRow[] {
   const workflows = new Map<string, ClaimRow['workflow']>();
   const runs = new Map<string, ClaimRow['run']>();
   for (const r of rows) {

@@ -57,6 +57,7 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     expect(names[0]).toBe('001_initial');
     expect(names).toContain('002_waiting_tasks_idx');
     expect(names).toContain('003_run_filter_indexes');
+    expect(names).toContain('004_limits');
     expect(new Set(names).size).toBe(names.length);
     await stores[0]!.createWorkflow({ name: 'after-race', steps: [{ name: 's' }] });
     expect((await stores[4]!.findWorkflow('after-race'))?.name).toBe('after-race');

@@ -1,6 +1,7 @@
 import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type Page } from '@baton/core';
 import { sql, type RawBuilder } from 'kysely';
 import type { Db, SqlDialect } from './dialect.js';
+import type { LimitGate } from './ops/limits.js';
 import { Rows } from './rows.js';
 
 /** What every operation gets: the connection (or transaction) and the dialect. */
@@ -8,6 +9,8 @@ export interface Ctx {
   db: Db;
   dialect: SqlDialect;
   rows: Rows;
+  /** Whether cluster-wide limits are in use on this store (shared by every handle of one store). */
+  limits: LimitGate;
   /** Runs `fn` in the current transaction, or opens one. */
   tx<T>(fn: (ctx: Ctx) => Promise<T>): Promise<T>;
 }

@@ -11,6 +11,15 @@ export interface ClaimRow {
   run: Pick<RunTable, 'id' | 'inputs' | 'triggered_by'>;
 }
 
+/** How a claim leases tasks (ClaimOptions.running: leased `running`, started now, their runs started). */
+export interface LeaseOptions {
+  workerId: string;
+  leaseId: string;
+  leaseMs: number;
+  now: number;
+  running?: boolean;
+}
+
 /**
  * What differs between SQL engines. Everything else in @baton/store-sql is
  * one Kysely implementation that both SQLite and PostgreSQL run.
@@ -23,7 +32,11 @@ export interface SqlDialect {
   encodeJson(value: unknown): unknown;
   /** Decodes what the driver returned for a JSON column. */
   decodeJson(value: unknown): unknown;
-  /** The pending-task query: leases up to `limit` due tasks atomically, in one statement where the engine allows. */
+  /**
+   * The pending-task query: leases up to `limit` due tasks atomically, in one
+   * statement where the engine allows. It reads only tasks without limits
+   * (`concurrency_key is null and rate_key is null`); ops/limits.ts claims the others.
+   */
   claim(db: Db, options: ClaimOptions & { leaseId: string; now: number }): Promise<ClaimRow[]>;
   /** True when `claim` is a single statement, atomic without a transaction around it (one round trip, no BEGIN/COMMIT). */
   readonly claimIsOneStatement?: boolean;
@@ -73,6 +86,18 @@ export interface SqlDialect {
    * multi-row VALUES with a parameter per value.
    */
   insertJsonRows?(db: Db, table: string, columns: string[], jsonColumns: string[], rows: object[]): Promise<void>;
+  /**
+   * Locks these limit keys' rows (`baton_limit_keys`) in the given (kind, key)
+   * order, skipping rows another claimer holds; returns the keys locked. Engines
+   * whose writers never interleave (SQLite) omit it: every key counts as locked.
+   */
+  lockLimitKeys?(db: Db, keys: { kind: 'concurrency' | 'rate'; key: string }[]): Promise<{ kind: 'concurrency' | 'rate'; key: string }[]>;
+  /**
+   * Leases these tasks (ids chosen by the limited claim), those still pending,
+   * exactly as `claim` leases (`running` included), and returns them with their
+   * workflows and runs.
+   */
+  leaseTasks(db: Db, ids: string[], o: LeaseOptions): Promise<ClaimRow[]>;
   /** Called after a commit made tasks due, so other processes wake (PostgreSQL NOTIFY). */
   notifyTasksReady?(db: Db): Promise<void>;
 }

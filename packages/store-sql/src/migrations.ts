@@ -262,5 +262,51 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.dropIndex('baton_runs_workflow_status_idx').ifExists().execute();
       },
     },
+    '004_limits': {
+      async up(db: Kysely<any>) {
+        // Cluster-wide limits: each task carries its evaluated keys; NULL means unlimited,
+        // and the plain claim reads only tasks whose keys are both NULL.
+        await db.schema.alterTable('baton_tasks').addColumn('concurrency_key', 'text').execute();
+        await db.schema.alterTable('baton_tasks').addColumn('concurrency_limit', 'integer').execute();
+        await db.schema.alterTable('baton_tasks').addColumn('rate_key', 'text').execute();
+        await db.schema.alterTable('baton_tasks').addColumn('rate_limit', 'integer').execute();
+        await db.schema.alterTable('baton_tasks').addColumn('rate_period_ms', ms).execute();
+        // The limited claim walks pending limited tasks in claim order; empty when no limit is used.
+        await db.schema
+          .createIndex('baton_tasks_limited_idx')
+          .on('baton_tasks')
+          .expression(sql`priority desc, run_at, id`)
+          .where(sql<boolean>`status = 'pending' and (concurrency_key is not null or rate_key is not null)`)
+          .execute();
+        // Slots held per key: leased tasks of the key with an unexpired lease.
+        await db.schema
+          .createIndex('baton_tasks_concurrency_held_idx')
+          .on('baton_tasks')
+          .columns(['concurrency_key', 'lease_expires_at'])
+          .where(sql<boolean>`status in ('dispatched','running') and concurrency_key is not null`)
+          .execute();
+        await db.schema
+          .createTable('baton_limit_keys')
+          .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('concurrency','rate')`))
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('baton_limit_keys_pk', ['kind', 'key'])
+          .execute();
+        await db.schema
+          .createTable('baton_rate_claims')
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('claimed_at', ms, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('baton_rate_claims_key_idx').on('baton_rate_claims').columns(['key', 'claimed_at']).execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropTable('baton_rate_claims').ifExists().execute();
+        await db.schema.dropTable('baton_limit_keys').ifExists().execute();
+        await db.schema.dropIndex('baton_tasks_concurrency_held_idx').ifExists().execute();
+        await db.schema.dropIndex('baton_tasks_limited_idx').ifExists().execute();
+        for (const column of ['rate_period_ms', 'rate_limit', 'rate_key', 'concurrency_limit', 'concurrency_key']) {
+          await db.schema.alterTable('baton_tasks').dropColumn(column).execute();
+        }
+      },
+    },
   };
 }

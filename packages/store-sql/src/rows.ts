@@ -54,6 +54,7 @@ export class Rows {
       ...(def.retry !== undefined && { retry: def.retry }),
       ...(def.priority !== undefined && { priority: def.priority }),
       ...(def.concurrency !== undefined && { concurrency: def.concurrency }),
+      ...(def.rateLimit !== undefined && { rateLimit: def.rateLimit }),
       createdAt: date(row.created_at),
       updatedAt: date(row.updated_at),
     };
@@ -100,6 +101,8 @@ export class Rows {
     leaseExpiresAt: dateOrNull(row.lease_expires_at),
     metadata: this.json(row.metadata),
     workspace: row.workspace,
+    concurrencyLimit: row.concurrency_key === null ? null : { key: row.concurrency_key, limit: Number(row.concurrency_limit) },
+    rateLimit: row.rate_key === null ? null : { key: row.rate_key, limit: Number(row.rate_limit), periodMs: Number(row.rate_period_ms) },
     dispatchedAt: dateOrNull(row.dispatched_at),
     startedAt: dateOrNull(row.started_at),
     finishedAt: dateOrNull(row.finished_at),

@@ -81,6 +81,24 @@ export interface TaskTable {
   finished_at: Ms | null;
   created_at: Ms;
   updated_at: Ms;
+  /** Cluster-wide limits (migration 002), keys evaluated when planned; NULL: no limit. */
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
+  rate_key: string | null;
+  rate_limit: number | null;
+  rate_period_ms: Ms | null;
+}
+
+/** One row per limit key ever planned: what concurrent PostgreSQL claimers lock, in (kind, key) order. */
+export interface LimitKeyTable {
+  kind: string;
+  key: string;
+}
+
+/** The sliding window of a rate key: one row per claim, pruned once older than the key's period. */
+export interface RateClaimTable {
+  key: string;
+  claimed_at: Ms;
 }
 
 export interface LogTable {
@@ -162,4 +180,6 @@ export interface Database {
   baton_config: ConfigTable;
   baton_sessions: SessionTable;
   baton_tool_executions: ToolExecutionTable;
+  baton_limit_keys: LimitKeyTable;
+  baton_rate_claims: RateClaimTable;
 }

@@ -9,6 +9,8 @@ import * as audit from './ops/audit.js';
 import * as config from './ops/config.js';
 import * as finish from './ops/finish.js';
 import * as library from './ops/library.js';
+import * as limits from './ops/limits.js';
+import { LimitGate } from './ops/limits.js';
 import * as logs from './ops/logs.js';
 import * as queue from './ops/queue.js';
 import * as retry from './ops/retry.js';
@@ -40,6 +42,7 @@ interface Shared {
   active: AsyncLocalStorage<Ctx>;
   /** Set by `requireSchema` when the schema is not this Baton's: every operation but migrate and close fails with it. */
   unusable?: SchemaVersionError;
+  limits: LimitGate;
 }
 
 /**
@@ -54,8 +57,8 @@ export class SqlStore implements Store {
 
   constructor(options: SqlStoreOptions, shared?: Shared, trx?: Db) {
     this.kind = options.dialect.name;
-    this.#shared = shared ?? { closed: false, options, active: new AsyncLocalStorage<Ctx>() };
-    this.#ctx = makeCtx(trx ?? options.db, options, new Rows(options.dialect), trx !== undefined);
+    this.#shared = shared ?? { closed: false, options, active: new AsyncLocalStorage<Ctx>(), limits: new LimitGate() };
+    this.#ctx = makeCtx(trx ?? options.db, options, new Rows(options.dialect), this.#shared.limits, trx !== undefined);
     this.#trx = trx;
   }
 
@@ -174,6 +177,7 @@ export class SqlStore implements Store {
   releaseTasks: Store['releaseTasks'] = async (l) => queue.releaseTasks(this.#c(), l);
   recoverExpiredLeases: Store['recoverExpiredLeases'] = async (now) => queue.recoverExpiredLeases(this.#c(), now);
   nextDueAt: Store['nextDueAt'] = async () => queue.nextDueAt(this.#c());
+  listLimits: Store['listLimits'] = async () => limits.listLimits(this.#c());
 
   appendLogs: Store['appendLogs'] = async (l) => logs.appendLogs(this.#c(), l);
   listLogs: Store['listLogs'] = async (id, o) => logs.listLogs(this.#c(), id, o ?? {});
@@ -206,12 +210,13 @@ export class SqlStore implements Store {
 }
 
 /** Outside a transaction, `tx` opens one; inside, it reuses it (nested calls join). */
-function makeCtx(db: Db, options: SqlStoreOptions, rows: Rows, inTransaction: boolean): Ctx {
+function makeCtx(db: Db, options: SqlStoreOptions, rows: Rows, limits: LimitGate, inTransaction: boolean): Ctx {
   const ctx: Ctx = {
     db,
     dialect: options.dialect,
     rows,
-    tx: inTransaction ? (fn) => fn(ctx) : (fn) => options.dialect.transaction(options.db, (t) => fn(makeCtx(t, options, rows, true))),
+    limits,
+    tx: inTransaction ? (fn) => fn(ctx) : (fn) => options.dialect.transaction(options.db, (t) => fn(makeCtx(t, options, rows, limits, true))),
   };
   return ctx;
 }

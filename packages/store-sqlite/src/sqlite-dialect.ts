@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import type { ClaimRow, Db, SqlDialect } from '@baton/store-sql';
+import { sql, type RawBuilder } from 'kysely';
+import type { ClaimRow, Db, LeaseOptions, SqlDialect } from '@baton/store-sql';
 
 /** SQLite's side of the SQL store: JSON as text, BEGIN IMMEDIATE, and the claim. */
 export const sqliteDialect: SqlDialect = {
@@ -12,6 +12,7 @@ export const sqliteDialect: SqlDialect = {
   // Column affinity does the typing; a CAST to "jsonb" would give JSON text NUMERIC affinity.
   cast: (value) => value,
   claim,
+  leaseTasks,
   // JSON columns keep their JSON text (->), absent or null ones stay SQL NULL; the rest are scalars (->>).
   insertJsonRows: async (db, table, columns, json, rows) => {
     const values = columns.map((c) => (json.includes(c) ? `nullif(value -> '$.${c}', 'null')` : `value ->> '$.${c}'`));
@@ -33,18 +34,31 @@ export const sqliteDialect: SqlDialect = {
 async function claim(db: Db, o: Parameters<SqlDialect['claim']>[1]): Promise<ClaimRow[]> {
   const only = o.workflowIds ? sql`and t.workflow_id in (select value from json_each(${JSON.stringify(o.workflowIds)}))` : sql``;
   const skip = o.excludeWorkflowIds?.length ? sql`and t.workflow_id not in (select value from json_each(${JSON.stringify(o.excludeWorkflowIds)}))` : sql``;
+  return lease(
+    db,
+    sql`select t.id from baton_tasks t join baton_workflows w on w.id = t.workflow_id
+      where t.status = 'pending' and t.run_at <= ${o.now} and w.status = 'active' ${only} ${skip}
+        and t.concurrency_key is null and t.rate_key is null
+      order by t.priority desc, t.run_at, t.id
+      limit ${o.limit}`,
+    o,
+  );
+}
+
+/** The limited claim's lease of the tasks it chose under its limits (those still pending), as the plain claim leases. */
+async function leaseTasks(db: Db, ids: string[], o: LeaseOptions): Promise<ClaimRow[]> {
+  return lease(db, sql`select value from json_each(${JSON.stringify(ids)})`, o, sql`and status = 'pending'`);
+}
+
+/** Leases the pending tasks `ids` selects, starts their runs with `running`, and reads their workflows and runs. */
+async function lease(db: Db, ids: RawBuilder<unknown>, o: LeaseOptions, guard = sql``): Promise<ClaimRow[]> {
   // execution_name stays: a retry may resume the previous attempt's external execution.
   const { rows: tasks } = await sql<ClaimRow['task']>`
     update baton_tasks set
       status = ${o.running ? 'running' : 'dispatched'}, attempt = attempt + 1, lease_id = ${o.leaseId}, lease_owner = ${o.workerId},
       lease_expires_at = ${o.now + o.leaseMs}, dispatched_at = ${o.now}, updated_at = ${o.now}
       ${o.running ? sql`, started_at = ${o.now}` : sql``}
-    where id in (
-      select t.id from baton_tasks t join baton_workflows w on w.id = t.workflow_id
-      where t.status = 'pending' and t.run_at <= ${o.now} and w.status = 'active' ${only} ${skip}
-      order by t.priority desc, t.run_at, t.id
-      limit ${o.limit}
-    )
+    where id in (${ids}) ${guard}
     returning *`.execute(db);
   if (tasks.length === 0) return [];
   const runIds = JSON.stringify([...new Set(tasks.map((t) => t.run_id))]);

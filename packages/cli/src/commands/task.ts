@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { NotFoundError, type Task } from '@baton/core';
 import { withStore, type RunState } from '../context.js';
 import { formatDuration, formatTime, type Output } from '../output.js';
+import { describeLimit } from './limits.js';
 
 export function registerTask(program: Command, state: RunState): void {
   program
@@ -39,6 +40,8 @@ function printTask(out: Output, t: Task): void {
     ['duration', formatDuration(t.startedAt && t.finishedAt ? t.finishedAt.getTime() - t.startedAt.getTime() : null)],
     ['params', JSON.stringify(t.params)],
   ];
+  if (t.concurrencyLimit) rows.push(['limit', describeLimit({ kind: 'concurrency', ...t.concurrencyLimit, periodMs: null })]);
+  if (t.rateLimit) rows.push(['limit', describeLimit({ kind: 'rate', ...t.rateLimit })]);
   if (t.workspace) rows.push(['workspace', t.workspace]);
   if (Object.keys(t.metadata).length) rows.push(['metadata', JSON.stringify(t.metadata)]);
   if (t.output !== null) rows.push(['output', JSON.stringify(t.output)]);

@@ -202,7 +202,7 @@ export class Baton {
     }
     const existing = await this.store.findWorkflow(def.name);
     const workflow = existing
-      ? await this.store.updateWorkflow(existing.id, { description: undefined, executor: undefined, timeoutMs: undefined, retry: undefined, priority: undefined, concurrency: undefined, ...def })
+      ? await this.store.updateWorkflow(existing.id, { description: undefined, executor: undefined, timeoutMs: undefined, retry: undefined, priority: undefined, concurrency: undefined, rateLimit: undefined, ...def })
       : await this.store.createWorkflow(def);
     this.#defined.set(workflow.name, workflow);
     if (this.#started && this.#options.schedules !== false) this.#schedules.start([...this.#defined.values()]);

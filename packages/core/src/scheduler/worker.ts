@@ -71,6 +71,8 @@ export class Worker {
   readonly #queue: PQueue;
   readonly #running = new Map<string, Running>();
   readonly #perKey = new Map<string, number>();
+  /** Tasks in flight under a cluster-wide concurrency key: writing their end frees a slot in the store. */
+  readonly #keyed = new Set<string>();
   /** Tasks whose executor runs now: what `concurrency` limits. */
   #executing = 0;
   readonly #finish: Batcher<TaskResult, FinishOutcome>;
@@ -243,7 +245,7 @@ export class Worker {
     const out: string[] = [];
     for (const r of this.#running.values()) {
       const limit = r.claimed.workflow.concurrency;
-      if (limit !== undefined && (this.#perKey.get(r.claimed.workflow.id) ?? 0) >= limit) out.push(r.claimed.workflow.id);
+      if (typeof limit === 'number' && (this.#perKey.get(r.claimed.workflow.id) ?? 0) >= limit) out.push(r.claimed.workflow.id);
     }
     return [...new Set(out)];
   }
@@ -252,7 +254,8 @@ export class Worker {
   #admit(c: ClaimedTask, step: ResolvedStep): boolean {
     const wKey = c.workflow.id;
     const sKey = `${c.workflow.id}/${c.task.stepName}`;
-    if (c.workflow.concurrency !== undefined && (this.#perKey.get(wKey) ?? 0) >= c.workflow.concurrency) return false;
+    const perProcess = c.workflow.concurrency;
+    if (typeof perProcess === 'number' && (this.#perKey.get(wKey) ?? 0) >= perProcess) return false;
     if (step.concurrency !== null && (this.#perKey.get(sKey) ?? 0) >= step.concurrency) return false;
     this.#perKey.set(wKey, (this.#perKey.get(wKey) ?? 0) + 1);
     this.#perKey.set(sKey, (this.#perKey.get(sKey) ?? 0) + 1);
@@ -264,6 +267,7 @@ export class Worker {
     const controller = new AbortController();
     const entry = { claimed, lease, controller, step, executing: true } as Running;
     this.#running.set(claimed.task.id, entry);
+    if (claimed.task.concurrencyLimit) this.#keyed.add(claimed.task.id);
     this.#executing++;
     // The queue holds a slot while the executor runs, not while the end is written:
     // the next batch starts while this one's endings wait for their batched write.
@@ -424,7 +428,11 @@ export class Worker {
   async #writeResults(results: TaskResult[]): Promise<FinishOutcome[]> {
     const out: FinishResult = await this.#o.store.finishTasks(results);
     for (const run of out.finishedRuns) this.#o.emitter.emit('run:finished', run);
-    if (out.readyTasks > 0) this.wake();
+    // A keyed task's slot frees when its end is written, not when it stopped running:
+    // claim again now rather than at the next poll (a claim made in between found the key full).
+    let freedKeySlot = false;
+    for (const r of results) if (this.#keyed.delete(r.taskId)) freedKeySlot = true;
+    if (out.readyTasks > 0 || freedKeySlot) this.wake();
     return out.outcomes;
   }
 

@@ -1,5 +1,5 @@
-import { afterEach } from 'vitest';
-import type { Store } from '../store.js';
+import { afterEach, expect } from 'vitest';
+import type { ClaimedTask, Store } from '../store.js';
 import type { WorkflowDefinition } from '../models.js';
 
 /** How a store package plugs into the conformance suite. */
@@ -57,3 +57,21 @@ export async function claimAll(store: Store, workerId = 'w', limit = 50, leaseMs
 }
 
 export const leaseOf = (c: { task: { id: string; leaseId: string | null } }) => ({ taskId: c.task.id, leaseId: c.task.leaseId! });
+
+/**
+ * What a claim with `running: true` must have written: each task leased
+ * running and started at its claim (no earlier than `before`), stored as
+ * returned, and the run started with its first task. Returns the run.
+ */
+export async function expectStartedByClaim(store: Store, claimed: ClaimedTask[], runId: string, before: number) {
+  for (const c of claimed) {
+    expect(c.task).toMatchObject({ status: 'running', attempt: 1, leaseOwner: 'w' });
+    expect(c.task.startedAt).toEqual(c.task.dispatchedAt);
+    expect(c.task.startedAt!.getTime()).toBeGreaterThanOrEqual(before);
+    expect(await store.getTask(c.task.id)).toEqual(c.task);
+  }
+  const started = await store.getRun(runId);
+  expect(started.status).toBe('running');
+  expect(started.startedAt).toEqual(claimed[0]!.task.startedAt);
+  return started;
+}

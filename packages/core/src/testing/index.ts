@@ -7,6 +7,7 @@ import type { StoreFactory } from './factory.js';
 import { executionCases } from './executions.js';
 import { finishCases } from './finish.js';
 import { lifecycleCases } from './lifecycle.js';
+import { limitCases } from './limits.js';
 import { manyRunsCases } from './many-runs.js';
 import { queueCases } from './queue.js';
 import { recordCases } from './records.js';
@@ -26,6 +27,7 @@ export function runStoreConformance(factory: StoreFactory): void {
   runQueryCases(factory);
   recordCases(factory);
   lifecycleCases(factory);
+  limitCases(factory);
   executionCases(factory);
   integrityCases(factory);
 }

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { BatonError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { claimAll, defineWorkflow, leaseOf, type StoreFactory } from './factory.js';
+import { claimAll, defineWorkflow, expectStartedByClaim, leaseOf, type StoreFactory } from './factory.js';
 import { suite } from './suite.js';
 
 /**
@@ -160,15 +160,7 @@ export function manyRunsCases(factory: StoreFactory): void {
       const before = Date.now();
       const claimed = await store.claimTasks({ workerId: 'w', limit: 3, leaseMs: 60_000, running: true });
       expect(claimed).toHaveLength(3);
-      for (const c of claimed) {
-        expect(c.task).toMatchObject({ status: 'running', attempt: 1, leaseOwner: 'w' });
-        expect(c.task.startedAt).toEqual(c.task.dispatchedAt);
-        expect(c.task.startedAt!.getTime()).toBeGreaterThanOrEqual(before);
-        expect(await store.getTask(c.task.id)).toEqual(c.task);
-      }
-      const started = await store.getRun(run.id);
-      expect(started.status).toBe('running');
-      expect(started.startedAt).toEqual(claimed[0]!.task.startedAt);
+      const started = await expectStartedByClaim(store, claimed, run.id, before);
       // Fenced like any lease: heartbeat, finish, and the run rolls up from its start.
       expect(await store.heartbeat(claimed.map(leaseOf), 60_000)).toEqual(['held', 'held', 'held']);
       const mine = claimed.filter((c) => c.run.id === run.id);

@@ -5,6 +5,7 @@ import type { State } from '../state.js';
 import { taskModel, workflowModel } from '../to-model.js';
 import type { Unit } from '../unit.js';
 import { finishTasks } from './finish.js';
+import { Limits } from './limits.js';
 
 const isLeased = (t: TaskRec | undefined): t is TaskRec => t?.status === 'dispatched' || t?.status === 'running';
 
@@ -26,14 +27,21 @@ export function claimTasks(u: Unit, o: ClaimOptions): ClaimedTask[] {
   const only = o.workflowIds ? new Set(o.workflowIds) : null;
   const skip = new Set(o.excludeWorkflowIds ?? []);
   const chosen: TaskRec[] = [];
+  // Built on the first limited task met: a claim over unlimited tasks pays nothing for limits.
+  let limits: Limits | undefined;
   for (const id of u.state.pending.due(now)) {
     const task = u.state.get('tasks', id)!;
     if ((only && !only.has(task.workflowId)) || skip.has(task.workflowId)) continue;
     if (u.state.get('workflows', task.workflowId)?.status !== 'active') continue;
+    if (task.concurrencyLimit || task.rateLimit) {
+      limits ??= new Limits(u.state, now);
+      if (!limits.take(task)) continue;
+    }
     chosen.push(task);
     if (chosen.length === o.limit) break;
   }
   if (chosen.length === 0) return [];
+  limits?.record(u);
   const leaseId = newId();
   const workflows = new Map<string, Workflow>();
   return chosen.map((task) => {

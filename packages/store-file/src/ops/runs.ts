@@ -42,7 +42,7 @@ export function createRun(u: Unit, input: NewRun): { run: Run; created: boolean 
   if (workflow.status === 'archived' || workflow.status === 'draft') {
     throw new ConflictError('workflow', `"${workflow.name}" is ${workflow.status} and cannot be triggered`);
   }
-  const plan = planRun({ ...workflow, createdAt: new Date(workflow.createdAt), updatedAt: new Date(workflow.updatedAt) });
+  const plan = planRun({ ...workflow, createdAt: new Date(workflow.createdAt), updatedAt: new Date(workflow.updatedAt) }, input.inputs ?? {});
   const now = Date.now();
   const runAt = input.runAt?.getTime() ?? now;
   const run: RunRec = {
@@ -103,6 +103,8 @@ export function createRun(u: Unit, input: NewRun): { run: Run; created: boolean 
       leaseExpiresAt: null,
       metadata: cloneJson(t.metadata),
       workspace: t.workspace,
+      concurrencyLimit: t.concurrencyLimit,
+      rateLimit: t.rateLimit,
       dispatchedAt: null,
       startedAt: null,
       finishedAt: null,

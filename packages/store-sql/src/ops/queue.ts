@@ -4,13 +4,18 @@ import { rowsTable, type Ctx } from '../context.js';
 import { fencedUpdate } from './fenced.js';
 import { nowMs } from '../rows.js';
 import { finishTasks } from './finish.js';
+import { claimLimitedTasks } from './limits.js';
 
 const LEASED = ['dispatched', 'running'] as const;
 
 /** The pending-task query; the dialect owns the statement (see its `claim`). */
 export async function claimTasks(ctx: Ctx, options: ClaimOptions): Promise<ClaimedTask[]> {
-  const claim = (ctx: Ctx) => ctx.dialect.claim(ctx.db, { ...options, leaseId: newId(), now: nowMs() });
-  const rows = ctx.dialect.claimIsOneStatement ? await claim(ctx) : await ctx.tx(claim);
+  // Tasks under a cluster-wide limit first (nothing, at no cost, on a store that never planned one).
+  const limited = await claimLimitedTasks(ctx, { ...options, leaseId: newId(), now: nowMs() });
+  const rest = options.limit - limited.length;
+  const claim = (ctx: Ctx) => ctx.dialect.claim(ctx.db, { ...options, limit: rest, leaseId: newId(), now: nowMs() });
+  const plain = rest <= 0 ? [] : ctx.dialect.claimIsOneStatement ? await claim(ctx) : await ctx.tx(claim);
+  const rows = limited.length === 0 ? plain : [...limited, ...plain];
   // One decode per workflow, not per task: a batch usually shares a few workflows.
   const workflows = new Map<string, ClaimedTask['workflow']>();
   return rows.map(({ task, workflow, run }) => {

@@ -2,9 +2,11 @@ import {
   ConflictError,
   NotFoundError,
   newId,
+  hasClusterLimits,
   planRun,
   stepNeedsCounters,
   type Json,
+  type PlannedTask,
   type RunPlan,
   type Workflow,
   type NewRun,
@@ -20,6 +22,7 @@ import {
 import { DEFAULT_PAGE, bumped, decodeCursor, toPage, type Ctx } from '../context.js';
 import { nowMs } from '../rows.js';
 import type { RunStepTable, RunTable, TaskTable } from '../schema.js';
+import { registerLimitKeys } from './limits.js';
 
 /** Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bound-parameter limits. */
 const INSERT_CHUNK = 500;
@@ -53,15 +56,16 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
   const workflowIds = [...new Set(inputs.map((i) => i.workflowId))];
   const workflows = new Map<string, Workflow>();
   for (const row of await ctx.db.selectFrom('baton_workflows').selectAll().where('id', 'in', workflowIds).execute()) workflows.set(row.id, ctx.rows.workflow(row));
-  // Plan each workflow once; runs differ only in their ids.
-  const plans = new Map<string, RunPlan>();
+  // Plan each workflow once; runs differ only in their ids. Not a workflow with cluster-wide
+  // limits: its tasks' keys may name the run's inputs, so each of its runs is planned alone.
+  const plans = new Map<string, RunPlan | null>();
   inputs.forEach((input, index) => {
     const workflow = workflows.get(input.workflowId);
     if (!workflow) throw new NotFoundError('workflow', input.workflowId);
     if (workflow.status === 'archived' || workflow.status === 'draft') {
       throw new ConflictError('workflow', `"${workflow.name}" is ${workflow.status} and cannot be triggered${inputs.length > 1 ? ` (item ${index})` : ''}`);
     }
-    if (!plans.has(workflow.id)) plans.set(workflow.id, planRun(workflow));
+    if (!plans.has(workflow.id)) plans.set(workflow.id, hasClusterLimits(workflow) ? null : planRun(workflow));
   });
 
   const now = nowMs();
@@ -71,6 +75,7 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
   const stepRows: RunStepTable[] = [];
   const taskRows: TaskTable[] = [];
   const answers: { run: Run; created: boolean }[] = [];
+  const limited: PlannedTask[] = [];
   for (const input of inputs) {
     const key = input.idempotencyKey ? keyOf(input.workflowId, input.idempotencyKey) : undefined;
     const known = key !== undefined ? existing.get(key) : undefined;
@@ -79,7 +84,7 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
       continue;
     }
     const workflow = workflows.get(input.workflowId)!;
-    const plan = plans.get(workflow.id)!;
+    const plan = plans.get(workflow.id) ?? planRun(workflow, input.inputs ?? {});
     const run: Run = {
       id: newId(),
       workflowId: workflow.id,
@@ -162,6 +167,11 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
         lease_expires_at: null,
         metadata: json(t.metadata),
         workspace: t.workspace,
+        concurrency_key: t.concurrencyLimit?.key ?? null,
+        concurrency_limit: t.concurrencyLimit?.limit ?? null,
+        rate_key: t.rateLimit?.key ?? null,
+        rate_limit: t.rateLimit?.limit ?? null,
+        rate_period_ms: t.rateLimit?.periodMs ?? null,
         dispatched_at: null,
         started_at: null,
         finished_at: null,
@@ -169,10 +179,12 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
         updated_at: now,
       });
     }
+    if (plan.tasks.some((t) => t.concurrencyLimit || t.rateLimit)) limited.push(...plan.tasks);
   }
   await insertRows(ctx, 'baton_runs', runRows, ['inputs', 'metadata']);
   await insertRows(ctx, 'baton_run_steps', stepRows, ['dependents', 'downstream']);
   await insertRows(ctx, 'baton_tasks', taskRows, ['params', 'output', 'metadata']);
+  await registerLimitKeys(ctx, limited);
   if (taskRows.length > 0) await ctx.dialect.afterTasksInserted?.(ctx.db, taskRows.length);
   if (taskRows.some((t) => t.status === 'pending')) await ctx.dialect.notifyTasksReady?.(ctx.db);
   return answers;

@@ -12,6 +12,7 @@ function definitionJson(def: Partial<WorkflowDefinition>) {
     retry: def.retry,
     priority: def.priority,
     concurrency: def.concurrency,
+    rateLimit: def.rateLimit,
   };
 }
 
