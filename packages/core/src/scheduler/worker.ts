@@ -349,7 +349,7 @@ export class Worker {
       // The executor starts on a macrotask of its own, after every store write begun so far has
       // committed: a handler that blocks the event loop at its start (CPU work, sync I/O) must
       // not do so in the middle of a write transaction (SQLite: holding the database's write lock).
-      await new Promise((r) => setImmediate(r));
+      await nextMacrotask();
       if (controller.signal.aborted) throw controller.signal.reason;
       const output = await abortable(executor.execute(ctx), controller.signal, this.#o.abortGraceMs);
       const value = output === undefined ? null : output;
@@ -503,4 +503,19 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal, graceMs: number)
       },
     );
   });
+}
+
+let macrotask: Promise<void> | null = null;
+/**
+ * One setImmediate shared by every task starting in the same turn: their callbacks would run
+ * in the same check phase anyway, so the guarantee is the same, and a batch of 50 starts costs
+ * one yield instead of 50 (measured: 50 yields a batch halved SQLite throughput, 16.6k → 8.7k/s).
+ */
+function nextMacrotask(): Promise<void> {
+  return (macrotask ??= new Promise((resolve) =>
+    setImmediate(() => {
+      macrotask = null;
+      resolve();
+    }),
+  ));
 }
