@@ -15,7 +15,9 @@ export default defineConfig({
   resolve: { conditions: ['baton-source'] },
   ssr: { resolve: { conditions: ['baton-source'] } },
   test: {
-    include: inPackage ? [`${here}/test/**/*.test.ts`] : ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'chaos/test/**/*.test.ts'],
+    include: inPackage
+      ? [`${here}/test/**/*.test.ts`]
+      : ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'chaos/test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

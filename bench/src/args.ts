@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 
 export type StoreName = 'sqlite' | 'pg' | 'file';
-export type Section = 'claim' | 'throughput' | 'scaleout' | 'memory';
+type Section = 'claim' | 'throughput' | 'scaleout' | 'memory';
 
 export interface BenchOptions {
   quick: boolean;

@@ -36,7 +36,8 @@ async function measure(store: Store, batch: number, reps: number): Promise<{ p50
 /** Columns of a finished history task, as SQL over a series variable `i`. */
 const historyColumns = (runId: string, workflowId: string, i: string, concat: (a: string, b: string) => string) => `
   ${concat("'hist-'", i)}, '${runId}', '${workflowId}', 'only', 0, ${i}, 1, 'success', '{}', 0, ${Date.now() - 86_400_000}, 1, 3, '{}', ${Date.now() - 86_400_000}, ${Date.now() - 86_400_000}`;
-const INSERT_COLUMNS = 'id, run_id, workflow_id, step_name, position, task_index, task_count, status, params, priority, run_at, attempt, max_attempts, metadata, created_at, updated_at';
+const INSERT_COLUMNS =
+  'id, run_id, workflow_id, step_name, position, task_index, task_count, status, params, priority, run_at, attempt, max_attempts, metadata, created_at, updated_at';
 
 async function prepare(store: Store): Promise<{ runId: string; workflowId: string }> {
   const wf = await store.createWorkflow({ name: 'claim-bench', steps: [{ name: 'only' }] });
@@ -88,7 +89,9 @@ export async function claimLatency(options: BenchOptions, pgAvailable: boolean):
     await raw.connect();
     let loaded = 0;
     for (const size of options.sizes) {
-      await raw.query(`insert into baton_tasks (${INSERT_COLUMNS}) select ${historyColumns(runId, workflowId, 'i', (a, b) => `${a} || ${b}`)} from generate_series(${loaded + 1}, ${size}) as i`);
+      await raw.query(
+        `insert into baton_tasks (${INSERT_COLUMNS}) select ${historyColumns(runId, workflowId, 'i', (a, b) => `${a} || ${b}`)} from generate_series(${loaded + 1}, ${size}) as i`,
+      );
       loaded = size;
       await raw.query('vacuum analyze baton_tasks');
       await record('pg', store, size, say);
@@ -114,7 +117,9 @@ export async function claimLatency(options: BenchOptions, pgAvailable: boolean):
         for (;;) {
           const claimed = await store.claimTasks({ workerId: 'loader', limit: 500, leaseMs: 60_000, workflowIds: [wf.id] });
           if (claimed.length === 0) break;
-          await store.finishTasks(claimed.map((c) => ({ taskId: c.task.id, leaseId: c.task.leaseId!, status: 'success' as const, output: null })));
+          await store.finishTasks(
+            claimed.map((c) => ({ taskId: c.task.id, leaseId: c.task.leaseId!, status: 'success' as const, output: null })),
+          );
         }
         loaded += 500;
       }

@@ -147,5 +147,8 @@ const table = [
 ].join('\n');
 const scenarios = SCENARIOS.map((s) => `- **${s.name}**: ${s.what}.`).join('\n');
 mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('../results/limits.md', import.meta.url), `# Claim with cluster-wide limits\n\n${new Date().toISOString()}${quick ? ' (quick)' : ''}\n\n${scenarios}\n\n${table}\n`);
+writeFileSync(
+  new URL('../results/limits.md', import.meta.url),
+  `# Claim with cluster-wide limits\n\n${new Date().toISOString()}${quick ? ' (quick)' : ''}\n\n${scenarios}\n\n${table}\n`,
+);
 console.log(`\n${table}\n\nWritten to bench/results/limits.md`);

@@ -23,9 +23,19 @@ import { batonThroughput } from './throughput-baton.js';
 const options = parseOptions(process.argv.slice(2));
 const pgUp = options.stores.includes('pg') && (await pgReachable(options.pgUrl));
 if (options.stores.includes('pg') && !pgUp) console.warn(`!!! PostgreSQL at ${options.pgUrl} is unreachable: its sections are skipped`);
-console.log(`Baton bench${options.quick ? ' (quick)' : ''}: stores ${options.stores.join(', ')}; sections ${options.only.join(', ')}; ${options.tasks.toLocaleString()} tasks, concurrency ${options.workers}`);
+console.log(
+  `Baton bench${options.quick ? ' (quick)' : ''}: stores ${options.stores.join(', ')}; sections ${options.only.join(', ')}; ${options.tasks.toLocaleString()} tasks, concurrency ${options.workers}`,
+);
 
-const results: Results = { startedAt: new Date().toISOString(), quick: options.quick, machine: machine(), claim: [], throughput: [], scaleOut: [], ratios: {} };
+const results: Results = {
+  startedAt: new Date().toISOString(),
+  quick: options.quick,
+  machine: machine(),
+  claim: [],
+  throughput: [],
+  scaleOut: [],
+  ratios: {},
+};
 if (process.env.BATON_BENCH_NOTE) results.note = process.env.BATON_BENCH_NOTE;
 
 if (options.only.includes('claim')) {
@@ -40,20 +50,25 @@ if (options.only.includes('throughput')) {
   const add = (rows: ThroughputRow | ThroughputRow[]) => {
     for (const row of [rows].flat()) {
       results.throughput.push(row);
-      console.log(`  ${row.system.padEnd(16)} ${row.db.padEnd(7)} ${row.shape.padEnd(8)} enqueue ${row.enqueuePerSec.toLocaleString().padStart(9)}/s   process ${row.processPerSec.toLocaleString().padStart(7)}/s`);
+      console.log(
+        `  ${row.system.padEnd(16)} ${row.db.padEnd(7)} ${row.shape.padEnd(8)} enqueue ${row.enqueuePerSec.toLocaleString().padStart(9)}/s   process ${row.processPerSec.toLocaleString().padStart(7)}/s`,
+      );
     }
   };
   if (options.stores.includes('sqlite')) {
     const say = progress('throughput sqlite');
     for (const [name, run] of [
-      ['baton', async (dir: string) => {
-        const store = await openSqliteStore({ filename: `${dir}/baton.db` });
-        try {
-          return await batonThroughput(store, 'sqlite', options.tasks, options.workers, say);
-        } finally {
-          await store.close();
-        }
-      }],
+      [
+        'baton',
+        async (dir: string) => {
+          const store = await openSqliteStore({ filename: `${dir}/baton.db` });
+          try {
+            return await batonThroughput(store, 'sqlite', options.tasks, options.workers, say);
+          } finally {
+            await store.close();
+          }
+        },
+      ],
       ['raw', (dir: string) => rawSqlite(`${dir}/raw.db`, options.tasks)],
       ['plainjob', (dir: string) => plainjobThroughput(`${dir}/plainjob.db`, options.tasks, PLAINJOB_WORKERS)],
     ] as const) {
@@ -66,14 +81,17 @@ if (options.only.includes('throughput')) {
   if (pgUp) {
     const say = progress('throughput pg');
     for (const [name, run] of [
-      ['baton', async (url: string) => {
-        const store = await openPgStore({ connectionString: url });
-        try {
-          return await batonThroughput(store, 'pg', options.tasks, options.workers, say);
-        } finally {
-          await store.close();
-        }
-      }],
+      [
+        'baton',
+        async (url: string) => {
+          const store = await openPgStore({ connectionString: url });
+          try {
+            return await batonThroughput(store, 'pg', options.tasks, options.workers, say);
+          } finally {
+            await store.close();
+          }
+        },
+      ],
       ['raw', (url: string) => rawPg(url, options.tasks)],
       ['graphile-worker', (url: string) => graphileThroughput(url, options.tasks)],
       ['pg-boss', (url: string) => pgBossThroughput(url, options.tasks, options.workers)],

@@ -12,7 +12,16 @@ export interface WorkerProcess {
 }
 
 export function startWorkerProcess(kind: 'pg' | 'sqlite', location: string, concurrency: number, untilRun?: string): WorkerProcess {
-  const args = ['--conditions=baton-source', '--import', 'tsx', workerScript, kind, location, String(concurrency), ...(untilRun ? [untilRun] : [])];
+  const args = [
+    '--conditions=baton-source',
+    '--import',
+    'tsx',
+    workerScript,
+    kind,
+    location,
+    String(concurrency),
+    ...(untilRun ? [untilRun] : []),
+  ];
   const child = spawn(process.execPath, args, { cwd: benchDir, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   let onReady: () => void;
@@ -22,7 +31,9 @@ export function startWorkerProcess(kind: 'pg' | 'sqlite', location: string, conc
     if (out.includes('ready')) onReady();
   });
   const exited = new Promise<number>((resolve, reject) =>
-    child.on('exit', (code) => (code === 0 ? resolve(Number(/maxrss (\d+)/.exec(out)?.[1] ?? Number.NaN)) : reject(new Error(`bench worker exited with ${code}`)))),
+    child.on('exit', (code) =>
+      code === 0 ? resolve(Number(/maxrss (\d+)/.exec(out)?.[1] ?? Number.NaN)) : reject(new Error(`bench worker exited with ${code}`)),
+    ),
   );
   return { child, ready, exited };
 }

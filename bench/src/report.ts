@@ -35,7 +35,12 @@ export interface Ratios {
 }
 
 export function machine(): Results['machine'] {
-  return { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version };
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
 }
 
 const PEER_KEYS: Record<string, string> = { 'graphile-worker': 'graphileWorker', 'pg-boss': 'pgBoss', plainjob: 'plainjob', raw: 'raw' };
@@ -56,7 +61,9 @@ export function ratios(r: Pick<Results, 'throughput' | 'claim' | 'scaleOut'>): R
     const singles = r.throughput.find((t) => t.db === db && t.system === 'baton' && t.shape === 'singles');
     for (const peer of peers.filter((p) => p.system !== 'raw')) {
       const value = ratio(singles?.enqueuePerSec, peer.enqueuePerSec);
-      if (value !== undefined) ((out[db] ??= {}).enqueue ??= {})[`triggerManyVs${(PEER_KEYS[peer.system] ?? peer.system).replace(/^./, (c) => c.toUpperCase())}`] = value;
+      if (value !== undefined)
+        ((out[db] ??= {}).enqueue ??= {})[`triggerManyVs${(PEER_KEYS[peer.system] ?? peer.system).replace(/^./, (c) => c.toUpperCase())}`] =
+          value;
     }
   }
   for (const store of ['sqlite', 'pg']) {
@@ -113,9 +120,22 @@ function markdown(r: Results): string {
     '',
   ];
   if (r.scaleOut.length) {
-    lines.push('## Scale-out on PostgreSQL', '', '| worker processes | process/s |', '|---:|---:|', ...r.scaleOut.map((s) => `| ${s.processes} | ${s.processPerSec.toLocaleString()} |`), '');
+    lines.push(
+      '## Scale-out on PostgreSQL',
+      '',
+      '| worker processes | process/s |',
+      '|---:|---:|',
+      ...r.scaleOut.map((s) => `| ${s.processes} | ${s.processPerSec.toLocaleString()} |`),
+      '',
+    );
   }
-  if (r.memory) lines.push('## Memory', '', `Peak RSS of one scheduler processing ${r.memory.tasks.toLocaleString()} tasks on SQLite: **${r.memory.peakRssMb} MB**.`, '');
+  if (r.memory)
+    lines.push(
+      '## Memory',
+      '',
+      `Peak RSS of one scheduler processing ${r.memory.tasks.toLocaleString()} tasks on SQLite: **${r.memory.peakRssMb} MB**.`,
+      '',
+    );
   if (r.pgClaimPlan) lines.push('## PostgreSQL claim plan (EXPLAIN ANALYZE, largest history)', '', '```', r.pgClaimPlan, '```', '');
   return lines.join('\n');
 }

@@ -25,7 +25,13 @@ async function allRunsFinished(store: Store): Promise<boolean> {
  * N tasks, then N single-task runs enqueued with one `triggerMany`. Then, apart:
  * single-task runs enqueued by separate `trigger` calls, and add-to-start latency.
  */
-export async function batonThroughput(store: Store, db: 'sqlite' | 'pg', tasks: number, concurrency: number, say: (m: string) => void): Promise<ThroughputRow[]> {
+export async function batonThroughput(
+  store: Store,
+  db: 'sqlite' | 'pg',
+  tasks: number,
+  concurrency: number,
+  say: (m: string) => void,
+): Promise<ThroughputRow[]> {
   const config = JSON.stringify({ concurrency, leaseMs: 30_000, pollIntervalMs: 1000 });
   const idle = await scheduler(store, tasks, concurrency);
 
@@ -39,8 +45,15 @@ export async function batonThroughput(store: Store, db: 'sqlite' | 'pg', tasks: 
   await baton.stop();
   say(`baton/${db} fan-out: processed in ${Math.round(fanoutMs)} ms`);
 
-  const [, singlesEnqueueMs] = await timed(() => idle.triggerMany('single', Array.from({ length: tasks }, (_, i) => ({ inputs: { i } }))));
-  say(`baton/${db} singles: enqueued ${tasks.toLocaleString()} runs with one triggerMany (${Math.round(singlesEnqueueMs)} ms); processing…`);
+  const [, singlesEnqueueMs] = await timed(() =>
+    idle.triggerMany(
+      'single',
+      Array.from({ length: tasks }, (_, i) => ({ inputs: { i } })),
+    ),
+  );
+  say(
+    `baton/${db} singles: enqueued ${tasks.toLocaleString()} runs with one triggerMany (${Math.round(singlesEnqueueMs)} ms); processing…`,
+  );
   baton = await scheduler(store, tasks, concurrency);
   start = performance.now();
   await baton.start();
@@ -51,7 +64,10 @@ export async function batonThroughput(store: Store, db: 'sqlite' | 'pg', tasks: 
   // Add-to-start latency with the worker idle: single-task runs, one every 5 ms.
   const latencies: number[] = [];
   const probes = await Promise.all(
-    Array.from({ length: 100 }, (_, i) => new Promise<string>((resolve) => setTimeout(async () => resolve((await baton.trigger('single')).id), i * 5))),
+    Array.from(
+      { length: 100 },
+      (_, i) => new Promise<string>((resolve) => setTimeout(async () => resolve((await baton.trigger('single')).id), i * 5)),
+    ),
   );
   for (const id of probes) {
     const finished = await baton.waitForRun(id, { timeoutMs: 60_000 });
@@ -69,7 +85,15 @@ export async function batonThroughput(store: Store, db: 'sqlite' | 'pg', tasks: 
   await idle.stop();
   const perSec = (n: number, ms: number) => Math.round(n / (ms / 1000));
   return [
-    { system: 'baton', db, shape: 'fanout', tasks, enqueuePerSec: perSec(tasks, fanoutEnqueueMs), processPerSec: perSec(tasks, fanoutMs), config },
+    {
+      system: 'baton',
+      db,
+      shape: 'fanout',
+      tasks,
+      enqueuePerSec: perSec(tasks, fanoutEnqueueMs),
+      processPerSec: perSec(tasks, fanoutMs),
+      config,
+    },
     {
       system: 'baton',
       db,

@@ -13,16 +13,23 @@ const out = mkdtempSync(join(tmpdir(), 'baton-bench-test-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 async function bench(args: string[], dir: string) {
-  const { stdout } = await exec(process.execPath, ['--conditions=baton-source', '--import', 'tsx', 'src/main.ts', '--quick', '--out', dir, ...args], {
-    cwd: benchDir,
-    timeout: 120_000,
-    maxBuffer: 10 * 1024 * 1024,
-  });
+  const { stdout } = await exec(
+    process.execPath,
+    ['--conditions=baton-source', '--import', 'tsx', 'src/main.ts', '--quick', '--out', dir, ...args],
+    {
+      cwd: benchDir,
+      timeout: 120_000,
+      maxBuffer: 10 * 1024 * 1024,
+    },
+  );
   return { stdout, results: JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')) };
 }
 
 async function pgUp(): Promise<boolean> {
-  const c = new pg.Client({ connectionString: process.env.BATON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', connectionTimeoutMillis: 2000 });
+  const c = new pg.Client({
+    connectionString: process.env.BATON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    connectionTimeoutMillis: 2000,
+  });
   try {
     await c.connect();
     await c.end();
@@ -37,7 +44,10 @@ async function pgUp(): Promise<boolean> {
 describe('bench (quick mode) keeps working', () => {
   it('measures SQLite and file claims, SQLite throughput beside plainjob and raw, and memory, and writes the reports', async () => {
     const dir = join(out, 'sqlite');
-    const { stdout, results } = await bench(['--stores', 'sqlite,file', '--only', 'claim,throughput,memory', '--tasks', '500', '--sizes', '1000,3000'], dir);
+    const { stdout, results } = await bench(
+      ['--stores', 'sqlite,file', '--only', 'claim,throughput,memory', '--tasks', '500', '--sizes', '1000,3000'],
+      dir,
+    );
     expect(stdout).toContain('== Summary');
     const rows = results.throughput.map((t: { system: string; shape: string }) => `${t.system} ${t.shape}`);
     expect(rows).toEqual(['baton fanout', 'baton singles', 'raw jobs', 'plainjob jobs']);
@@ -68,6 +78,8 @@ describe('bench (quick mode) keeps working', () => {
     expect(results.ratios.pg.fanout.graphileWorker).toBeGreaterThan(0);
     expect(results.ratios.pg.singles.graphileWorker).toBeGreaterThan(0);
     expect(results.ratios.pg.enqueue.triggerManyVsGraphileWorker).toBeGreaterThan(0);
-    expect(results.throughput.find((t: { system: string }) => t.system === 'graphile-worker').config).toContain('"localQueue":{"size":500}');
+    expect(results.throughput.find((t: { system: string }) => t.system === 'graphile-worker').config).toContain(
+      '"localQueue":{"size":500}',
+    );
   });
 });

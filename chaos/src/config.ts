@@ -40,6 +40,8 @@ export interface ScenarioResult {
   store: StoreKind;
   tasks: number;
   faults: Record<FaultKind, number>;
+  /** The kinds of fault this store's run was to receive (the verdict fails when one never fired). */
+  planned: FaultKind[];
   /** Tasks that did not end in success (run timed out or failed them). */
   lost: number;
   /** Tasks started more than once (expected after kills and freezes). */

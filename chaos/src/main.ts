@@ -22,7 +22,9 @@ for (const s of stores) if (!['sqlite', 'pg', 'file'].includes(s)) throw new Err
 
 const refusal = restartRefusal();
 const results: ScenarioResult[] = [];
-console.log(`Baton chaos suite (${short ? 'short' : 'full'}): stores ${stores.join(', ')}; PostgreSQL restart ${refusal ? `SKIPPED (${refusal})` : 'ON'}`);
+console.log(
+  `Baton chaos suite (${short ? 'short' : 'full'}): stores ${stores.join(', ')}; PostgreSQL restart ${refusal ? `SKIPPED (${refusal})` : 'ON'}`,
+);
 for (const store of stores) {
   if (store === 'pg' && !(await pgReachable())) continue;
   const options = preset(store, short, refusal === null, (line) => console.log(line));

@@ -7,6 +7,8 @@ export function verdict(r: ScenarioResult): { ok: boolean; why: string[] } {
   if (r.lost > 0) why.push(`${r.lost} tasks lost`);
   if (r.staleApplied > 0) why.push(`${r.staleApplied} stale completions applied`);
   if (r.crashes > 0) why.push(`${r.crashes} worker crashes`);
+  // A fault that never fired proves nothing about it: the run was too short for its plan.
+  for (const kind of r.planned) if (r.faults[kind] === 0) why.push(`no ${kind} fault was injected (the run ended first)`);
   const bound = r.leaseMs / 1000 + 1;
   const p95 = percentile(r.recovery, 95);
   if (r.recovery.length > 0 && p95 > bound) why.push(`recovery after SIGKILL p95 ${p95.toFixed(1)} s > lease + 1 s`);
@@ -14,16 +16,33 @@ export function verdict(r: ScenarioResult): { ok: boolean; why: string[] } {
   // stalls every writer until it thaws (SQLite) or its lock goes stale (file store). PostgreSQL must not stall.
   const frozenBound = r.store === 'pg' ? bound : r.freezeMs / 1000 + 1;
   const f95 = percentile(r.recoveryFrozen, 95);
-  if (r.recoveryFrozen.length > 0 && f95 > frozenBound) why.push(`recovery after SIGSTOP p95 ${f95.toFixed(1)} s > ${frozenBound.toFixed(1)} s`);
+  if (r.recoveryFrozen.length > 0 && f95 > frozenBound)
+    why.push(`recovery after SIGSTOP p95 ${f95.toFixed(1)} s > ${frozenBound.toFixed(1)} s`);
   return { ok: why.length === 0, why };
 }
 
 const s = (n: number) => (Number.isNaN(n) ? '–' : `${n.toFixed(1)} s`);
-const spread = (v: number[]) => `${s(percentile(v, 50))} / ${s(percentile(v, 95))} / ${s(v.length ? Math.max(...v) : Number.NaN)} (n=${v.length})`;
+const spread = (v: number[]) =>
+  `${s(percentile(v, 50))} / ${s(percentile(v, 95))} / ${s(v.length ? Math.max(...v) : Number.NaN)} (n=${v.length})`;
 
 /** The summary as a Markdown table (readable in a terminal, pasteable into an issue). */
 export function table(results: ScenarioResult[]): string {
-  const head = ['store', 'tasks', 'SIGKILL', 'SIGSTOP', 'backend kills', 'pg restart', 'lost', 'run twice+', 'stale applied', 'crashes', 'recovery after SIGKILL p50 / p95 / max', 'after SIGSTOP', 'took', 'verdict'];
+  const head = [
+    'store',
+    'tasks',
+    'SIGKILL',
+    'SIGSTOP',
+    'backend kills',
+    'pg restart',
+    'lost',
+    'run twice+',
+    'stale applied',
+    'crashes',
+    'recovery after SIGKILL p50 / p95 / max',
+    'after SIGSTOP',
+    'took',
+    'verdict',
+  ];
   const rows = results.map((r) => {
     const v = verdict(r);
     return [
@@ -32,7 +51,13 @@ export function table(results: ScenarioResult[]): string {
       String(r.faults.kill),
       String(r.faults.stop),
       r.store === 'pg' ? String(r.faults.terminate) : 'n/a',
-      r.store !== 'pg' ? 'n/a' : r.restartSkipped ? 'skipped' : r.faults.restart ? `yes, work resumed in ${s(r.restartResume ?? Number.NaN)}` : 'no',
+      r.store !== 'pg'
+        ? 'n/a'
+        : r.restartSkipped
+          ? 'skipped'
+          : r.faults.restart
+            ? `yes, work resumed in ${s(r.restartResume ?? Number.NaN)}`
+            : 'no',
       String(r.lost),
       String(r.rerun),
       String(r.staleApplied),

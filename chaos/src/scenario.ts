@@ -46,7 +46,7 @@ export function restartRefusal(env = process.env): string | null {
 }
 
 /** `pg_ctlcluster … restart`, then waits until pg_isready answers (at most 60 s). */
-export async function restartPostgres(): Promise<void> {
+async function restartPostgres(): Promise<void> {
   const version = readdirSync('/etc/postgresql')[0];
   if (!version) throw new Error('no cluster in /etc/postgresql');
   await exec('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'restart'], { timeout: 60_000 });
@@ -74,11 +74,18 @@ async function pgQuery(url: string, text: string, values: unknown[] = []): Promi
 }
 
 /** Creates the store's home; returns the location workers use, the conductor's handle, and a clean-up. */
-async function prepareStore(o: ScenarioOptions): Promise<{ location: string; schema?: string; store: Store; cleanup: () => Promise<void> }> {
+async function prepareStore(
+  o: ScenarioOptions,
+): Promise<{ location: string; schema?: string; store: Store; cleanup: () => Promise<void> }> {
   if (o.store === 'pg') {
     const { openPgStore } = await import('@baton/store-pg');
     const schema = `baton_chaos_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-    const store = await openPgStore({ connectionString: `${o.pgUrl}${o.pgUrl.includes('?') ? '&' : '?'}application_name=chaos_conductor`, schema, poolSize: 2, warn: () => {} });
+    const store = await openPgStore({
+      connectionString: `${o.pgUrl}${o.pgUrl.includes('?') ? '&' : '?'}application_name=chaos_conductor`,
+      schema,
+      poolSize: 2,
+      warn: () => {},
+    });
     return {
       location: o.pgUrl,
       schema,
@@ -106,8 +113,21 @@ async function prepareStore(o: ScenarioOptions): Promise<{ location: string; sch
 }
 
 /** Which faults a store has: no backends to terminate or server to restart outside PostgreSQL. */
-export function faultsFor(store: StoreKind, wanted: FaultKind[]): FaultKind[] {
+function faultsFor(store: StoreKind, wanted: FaultKind[]): FaultKind[] {
   return wanted.filter((f) => store === 'pg' || (f !== 'terminate' && f !== 'restart'));
+}
+
+/**
+ * The fault to inject next: first every kind of the plan not yet injected, in plan order
+ * (so a short run hits each kind once before it repeats any: with plain turns, the short
+ * run on PostgreSQL ended before its 4th fault, the restart); then the plan in turn. The
+ * restart happens once; later turns pass over it.
+ */
+export function nextFault(plan: FaultKind[], done: Record<FaultKind, number>, turn: number): FaultKind | undefined {
+  const missing = plan.find((f) => done[f] === 0);
+  if (missing) return missing;
+  const again = plan.filter((f) => f !== 'restart');
+  return again[turn % Math.max(again.length, 1)];
 }
 
 /**
@@ -152,7 +172,15 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let readyResolve!: () => void;
-    const worker: Worker = { id, child, killedByUs: false, exited: false, isReady: false, frozen: false, ready: new Promise<void>((r) => (readyResolve = r)) };
+    const worker: Worker = {
+      id,
+      child,
+      killedByUs: false,
+      exited: false,
+      isReady: false,
+      frozen: false,
+      ready: new Promise<void>((r) => (readyResolve = r)),
+    };
     let buffer = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
@@ -176,7 +204,8 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       worker.exited = true;
       readyResolve();
       if (!worker.killedByUs && !stopping) {
-        if (!crashDetails.some((c) => c.startsWith(`${id}:`))) crashDetails.push(`${id}: exited with ${code ?? signal} ${stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}`);
+        if (!crashDetails.some((c) => c.startsWith(`${id}:`)))
+          crashDetails.push(`${id}: exited with ${code ?? signal} ${stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}`);
         o.log(`${tag} !! worker ${id} died on its own (${code ?? signal})`);
       }
     });
@@ -230,13 +259,18 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       const doneCount = ended();
       if (Date.now() - lastProgress > 2000) {
         lastProgress = Date.now();
-        o.log(`${tag} ${doneCount}/${o.tasks} tasks ended · ${alive().length} workers · faults ${Object.entries(faults).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(', ') || 'none yet'}`);
+        o.log(
+          `${tag} ${doneCount}/${o.tasks} tasks ended · ${alive().length} workers · faults ${
+            Object.entries(faults)
+              .filter(([, n]) => n)
+              .map(([k, n]) => `${k} ${n}`)
+              .join(', ') || 'none yet'
+          }`,
+        );
       }
       // Faults while the run is under way, leaving its last tenth to finish in peace.
-      // The restart happens once; later turns of the plan pass over it.
-      if (plan[next % Math.max(plan.length, 1)] === 'restart' && restartAt !== null) next++;
-      const fault = plan[next % Math.max(plan.length, 1)];
-      if (plan.length > 0 && doneCount < o.tasks * 0.9 && doneCount > 0 && Date.now() - (hits.at(-1)?.at ?? began) > o.faultEveryMs) {
+      const fault = nextFault(plan, faults, next);
+      if (fault && doneCount < o.tasks * 0.9 && doneCount > 0 && Date.now() - (hits.at(-1)?.at ?? began) > o.faultEveryMs) {
         next++;
         // Victims are ready, running workers: one fault at a time on each.
         const victims = alive().filter((w) => w.isReady && !w.frozen);
@@ -264,7 +298,9 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
           frozen.add(thaw);
           void thaw.then(() => frozen.delete(thaw));
         } else if (fault === 'terminate' && victim) {
-          const rows = await pgQuery(o.pgUrl, `select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = $1`, [victim.id]).catch(() => []);
+          const rows = await pgQuery(o.pgUrl, `select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = $1`, [
+            victim.id,
+          ]).catch(() => []);
           faults.terminate++;
           hits.push({ at: Date.now(), victim: victim.id, held: [], kind: 'terminate' });
           o.log(`${tag} pg_terminate_backend on ${rows.filter((r) => r.ok).length} connections of ${victim.id}`);
@@ -298,13 +334,17 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     } while (cursor);
     const starts = new Map<string, number>();
     for (const e of events) if (e.e === 'start') starts.set(e.task!, (starts.get(e.task!) ?? 0) + 1);
-    const staleApplied = tasks.filter((t) => t.status === 'success' && (t.output as { attempt?: number } | null)?.attempt !== t.attempt).length;
+    const staleApplied = tasks.filter(
+      (t) => t.status === 'success' && (t.output as { attempt?: number } | null)?.attempt !== t.attempt,
+    ).length;
     // Handlers that were running carry on through the restart; a start after the server is back needed a fresh claim.
-    const restartResume = restartAt === null ? null : ((events.find((e) => e.e === 'start' && e.t >= restartDoneAt!)?.t ?? Number.NaN) - restartAt) / 1000;
+    const restartResume =
+      restartAt === null ? null : ((events.find((e) => e.e === 'start' && e.t >= restartDoneAt!)?.t ?? Number.NaN) - restartAt) / 1000;
     return {
       store: o.store,
       tasks: o.tasks,
       faults,
+      planned: [...new Set(plan)],
       lost: tasks.filter((t) => t.status !== 'success').length + Math.max(0, o.tasks - tasks.length),
       rerun: [...starts.values()].filter((n) => n > 1).length,
       staleApplied,

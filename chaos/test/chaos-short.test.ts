@@ -7,12 +7,17 @@ import { restartRefusal, runScenario } from '../src/scenario.js';
 // time, so inside `pnpm test` only BATON_CHAOS_RESTART_PG=1 allows it (CI restarts it in
 // its own `pnpm chaos --short` step, after the tests).
 const restart = process.env.BATON_CHAOS_RESTART_PG === '1' && restartRefusal() === null;
-if (!restart) console.warn('\n!!! chaos (short): SKIPPING the PostgreSQL restart inside pnpm test (BATON_CHAOS_RESTART_PG=1 as root allows it; `pnpm chaos` runs it in CI)\n');
+if (!restart)
+  console.warn(
+    '\n!!! chaos (short): SKIPPING the PostgreSQL restart inside pnpm test (BATON_CHAOS_RESTART_PG=1 as root allows it; `pnpm chaos` runs it in CI)\n',
+  );
 const stores: StoreKind[] = ['sqlite', 'file', ...((await pgReachable()) ? (['pg'] as const) : [])];
 
 describe('chaos (short): worker processes killed, frozen and cut off from the database', () => {
   for (const store of stores) {
-    it(`${store}: nothing lost, no stale completion applied, no worker crash; every task a victim held is taken over`, { timeout: 120_000 }, async () => {
+    it(`${store}: nothing lost, no stale completion applied, no worker crash; every task a victim held is taken over`, {
+      timeout: 180_000,
+    }, async () => {
       const lines: string[] = [];
       const r = await runScenario(preset(store, true, restart, (l) => lines.push(l)));
       const summary = { lost: r.lost, staleApplied: r.staleApplied, crashes: r.crashDetails };

@@ -11,7 +11,7 @@ import type { ThroughputRow } from '../throughput.js';
  * `addJobs` call (its `add_jobs` SQL function); timed until its jobs table is
  * empty (it deletes jobs as they complete).
  */
-export const GRAPHILE_PRESET = { concurrentJobs: 24, maxPoolSize: 25, localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 };
+const GRAPHILE_PRESET = { concurrentJobs: 24, maxPoolSize: 25, localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 };
 
 export async function graphileThroughput(url: string, tasks: number): Promise<ThroughputRow> {
   // The bench owns the pool (graphile-worker's documented pgPool option) so an
@@ -36,7 +36,12 @@ export async function graphileThroughput(url: string, tasks: number): Promise<Th
   await client.connect();
   const start = performance.now();
   const runner = await run(options);
-  await waitUntil(async () => Number((await client.query(`select count(*) as n from graphile_worker.jobs`)).rows[0].n) === 0, 600_000, 'graphile-worker', 20);
+  await waitUntil(
+    async () => Number((await client.query(`select count(*) as n from graphile_worker.jobs`)).rows[0].n) === 0,
+    600_000,
+    'graphile-worker',
+    20,
+  );
   const processMs = performance.now() - start;
   await runner.stop();
   await runner.promise;

@@ -11,7 +11,8 @@ export async function pgBossThroughput(url: string, tasks: number, concurrency: 
   await boss.start();
   await boss.createQueue('noop');
   const enqueueStart = performance.now();
-  for (let i = 0; i < tasks; i += 1000) await boss.insert(Array.from({ length: Math.min(1000, tasks - i) }, () => ({ name: 'noop', data: {} })));
+  for (let i = 0; i < tasks; i += 1000)
+    await boss.insert(Array.from({ length: Math.min(1000, tasks - i) }, () => ({ name: 'noop', data: {} })));
   const enqueueMs = performance.now() - enqueueStart;
   let done = 0;
   const start = performance.now();
@@ -23,5 +24,13 @@ export async function pgBossThroughput(url: string, tasks: number, concurrency: 
   await waitUntil(async () => done >= tasks && (await boss.getQueueSize('noop', { before: 'completed' })) === 0, 600_000, 'pg-boss', 20);
   const processMs = performance.now() - start;
   await boss.stop({ graceful: true, wait: true, timeout: 5000 });
-  return { system: 'pg-boss', db: 'pg', shape: 'jobs', tasks, enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)), processPerSec: Math.round(tasks / (processMs / 1000)), config: JSON.stringify(config) };
+  return {
+    system: 'pg-boss',
+    db: 'pg',
+    shape: 'jobs',
+    tasks,
+    enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)),
+    processPerSec: Math.round(tasks / (processMs / 1000)),
+    config: JSON.stringify(config),
+  };
 }

@@ -17,7 +17,10 @@ export async function plainjobThroughput(filename: string, tasks: number, worker
   const connection = better(new Database(filename));
   const queue = defineQueue({ connection, logger: { error() {}, warn() {}, info() {}, debug() {} } as never });
   const enqueueStart = performance.now();
-  queue.addMany('noop', Array.from({ length: tasks }, () => ({})));
+  queue.addMany(
+    'noop',
+    Array.from({ length: tasks }, () => ({})),
+  );
   const enqueueMs = performance.now() - enqueueStart;
   const started = Array.from({ length: workers }, () =>
     defineWorker('noop', async () => {}, { queue, pollIntervall: 10, logger: { error() {}, warn() {}, info() {}, debug() {} } as never }),
@@ -30,7 +33,8 @@ export async function plainjobThroughput(filename: string, tasks: number, worker
   queue.close();
   return {
     system: 'plainjob',
-    db: 'sqlite', shape: 'jobs',
+    db: 'sqlite',
+    shape: 'jobs',
     tasks,
     enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)),
     processPerSec: Math.round(tasks / (processMs / 1000)),

@@ -31,5 +31,13 @@ export async function rawPg(url: string, tasks: number): Promise<ThroughputRow> 
   const processMs = performance.now() - start;
   await pool.end();
   if (processed !== tasks) throw new Error(`raw pg processed ${processed} of ${tasks}`);
-  return { system: 'raw', db: 'pg', shape: 'jobs', tasks, enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)), processPerSec: Math.round(tasks / (processMs / 1000)), config: 'batch 50, 4 loops, SKIP LOCKED, pool 8' };
+  return {
+    system: 'raw',
+    db: 'pg',
+    shape: 'jobs',
+    tasks,
+    enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)),
+    processPerSec: Math.round(tasks / (processMs / 1000)),
+    config: 'batch 50, 4 loops, SKIP LOCKED, pool 8',
+  };
 }

@@ -17,7 +17,9 @@ export async function rawSqlite(filename: string, tasks: number): Promise<Throug
     for (let i = 0; i < tasks; i++) insert.run();
   })();
   const enqueueMs = performance.now() - enqueueStart;
-  const claim = db.prepare(`update jobs set status = 'running', locked_by = 'raw', locked_at = ? where id in (select id from jobs where status = 'pending' order by id limit 50) returning id`);
+  const claim = db.prepare(
+    `update jobs set status = 'running', locked_by = 'raw', locked_at = ? where id in (select id from jobs where status = 'pending' order by id limit 50) returning id`,
+  );
   const done = db.prepare(`update jobs set status = 'done' where id = ?`);
   const claimTx = db.transaction(() => claim.all(Date.now()) as { id: number }[]);
   const doneTx = db.transaction((ids: { id: number }[]) => {
@@ -33,5 +35,13 @@ export async function rawSqlite(filename: string, tasks: number): Promise<Throug
   }
   const processMs = performance.now() - start;
   db.close();
-  return { system: 'raw', db: 'sqlite', shape: 'jobs', tasks, enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)), processPerSec: Math.round(tasks / (processMs / 1000)), config: 'batch 50, prepared statements, one connection' };
+  return {
+    system: 'raw',
+    db: 'sqlite',
+    shape: 'jobs',
+    tasks,
+    enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)),
+    processPerSec: Math.round(tasks / (processMs / 1000)),
+    config: 'batch 50, prepared statements, one connection',
+  };
 }

@@ -18,7 +18,15 @@ export interface FanoutResult {
 
 const scriptsDir = fileURLToPath(new URL('../scripts/', import.meta.url));
 
-export async function runFanout({ store, shards = 4, print = console.log }: { store: Store; shards?: number; print?: (line: string) => void }): Promise<FanoutResult> {
+export async function runFanout({
+  store,
+  shards = 4,
+  print = console.log,
+}: {
+  store: Store;
+  shards?: number;
+  print?: (line: string) => void;
+}): Promise<FanoutResult> {
   const fake = process.env.CLOUD_RUN_URL ? undefined : await startFakeCloudRun({ jobs: { shard: { durationMs: 300 } } });
   const baton = createBaton({
     store,
@@ -26,7 +34,11 @@ export async function runFanout({ store, shards = 4, print = console.log }: { st
     pollIntervalMs: 50,
     executors: [
       processExecutor({ scriptsDir }),
-      cloudRunExecutor({ endpoint: process.env.CLOUD_RUN_URL ?? fake!.url, tokenProvider: async () => process.env.CLOUD_RUN_TOKEN ?? 'local', pollIntervalMs: 100 }),
+      cloudRunExecutor({
+        endpoint: process.env.CLOUD_RUN_URL ?? fake!.url,
+        tokenProvider: async () => process.env.CLOUD_RUN_TOKEN ?? 'local',
+        pollIntervalMs: 100,
+      }),
     ],
   });
   const transitions: FanoutResult['transitions'] = {};
@@ -67,7 +79,8 @@ export async function runFanout({ store, shards = 4, print = console.log }: { st
       }
     }
     print('\nSummary');
-    for (const run of runs) print(`  ${run.workflowName.padEnd(16)} ${run.status.padEnd(8)} ${run.tasksFinished}/${run.tasksTotal} tasks  ${run.durationMs} ms`);
+    for (const run of runs)
+      print(`  ${run.workflowName.padEnd(16)} ${run.status.padEnd(8)} ${run.tasksFinished}/${run.tasksTotal} tasks  ${run.durationMs} ms`);
     return { runs, transitions };
   } finally {
     await baton.stop();

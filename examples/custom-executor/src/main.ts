@@ -5,7 +5,15 @@ import { createBaton, type Run, type Store } from '@baton/core';
 import { openSqliteStore } from '@baton/store-sqlite';
 import { jsonlExecutor } from './file-executor.js';
 
-export async function runCustom({ store, path, print = console.log }: { store: Store; path: string; print?: (l: string) => void }): Promise<Run> {
+export async function runCustom({
+  store,
+  path,
+  print = console.log,
+}: {
+  store: Store;
+  path: string;
+  print?: (l: string) => void;
+}): Promise<Run> {
   const baton = createBaton({ store, executors: [jsonlExecutor()] });
   try {
     await baton.defineWorkflow({

@@ -14,12 +14,17 @@ it('examples/custom-executor: an executor under 40 lines, registered by name and
     const path = join(dir, 'out', 'export.jsonl');
     const run = await runCustom({ store, path, print: () => {} });
     expect(run.status).toBe('success');
-    const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.params.sku).sort()).toEqual(['a-1', 'b-2', 'c-3']);
     const tasks = (await store.listTasks({ runId: run.id })).items;
     expect(tasks.every((t) => (t.output as { path: string }).path === path)).toBe(true);
     const baton = createBaton({ store, executors: [jsonlExecutor()] });
-    await expect(baton.defineWorkflow({ name: 'bad', steps: [{ name: 's', executor: 'jsonl', config: {} }] })).rejects.toBeInstanceOf(DefinitionError);
+    await expect(baton.defineWorkflow({ name: 'bad', steps: [{ name: 's', executor: 'jsonl', config: {} }] })).rejects.toBeInstanceOf(
+      DefinitionError,
+    );
     const source = readFileSync(new URL('../src/file-executor.ts', import.meta.url), 'utf8');
     expect(source.split('\n').length).toBeLessThan(40);
   } finally {

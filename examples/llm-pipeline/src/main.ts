@@ -38,7 +38,13 @@ export interface PipelineOptions {
 /** The stand-in's answer: the prompt's last line of text, format tokens removed. */
 function lastLine(prompt: string): string {
   const text = prompt.replace(/<\|im_(start|end)\|>(system|user|assistant)?|\[\/?INST\]|<\/?s>|<<\/?SYS>>/g, '');
-  return (text.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? '').slice(0, 120);
+  return (
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .at(-1) ?? ''
+  ).slice(0, 120);
 }
 
 export async function runPipeline({
@@ -56,13 +62,45 @@ export async function runPipeline({
   const baton = createBaton({ store, executors: [llmExecutor({ timeoutMs: 60_000 })] });
   try {
     // Blocks: reusable snippets, organised in folders, referenced by id or tag.
-    const system = await store.createBlock({ title: 'Role', content: 'You are a concise technical writer.', tags: ['system'], folderPath: 'Shared' });
-    await store.createBlock({ title: '1 Task', content: 'Write a three-point outline about {{input.topic}}.', tags: ['outline'], folderPath: 'Phase 1/Instructions' });
-    await store.createBlock({ title: '2 Style', content: 'Use plain words.', tags: ['outline', 'style'], folderPath: 'Phase 1/Instructions' });
-    await store.createBlock({ title: 'Expand', content: 'Expand this outline into a paragraph:\n{{previous}}', tags: ['expand'], folderPath: 'Phase 2/Instructions' });
+    const system = await store.createBlock({
+      title: 'Role',
+      content: 'You are a concise technical writer.',
+      tags: ['system'],
+      folderPath: 'Shared',
+    });
+    await store.createBlock({
+      title: '1 Task',
+      content: 'Write a three-point outline about {{input.topic}}.',
+      tags: ['outline'],
+      folderPath: 'Phase 1/Instructions',
+    });
+    await store.createBlock({
+      title: '2 Style',
+      content: 'Use plain words.',
+      tags: ['outline', 'style'],
+      folderPath: 'Phase 1/Instructions',
+    });
+    await store.createBlock({
+      title: 'Expand',
+      content: 'Expand this outline into a paragraph:\n{{previous}}',
+      tags: ['expand'],
+      folderPath: 'Phase 2/Instructions',
+    });
     // Payloads: ordered blocks + LLM settings (the seed's temperature, response length, port, model format).
-    const outline = await store.createPayload({ name: 'outline', blocks: [{ blockId: system.id }, { tag: 'outline' }], temperature: 0.2, responseLength: 200, modelFormat: 'chatml' });
-    const expand = await store.createPayload({ name: 'expand', blocks: [{ blockId: system.id }, { tag: 'expand' }], temperature: 0.9, responseLength: 600, modelFormat: 'mistral' });
+    const outline = await store.createPayload({
+      name: 'outline',
+      blocks: [{ blockId: system.id }, { tag: 'outline' }],
+      temperature: 0.2,
+      responseLength: 200,
+      modelFormat: 'chatml',
+    });
+    const expand = await store.createPayload({
+      name: 'expand',
+      blocks: [{ blockId: system.id }, { tag: 'expand' }],
+      temperature: 0.9,
+      responseLength: 600,
+      modelFormat: 'mistral',
+    });
     await baton.defineWorkflow({
       name: 'write-article',
       executor: 'llm',
@@ -80,16 +118,25 @@ export async function runPipeline({
     const triggered = [];
     for (const t of topics) triggered.push(await baton.trigger('write-article', { inputs: { topic: t, provider } }));
     // Why tasks wait: the limit keys, what is used and how many due tasks wait under each.
-    const report = setInterval(() => {
-      void store.listLimits().then((limits) => {
-        for (const l of limits.filter((l) => l.waiting > 0 && l.used >= l.limit)) {
-          print(`  ${l.waiting} task(s) limited by ${l.kind} key ${l.key} (${l.used}/${l.limit}${l.periodMs ? ` per ${l.periodMs / 1000} s` : ''})`);
-        }
-      }, () => {});
-    }, Math.min(1000, rate.periodMs / 2));
+    const report = setInterval(
+      () => {
+        void store.listLimits().then(
+          (limits) => {
+            for (const l of limits.filter((l) => l.waiting > 0 && l.used >= l.limit)) {
+              print(
+                `  ${l.waiting} task(s) limited by ${l.kind} key ${l.key} (${l.used}/${l.limit}${l.periodMs ? ` per ${l.periodMs / 1000} s` : ''})`,
+              );
+            }
+          },
+          () => {},
+        );
+      },
+      Math.min(1000, rate.periodMs / 2),
+    );
     const runs = [];
     try {
-      for (const r of triggered) runs.push(await baton.waitForRun(r.id, { timeoutMs: 120_000 + (2 * topics.length * rate.periodMs) / rate.limit }));
+      for (const r of triggered)
+        runs.push(await baton.waitForRun(r.id, { timeoutMs: 120_000 + (2 * topics.length * rate.periodMs) / rate.limit }));
     } finally {
       clearInterval(report);
     }

@@ -66,7 +66,9 @@ baton.on('task:retrying', () => retries++);
 console.log(`Baton quickstart: ${RUNS} runs × (${FANOUT} fan-out tasks + 1 aggregate) on SQLite at ${filename}`);
 const started = performance.now();
 await baton.start();
-const triggered = await Promise.all(Array.from({ length: RUNS }, (_, i) => baton.trigger('quickstart-report', { inputs: { scale: i + 1 } })));
+const triggered = await Promise.all(
+  Array.from({ length: RUNS }, (_, i) => baton.trigger('quickstart-report', { inputs: { scale: i + 1 } })),
+);
 const runs: Run[] = await Promise.all(triggered.map((r) => baton.waitForRun(r.id, { timeoutMs: 120_000 })));
 await baton.stop();
 const wallMs = performance.now() - started;
@@ -75,13 +77,19 @@ process.stdout.write(tty ? '\n\n' : '\n');
 console.log('Summary');
 console.log('run                                   status    tasks  failed  duration');
 for (const run of runs) {
-  console.log(`${run.id}  ${run.status.padEnd(8)}  ${String(run.tasksFinished).padStart(5)}  ${String(run.tasksFailed).padStart(6)}  ${run.durationMs} ms`);
+  console.log(
+    `${run.id}  ${run.status.padEnd(8)}  ${String(run.tasksFinished).padStart(5)}  ${String(run.tasksFailed).padStart(6)}  ${run.durationMs} ms`,
+  );
 }
 const logs = await store.listLogs(runs[0]!.id, { limit: 1000 });
 const byType = new Map<string, number>();
 for (const log of logs.items) byType.set(log.type, (byType.get(log.type) ?? 0) + 1);
 console.log(`\nLogs of the first run by type: ${[...byType].map(([t, n]) => `${t}=${n}`).join(', ')}`);
-console.log(`${tasksDone} tasks in ${(wallMs / 1000).toFixed(2)} s, ${retries} retried; all runs ${runs.every((r) => r.status === 'success') ? 'succeeded' : 'did NOT all succeed'}.`);
-console.log(`\nSee these runs in the dashboard: run \`pnpm dashboard\` from the repository root, then open http://127.0.0.1:${process.env.PORT ?? 4000}/`);
+console.log(
+  `${tasksDone} tasks in ${(wallMs / 1000).toFixed(2)} s, ${retries} retried; all runs ${runs.every((r) => r.status === 'success') ? 'succeeded' : 'did NOT all succeed'}.`,
+);
+console.log(
+  `\nSee these runs in the dashboard: run \`pnpm dashboard\` from the repository root, then open http://127.0.0.1:${process.env.PORT ?? 4000}/`,
+);
 await store.close();
 process.exitCode = runs.every((r) => r.status === 'success') ? 0 : 1;

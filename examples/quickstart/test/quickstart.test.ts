@@ -19,7 +19,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'baton-quickstart-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('the quick start', () => {
-  it("the demo exits on its own and writes its database where the READMEs say, whatever the working directory", async () => {
+  it('the demo exits on its own and writes its database where the READMEs say, whatever the working directory', async () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const stated = /stores everything in `([^`]+)`/.exec(readme)?.[1];
     expect(stated).toBe('examples/quickstart/.baton/baton.db');

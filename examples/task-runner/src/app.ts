@@ -1,7 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { BatonError, NotFoundError, ValidationError, createBaton, isClientError, type Baton, type Store, type TriggeredBy } from '@baton/core';
+import {
+  BatonError,
+  NotFoundError,
+  ValidationError,
+  createBaton,
+  isClientError,
+  type Baton,
+  type Store,
+  type TriggeredBy,
+} from '@baton/core';
 import { createDashboard } from '@baton/dashboard';
 import { z } from 'zod';
 import { tasks, type TaskModule } from './tasks/index.js';
@@ -34,7 +43,9 @@ export interface App {
  */
 export async function createApp({ store, webhookSecret, schedules = true, authorizeDashboard = isLocalRequest }: AppOptions): Promise<App> {
   if (webhookSecret !== undefined && webhookSecret.length < MIN_SECRET_LENGTH) {
-    throw new ValidationError('task-runner options', [{ path: 'webhookSecret', message: `must be at least ${MIN_SECRET_LENGTH} characters (or left out to refuse webhooks)` }]);
+    throw new ValidationError('task-runner options', [
+      { path: 'webhookSecret', message: `must be at least ${MIN_SECRET_LENGTH} characters (or left out to refuse webhooks)` },
+    ]);
   }
   const baton = createBaton({ store, schedules, concurrency: 8, leaseMs: 10_000 });
   const bySlug = new Map<string, TaskModule>();
@@ -61,7 +72,10 @@ export async function createApp({ store, webhookSecret, schedules = true, author
     if (!task) throw new NotFoundError('task', slug);
     const parsed = task.inputs.safeParse(body ?? {});
     if (!parsed.success) {
-      throw new ValidationError(`inputs of ${slug}`, parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+      throw new ValidationError(
+        `inputs of ${slug}`,
+        parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      );
     }
     return baton.trigger(slug, { inputs: parsed.data as never, triggeredBy });
   };
@@ -107,7 +121,10 @@ export async function createApp({ store, webhookSecret, schedules = true, author
             console.error(`task-runner: ${req.method} ${path} failed:`, error);
             return send(res, 500, { error: 'internal error (see the server log)' });
           }
-          return send(res, status, { error: publicText((error as Error).message), ...(error instanceof ValidationError && { field: error.field }) });
+          return send(res, status, {
+            error: publicText((error as Error).message),
+            ...(error instanceof ValidationError && { field: error.field }),
+          });
         }
       }
     }
@@ -146,13 +163,13 @@ function sameSecret(given: string | string[] | undefined, expected: string): boo
 }
 
 /** Where this service runs from; HTTP answers name paths relative to it. */
-const ROOTS = [fileURLToPath(new URL('../../..', import.meta.url)), process.cwd() + '/'].sort((a, b) => b.length - a.length);
+const ROOTS = [fileURLToPath(new URL('../../..', import.meta.url)), `${process.cwd()}/`].sort((a, b) => b.length - a.length);
 
 /**
  * Errors and logs as an HTTP caller may see them: without stack frames (they
  * map the server's code) and without the server's absolute paths.
  */
-export function publicText(text: string): string {
+function publicText(text: string): string {
   let out = text
     .split('\n')
     .filter((line) => !/^\s+at\s/.test(line))

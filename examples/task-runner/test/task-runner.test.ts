@@ -70,7 +70,10 @@ describe('examples/task-runner (Microlight on Baton)', () => {
     }
     expect((await store!.listRuns({})).items).toHaveLength(0);
     expect((await call('POST', '/api/tasks/greet', JSON.stringify({ name: 'Ada' }))).status).toBe(201);
-    await expect(createApp({ store: store!, webhookSecret: 'change-me', schedules: false })).rejects.toMatchObject({ name: 'ValidationError', field: 'webhookSecret' });
+    await expect(createApp({ store: store!, webhookSecret: 'change-me', schedules: false })).rejects.toMatchObject({
+      name: 'ValidationError',
+      field: 'webhookSecret',
+    });
   });
 
   it('the service refuses to accept webhooks when started without WEBHOOK_SECRET', async () => {
@@ -78,18 +81,32 @@ describe('examples/task-runner (Microlight on Baton)', () => {
     dir = mkdtempSync(join(tmpdir(), 'baton-task-runner-'));
     const root = new URL('../../..', import.meta.url).pathname;
     const port = 30_000 + Math.floor(Math.random() * 20_000);
-    const child = spawn(process.execPath, ['--conditions=baton-source', '--import', `${root}node_modules/tsx/dist/loader.mjs`, new URL('../src/main.ts', import.meta.url).pathname], {
-      env: { ...process.env, WEBHOOK_SECRET: '', BATON_PG_URL: '', BATON_DB: join(dir, 'main.db'), PORT: String(port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=baton-source',
+        '--import',
+        `${root}node_modules/tsx/dist/loader.mjs`,
+        new URL('../src/main.ts', import.meta.url).pathname,
+      ],
+      {
+        env: { ...process.env, WEBHOOK_SECRET: '', BATON_PG_URL: '', BATON_DB: join(dir, 'main.db'), PORT: String(port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     try {
       const deadline = Date.now() + 30_000;
-      while (!out.includes('task-runner on') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      while (!out.includes('task-runner on') && Date.now() < deadline && child.exitCode === null)
+        await new Promise((r) => setTimeout(r, 50));
       expect(out).toContain('WEBHOOK_SECRET is not set');
-      const res = await fetch(`http://127.0.0.1:${port}/api/webhooks/greet`, { method: 'POST', body: '{"name":"Eve"}', headers: { 'x-webhook-secret': 'change-me' } });
+      const res = await fetch(`http://127.0.0.1:${port}/api/webhooks/greet`, {
+        method: 'POST',
+        body: '{"name":"Eve"}',
+        headers: { 'x-webhook-secret': 'change-me' },
+      });
       expect(res.status).toBe(503);
     } finally {
       child.kill('SIGTERM');
@@ -140,7 +157,7 @@ describe('examples/task-runner (Microlight on Baton)', () => {
     expect(scheduled[0]!.workflowName).toBe('heartbeat');
   });
 
-  it('mounts the dashboard at /baton/: the page, the runs, and a trigger form schema from the task\'s zod inputs', async () => {
+  it("mounts the dashboard at /baton/: the page, the runs, and a trigger form schema from the task's zod inputs", async () => {
     // @ts-expect-error: a plain .mjs build script, no types.
     const { buildUi } = await import('../../../packages/dashboard/scripts/build-ui.mjs');
     await buildUi({ quiet: true });

@@ -28,7 +28,10 @@ async function startWeatherApi(token: string) {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ city, tempC: 21, sky: 'clear' }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 export async function runAgent({ store, print = console.log }: { store: Store; print?: (line: string) => void }): Promise<AgentResult> {
@@ -58,7 +61,10 @@ export async function runAgent({ store, print = console.log }: { store: Store; p
           const url = (await ctx.config('weather.url')) as string;
           ctx.info(`calling the weather API for ${city} with token ${tokenValue}`); // redacted in the log
           return ctx.tool('weather.get', { city, auth: `Bearer ${tokenValue}` }, async (signal) => {
-            const res = await fetch(`${url}/?city=${encodeURIComponent(city)}`, { headers: { authorization: `Bearer ${tokenValue}` }, signal });
+            const res = await fetch(`${url}/?city=${encodeURIComponent(city)}`, {
+              headers: { authorization: `Bearer ${tokenValue}` },
+              signal,
+            });
             if (!res.ok) throw new Error(`weather API answered ${res.status}`);
             return (await res.json()) as never;
           });
@@ -70,7 +76,14 @@ export async function runAgent({ store, print = console.log }: { store: Store; p
         },
         publish: async (ctx) => {
           const [summary] = ctx.upstream.summarise as string[];
-          await ctx.tool('slow.channel', { text: summary! }, (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve())), { timeoutMs: 100 }).catch((e) => ctx.warn(`slow channel skipped: ${(e as Error).message}`));
+          await ctx
+            .tool(
+              'slow.channel',
+              { text: summary! },
+              (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve())),
+              { timeoutMs: 100 },
+            )
+            .catch((e) => ctx.warn(`slow channel skipped: ${(e as Error).message}`));
           await ctx.tool('report.publish', { text: summary!, workspace: ctx.task.workspace }, async () => ({ published: true }));
           ctx.success(summary!);
           return summary!;
@@ -84,7 +97,8 @@ export async function runAgent({ store, print = console.log }: { store: Store; p
     const sessions = await store.listSessions({ activeOnly: true });
     print(`run ${run.id}: ${run.status} in ${run.durationMs} ms`);
     print('\nTool executions (audit)');
-    for (const t of tools) print(`  ${t.toolName.padEnd(16)} ${t.status.padEnd(9)} ${String(t.durationMs).padStart(4)} ms  args ${JSON.stringify(t.arguments)}`);
+    for (const t of tools)
+      print(`  ${t.toolName.padEnd(16)} ${t.status.padEnd(9)} ${String(t.durationMs).padStart(4)} ms  args ${JSON.stringify(t.arguments)}`);
     print('\nActive sessions');
     for (const s of sessions) print(`  ${s.id} (${s.connectionType}) last heartbeat ${s.lastHeartbeat.toISOString()}`);
     print('\nConfig');

@@ -5,7 +5,7 @@ import { Output } from './output.js';
 import { describeLocation, openStore, parseLocation, type StoreLocation } from './store.js';
 
 /** The options every command accepts (declared on the program). */
-export interface GlobalOptions {
+interface GlobalOptions {
   db?: string;
   schema?: string;
   debug?: boolean;
@@ -38,13 +38,18 @@ export async function withStore(
 ): Promise<void> {
   const options = command.optsWithGlobals<GlobalOptions>();
   const out = new Output(process.stdout, process.stderr, process.env, options.color === false);
-  const location = parseLocation(options.db ?? (process.env.BATON_DB || undefined), options.schema ?? (process.env.BATON_SCHEMA || undefined));
+  const location = parseLocation(
+    options.db ?? (process.env.BATON_DB || undefined),
+    options.schema ?? (process.env.BATON_SCHEMA || undefined),
+  );
   const store = await openStore(location, { create, migrate: false });
   try {
     if (!create) {
       const pending = (await store.migrationStatus()).filter((m) => m.appliedAt === null);
       if (pending.length > 0) {
-        throw new CliError(`${describeLocation(location)} has ${pending.length} pending migration${pending.length > 1 ? 's' : ''} (${pending.map((m) => m.name).join(', ')}): run baton migrate`);
+        throw new CliError(
+          `${describeLocation(location)} has ${pending.length} pending migration${pending.length > 1 ? 's' : ''} (${pending.map((m) => m.name).join(', ')}): run baton migrate`,
+        );
       }
     }
     await fn(store, { out, location, exit: (code) => void (state.exitCode = code) });

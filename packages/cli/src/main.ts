@@ -11,13 +11,20 @@ import type { RunState } from './context.js';
  * stack only with `--debug` (or BATON_DEBUG=1).
  */
 export async function main(argv: string[] = process.argv): Promise<number> {
-  const debug = argv.includes('--debug') || (process.env.BATON_DEBUG !== undefined && process.env.BATON_DEBUG !== '' && process.env.BATON_DEBUG !== '0');
+  const debug =
+    argv.includes('--debug') ||
+    (process.env.BATON_DEBUG !== undefined && process.env.BATON_DEBUG !== '' && process.env.BATON_DEBUG !== '0');
   const colors = pc.createColors(process.stderr.isTTY === true && !process.env.NO_COLOR && !argv.includes('--no-color'));
   const fail = (message: string) => process.stderr.write(`${colors.red('baton:')} ${message}\n`);
   const state: RunState = { exitCode: EXIT.ok };
   const program = buildProgram(state, (message) =>
     // "error: unknown command 'rnus'\n(Did you mean runs?)" → one line.
-    fail(message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')),
+    fail(
+      message
+        .replace(/^error: /, '')
+        .trim()
+        .replace(/\s*\n\s*/g, ' '),
+    ),
   );
   if (argv.length <= 2) {
     process.stderr.write(program.helpInformation());

@@ -53,7 +53,8 @@ export class Output {
     if (rows.length === 0) return;
     const width = (s: string) => stripVTControlCharacters(s).length;
     const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => width(r[i] ?? ''))));
-    const pad = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell + ' '.repeat(widths[i]! - width(cell)))).join('  ');
+    const pad = (cells: string[]) =>
+      cells.map((cell, i) => (i === cells.length - 1 ? cell : cell + ' '.repeat(widths[i]! - width(cell)))).join('  ');
     this.line(this.c.dim(pad(headers)));
     for (const row of rows) this.line(pad(row));
   }

@@ -41,7 +41,7 @@ export function parseLocation(db: string | undefined, schema: string | undefined
 }
 
 /** A connection string without its password, for messages. */
-export function redactUrl(value: string): string {
+function redactUrl(value: string): string {
   return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
 }
 

@@ -57,27 +57,40 @@ export function cliCases(name: string, setup: () => Promise<CliStoreSetup>): voi
       if (worker) return worker;
       store = await s.open();
       const b = createBaton({ store, pollIntervalMs: 100, concurrency: 20, logger: { warn: () => {}, error: () => {} } });
-      await b.defineWorkflow({ name: 'hello', steps: [{ name: 'greet' }] }, {
-        greet: async (ctx) => {
-          ctx.log('plain line');
-          ctx.info(`hello ${String(ctx.inputs.name)}`);
-          ctx.warn('careful');
-          ctx.danger('danger zone');
-          ctx.success('all good');
-          ctx.json({ n: ctx.inputs.n });
-          ctx.markdown('# title');
-          return { greeted: ctx.inputs.name ?? null };
-        },
-      });
-      await b.defineWorkflow({ name: 'boom', retry: { maxAttempts: 1 }, steps: [{ name: 'explode' }] }, {
-        explode: async (ctx) => {
-          const error = new Error('kaboom');
-          ctx.error(error);
-          throw error;
-        },
-      });
       await b.defineWorkflow(
-        { name: 'fan', schedules: [{ cron: '0 3 * * *' }], steps: [{ name: 'shard', taskCount: 3 }, { name: 'sum', dependsOn: ['shard'] }] },
+        { name: 'hello', steps: [{ name: 'greet' }] },
+        {
+          greet: async (ctx) => {
+            ctx.log('plain line');
+            ctx.info(`hello ${String(ctx.inputs.name)}`);
+            ctx.warn('careful');
+            ctx.danger('danger zone');
+            ctx.success('all good');
+            ctx.json({ n: ctx.inputs.n });
+            ctx.markdown('# title');
+            return { greeted: ctx.inputs.name ?? null };
+          },
+        },
+      );
+      await b.defineWorkflow(
+        { name: 'boom', retry: { maxAttempts: 1 }, steps: [{ name: 'explode' }] },
+        {
+          explode: async (ctx) => {
+            const error = new Error('kaboom');
+            ctx.error(error);
+            throw error;
+          },
+        },
+      );
+      await b.defineWorkflow(
+        {
+          name: 'fan',
+          schedules: [{ cron: '0 3 * * *' }],
+          steps: [
+            { name: 'shard', taskCount: 3 },
+            { name: 'sum', dependsOn: ['shard'] },
+          ],
+        },
         {
           shard: async (ctx) => {
             await ctx.started(`exec-${ctx.run.id}-${ctx.taskIndex}`);
@@ -89,21 +102,28 @@ export function cliCases(name: string, setup: () => Promise<CliStoreSetup>): voi
       let gate!: Promise<void>;
       const arm = () => (gate = new Promise<void>((r) => (release = r)));
       arm();
-      await b.defineWorkflow({ name: 'slow', steps: [{ name: 'wait' }] }, {
-        wait: async (ctx) => {
-          ctx.info('first line');
-          await gate;
-          ctx.success('second line');
-          return 'done';
+      await b.defineWorkflow(
+        { name: 'slow', steps: [{ name: 'wait' }] },
+        {
+          wait: async (ctx) => {
+            ctx.info('first line');
+            await gate;
+            ctx.success('second line');
+            return 'done';
+          },
         },
-      });
-      await b.defineWorkflow({ name: 'flaky', retry: { maxAttempts: 1 }, steps: [{ name: 'first' }, { name: 'then', dependsOn: ['first'] }] }, {
-        first: async () => {
-          if (!flakyFixed) throw new Error('not yet');
-          return 'fixed';
+      );
+      await b.defineWorkflow(
+        { name: 'flaky', retry: { maxAttempts: 1 }, steps: [{ name: 'first' }, { name: 'then', dependsOn: ['first'] }] },
+        {
+          first: async () => {
+            if (!flakyFixed) throw new Error('not yet');
+            return 'fixed';
+          },
+          // biome-ignore lint/suspicious/noThenProperty: a step named 'then', as users may name one; the object is never awaited
+          then: async (ctx) => ctx.upstream.first,
         },
-        then: async (ctx) => ctx.upstream.first,
-      });
+      );
       await b.defineWorkflow({ name: 'parked', steps: [{ name: 'never' }] }, { never: async () => 'x' });
       await b.start();
       worker = b;
@@ -123,7 +143,12 @@ export function cliCases(name: string, setup: () => Promise<CliStoreSetup>): voi
       expect(again.stdout).toMatch(/up to date/);
       const status = await cli('migrate', '--status');
       // Off a TTY: tab-separated, no header.
-      expect(status.stdout.trim().split('\n').map((l) => l.split('\t').slice(0, 2))).toEqual(before.map((m) => [m.name, 'applied']));
+      expect(
+        status.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split('\t').slice(0, 2)),
+      ).toEqual(before.map((m) => [m.name, 'applied']));
     });
 
     it('workflows lists name, status, steps and schedules; pause, resume and archive change the status', async () => {
@@ -147,8 +172,26 @@ export function cliCases(name: string, setup: () => Promise<CliStoreSetup>): voi
 
     it('trigger --wait: exit 0 on success with the inputs given, exit 3 when the run fails', async () => {
       await startWorker();
-      const ok = json<Run>(await cli('trigger', 'hello', '--inputs', '{"name":"Bob","extra":true}', '--input', 'name=Ada', '--input', 'n:=3', '--wait', '--json'));
-      expect(ok).toMatchObject({ status: 'success', workflowName: 'hello', triggeredBy: 'user', inputs: { name: 'Ada', n: 3, extra: true } });
+      const ok = json<Run>(
+        await cli(
+          'trigger',
+          'hello',
+          '--inputs',
+          '{"name":"Bob","extra":true}',
+          '--input',
+          'name=Ada',
+          '--input',
+          'n:=3',
+          '--wait',
+          '--json',
+        ),
+      );
+      expect(ok).toMatchObject({
+        status: 'success',
+        workflowName: 'hello',
+        triggeredBy: 'user',
+        inputs: { name: 'Ada', n: 3, extra: true },
+      });
       expect((await store!.getRun(ok.id)).status).toBe('success');
 
       const failed = await cli('trigger', 'boom', '--wait');
@@ -160,7 +203,10 @@ export function cliCases(name: string, setup: () => Promise<CliStoreSetup>): voi
       expect(plain.code).toBe(0);
       const runId = plain.stdout.trim();
       expect((await worker!.waitForRun(runId)).status).toBe('success');
-      const keyed = await Promise.all([cli('trigger', 'hello', '--idempotency-key', 'k1'), cli('trigger', 'hello', '--idempotency-key', 'k1')]);
+      const keyed = await Promise.all([
+        cli('trigger', 'hello', '--idempotency-key', 'k1'),
+        cli('trigger', 'hello', '--idempotency-key', 'k1'),
+      ]);
       expect(keyed[0]!.stdout).toBe(keyed[1]!.stdout);
 
       const errors = await Promise.all([
@@ -225,7 +271,12 @@ export function cliCases(name: string, setup: () => Promise<CliStoreSetup>): voi
       expect(boomTree).toMatch(/#0 {2}failed {2}attempt 1\/1/);
       expect(boomTree).toMatch(/Error: kaboom/);
 
-      const errors = await Promise.all([cli('show', 'no-such-run'), cli('runs', '--workflow', 'nope'), cli('runs', '--status', 'weird'), cli('runs', '--limit', '0')]);
+      const errors = await Promise.all([
+        cli('show', 'no-such-run'),
+        cli('runs', '--workflow', 'nope'),
+        cli('runs', '--status', 'weird'),
+        cli('runs', '--limit', '0'),
+      ]);
       oneErrorLine(errors[0]!, 1, /run not found: no-such-run/);
       oneErrorLine(errors[1]!, 1, /workflow not found: nope/);
       oneErrorLine(errors[2]!, 2, /--status.*weird/);
@@ -270,7 +321,10 @@ export function cliCases(name: string, setup: () => Promise<CliStoreSetup>): voi
       release();
       const result = await follow.done;
       expect(result.code).toBe(0);
-      const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Log);
+      const lines = result.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Log);
       expect(lines.map((l) => [l.type, l.content])).toEqual([
         ['info', 'first line'],
         ['success', 'second line'],
@@ -284,13 +338,25 @@ export function cliCases(name: string, setup: () => Promise<CliStoreSetup>): voi
       const wf = await store!.createWorkflow({
         name: 'limited',
         status: 'paused',
-        steps: [{ name: 's', taskCount: 3, concurrency: { key: 'host:{inputs.host}', limit: 2 }, rateLimit: { key: 'api', limit: 5, periodMs: 60_000 } }],
+        steps: [
+          {
+            name: 's',
+            taskCount: 3,
+            concurrency: { key: 'host:{inputs.host}', limit: 2 },
+            rateLimit: { key: 'api', limit: 5, periodMs: 60_000 },
+          },
+        ],
       });
       const { run } = await store!.createRun({ workflowId: wf.id, inputs: { host: 'a.example' } });
       const task = (await store!.listTasks({ runId: run.id })).items[0]!;
       const [jsonR, textR, taskR] = await Promise.all([cli('limits', '--json'), cli('limits'), cli('task', task.id)]);
       expect(json(jsonR)).toEqual(await store!.listLimits());
-      expect(textR.stdout.trim().split('\n').map((l) => l.split('\t'))).toEqual([
+      expect(
+        textR.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split('\t')),
+      ).toEqual([
         ['concurrency', 'host:a.example', '0', '2', '3', 'room'],
         ['rate', 'api', '0', '5 per 60 s', '3', 'room'],
       ]);

@@ -5,7 +5,21 @@ import type { Store } from '@baton/core';
 import { openSqliteStore } from '@baton/store-sqlite';
 import { CLI_DIR, baton, batonCommand, makeDir, removeDir, start, type Result } from './helpers.js';
 
-const COMMANDS = ['migrate', 'workflows', 'pause', 'resume', 'archive', 'runs', 'show', 'cancel', 'logs', 'task', 'trigger', 'retry', 'dashboard'];
+const COMMANDS = [
+  'migrate',
+  'workflows',
+  'pause',
+  'resume',
+  'archive',
+  'runs',
+  'show',
+  'cancel',
+  'logs',
+  'task',
+  'trigger',
+  'retry',
+  'dashboard',
+];
 
 const oneErrorLine = (r: Result, code: number, pattern: RegExp) => {
   expect(r.code, r.stderr).toBe(code);
@@ -17,7 +31,11 @@ const oneErrorLine = (r: Result, code: number, pattern: RegExp) => {
 /** Runs a command line under a pseudo-terminal (util-linux `script`), so that stdout is a TTY. */
 function inTty(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<Result> {
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  return baton(['-qec', [...batonCommand(), ...args].map(quote).join(' '), '/dev/null'], { env: { COLUMNS: '200', ...env }, cwd, command: ['script'] });
+  return baton(['-qec', [...batonCommand(), ...args].map(quote).join(' '), '/dev/null'], {
+    env: { COLUMNS: '200', ...env },
+    cwd,
+    command: ['script'],
+  });
 }
 const hasScript = existsSync('/usr/bin/script');
 if (!hasScript) console.warn('\n!!! SKIPPING the CLI TTY tests: util-linux `script` is not installed.\n');
@@ -34,7 +52,9 @@ describe('baton CLI: the command line itself', { timeout: 240_000 }, () => {
     store = await openSqliteStore({ filename: db });
     const wf = await store.createWorkflow({ name: 'colours', steps: [{ name: 's' }] });
     runId = (await store.createRun({ workflowId: wf.id })).run.id;
-    await store.appendLogs(['log', 'info', 'warn', 'danger', 'success', 'error'].map((type) => ({ runId, type: type as 'log', content: `${type} line` })));
+    await store.appendLogs(
+      ['log', 'info', 'warn', 'danger', 'success', 'error'].map((type) => ({ runId, type: type as 'log', content: `${type} line` })),
+    );
   });
   afterAll(async () => {
     await store.close();
@@ -92,7 +112,11 @@ describe('baton CLI: the command line itself', { timeout: 240_000 }, () => {
     const status = JSON.parse((await baton(['--db', fresh, 'migrate', '--status', '--json'])).stdout) as { name: string }[];
     const names = status.map((m) => m.name);
     expect(names[0]).toBe('001_initial');
-    oneErrorLine(await baton(['--db', fresh, 'runs']), 1, new RegExp(`${names.length} pending migrations? \\(${names.join(', ')}\\): run baton migrate`));
+    oneErrorLine(
+      await baton(['--db', fresh, 'runs']),
+      1,
+      new RegExp(`${names.length} pending migrations? \\(${names.join(', ')}\\): run baton migrate`),
+    );
     expect((await baton(['--db', fresh, 'migrate'])).stdout).toBe(names.map((n) => `applied ${n}\n`).join(''));
     expect((await baton(['--db', fresh, 'runs'])).code).toBe(0);
   });
@@ -121,6 +145,7 @@ describe('baton CLI: the command line itself', { timeout: 240_000 }, () => {
     expect(line(forced, 'danger')).toContain('\x1b[31mdanger'); // red
     expect(line(forced, 'success')).toContain('\x1b[32msuccess'); // green
     expect(line(forced, 'error')).toContain('\x1b[31merror'); // red
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the ESC of an ANSI colour code is what this looks for
     expect(line(forced, 'log')).not.toMatch(/\x1b\[3\dmlog/);
     for (const r of [noColor, flag, plain]) {
       expect(r.code).toBe(0);
@@ -130,7 +155,10 @@ describe('baton CLI: the command line itself', { timeout: 240_000 }, () => {
   });
 
   it.skipIf(!hasScript)('on a TTY: a table with a header, in colour unless NO_COLOR', async () => {
-    const [tty, ttyNoColor] = await Promise.all([inTty(['--db', db, 'runs'], {}, dir), inTty(['--db', db, 'runs'], { NO_COLOR: '1' }, dir)]);
+    const [tty, ttyNoColor] = await Promise.all([
+      inTty(['--db', db, 'runs'], {}, dir),
+      inTty(['--db', db, 'runs'], { NO_COLOR: '1' }, dir),
+    ]);
     expect(tty.code, tty.stdout).toBe(0);
     expect(tty.stdout).toMatch(/RUN\s+WORKFLOW\s+STATUS\s+TRIGGER\s+TASKS\s+CREATED\s+DURATION\s+ERROR/);
     expect(tty.stdout).toContain('\x1b[36mpending'); // cyan status
@@ -140,7 +168,8 @@ describe('baton CLI: the command line itself', { timeout: 240_000 }, () => {
   });
 
   const dashboardInstalled = existsSync(join(CLI_DIR, 'node_modules/@baton/dashboard'));
-  if (!dashboardInstalled) console.warn('\n!!! @baton/dashboard is not installed next to @baton/cli: testing `baton dashboard` without it only.\n');
+  if (!dashboardInstalled)
+    console.warn('\n!!! @baton/dashboard is not installed next to @baton/cli: testing `baton dashboard` without it only.\n');
 
   it.skipIf(dashboardInstalled)('dashboard without @baton/dashboard: one line saying how to install it, exit 1', async () => {
     oneErrorLine(await baton(['--db', db, 'dashboard']), 1, /baton dashboard needs @baton\/dashboard: .*npm install @baton\/dashboard/);

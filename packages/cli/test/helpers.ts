@@ -4,11 +4,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_PG_URL } from '@baton/store-pg';
+import { pgKit } from '@baton/test-kit';
 
 export const CLI_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-export const REPO_ROOT = resolve(CLI_DIR, '../..');
+const REPO_ROOT = resolve(CLI_DIR, '../..');
 const TSX = join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs');
-export const builtBin = join(CLI_DIR, 'bin/baton.js');
+const builtBin = join(CLI_DIR, 'bin/baton.js');
 
 /**
  * The real binary as a child process: the built `bin/baton.js` when every
@@ -18,12 +20,14 @@ export const builtBin = join(CLI_DIR, 'bin/baton.js');
  * one starts in a third of the time.
  */
 export function batonCommand(): string[] {
-  return builtIsFresh() ? [process.execPath, builtBin] : [process.execPath, '--conditions=baton-source', '--import', TSX, join(CLI_DIR, 'src/bin.ts')];
+  return builtIsFresh()
+    ? [process.execPath, builtBin]
+    : [process.execPath, '--conditions=baton-source', '--import', TSX, join(CLI_DIR, 'src/bin.ts')];
 }
 
 const PACKAGES = ['core', 'store-sql', 'store-sqlite', 'store-pg', 'store-file', 'cli'];
 let fresh: boolean | undefined;
-export function builtIsFresh(): boolean {
+function builtIsFresh(): boolean {
   fresh ??= PACKAGES.every((name) => {
     const dir = join(REPO_ROOT, 'packages', name);
     const built = join(dir, 'dist/index.js');
@@ -43,9 +47,20 @@ function newest(dir: string): number {
 }
 
 /** The environment of a user's shell without colour settings of the test runner's own. */
-export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const key of ['NO_COLOR', 'FORCE_COLOR', 'BATON_DB', 'BATON_SCHEMA', 'BATON_DEBUG', 'NODE_OPTIONS', 'VITEST', 'VITEST_WORKER_ID', 'VITEST_POOL_ID']) delete env[key];
+  for (const key of [
+    'NO_COLOR',
+    'FORCE_COLOR',
+    'BATON_DB',
+    'BATON_SCHEMA',
+    'BATON_DEBUG',
+    'NODE_OPTIONS',
+    'VITEST',
+    'VITEST_WORKER_ID',
+    'VITEST_POOL_ID',
+  ])
+    delete env[key];
   return { ...env, ...extra };
 }
 
@@ -64,7 +79,10 @@ export interface Running {
   done: Promise<Result>;
 }
 
-export function start(args: string[], { env = {}, cwd = REPO_ROOT, command = batonCommand() }: { env?: NodeJS.ProcessEnv; cwd?: string; command?: string[] } = {}): Running {
+export function start(
+  args: string[],
+  { env = {}, cwd = REPO_ROOT, command = batonCommand() }: { env?: NodeJS.ProcessEnv; cwd?: string; command?: string[] } = {},
+): Running {
   const [bin, ...pre] = command;
   const child = spawn(bin!, [...pre, ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -110,6 +128,8 @@ export function baton(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: 
 export const makeDir = () => mkdtemp(join(tmpdir(), 'baton-cli-'));
 export const removeDir = (dir: string) => rm(dir, { recursive: true, force: true });
 
-// PostgreSQL: the store-pg tests' helpers (reachability with its loud skip, URL, schema clean-up).
-export { PG_URL, pgAvailable, dropSchemas } from '../../store-pg/test/pg.js';
-
+// PostgreSQL: the shared test kit (reachability with its loud skip, schema clean-up) on store-pg's default server.
+const pg = pgKit(process.env.BATON_PG_URL ?? DEFAULT_PG_URL);
+export const PG_URL = pg.url;
+export const { dropSchemas } = pg;
+export const pgAvailable = () => pg.available('the CLI PostgreSQL tests');

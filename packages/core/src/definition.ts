@@ -1,7 +1,15 @@
 import { Cron } from 'croner';
 import { DefinitionError } from './errors.js';
 import { checkKeyTemplate } from './limit-key.js';
-import { DEFAULT_RETRY, type ConcurrencyLimit, type RateLimit, type RetryPolicy, type StepDefinition, type Workflow, type WorkflowDefinition } from './models.js';
+import {
+  DEFAULT_RETRY,
+  type ConcurrencyLimit,
+  type RateLimit,
+  type RetryPolicy,
+  type StepDefinition,
+  type Workflow,
+  type WorkflowDefinition,
+} from './models.js';
 import { parse, workflowDefinition } from './validation.js';
 
 /**
@@ -19,7 +27,8 @@ export function validateDefinition(input: WorkflowDefinition): WorkflowDefinitio
   def.steps.forEach((step, i) => {
     for (const dep of step.dependsOn ?? []) {
       if (dep === step.name) throw new DefinitionError(def.name, `steps.${i}.dependsOn`, `step "${step.name}" depends on itself`);
-      if (!steps.has(dep)) throw new DefinitionError(def.name, `steps.${i}.dependsOn`, `step "${step.name}" depends on unknown step "${dep}"`);
+      if (!steps.has(dep))
+        throw new DefinitionError(def.name, `steps.${i}.dependsOn`, `step "${step.name}" depends on unknown step "${dep}"`);
     }
   });
   const checkLimits = (settings: Pick<StepDefinition, 'concurrency' | 'rateLimit'>, at: string) => {

@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   'EXECUTOR',
   'TIMEOUT',
   'SCHEMA_VERSION',
+  'CANCELLED',
+  'SHUTDOWN',
 ] as const;
 export type BatonErrorCode = (typeof ERROR_CODES)[number];
 
@@ -136,6 +138,26 @@ export class ExecutorError extends BatonError {
     options?: { cause?: unknown },
   ) {
     super('EXECUTOR', `${executor}: ${message}`, options);
+  }
+}
+
+/**
+ * Why a task's signal aborted: its run was cancelled. Not a client error: the
+ * handler that sees it did nothing wrong (its task is recorded `cancelled`).
+ */
+export class CancelledError extends BatonError {
+  constructor(reason = 'run cancelled') {
+    super('CANCELLED', reason);
+  }
+}
+
+/**
+ * Why a task's signal aborted: its worker is stopping (the task is released,
+ * not ended, and runs again elsewhere). Not a client error either.
+ */
+export class ShutdownError extends BatonError {
+  constructor() {
+    super('SHUTDOWN', 'worker shutting down');
   }
 }
 

@@ -1,6 +1,6 @@
 import type { ResolvedStep } from './definition.js';
 import type { Json, LogType, Run, Task, ToolExecution, Workflow } from './models.js';
-import type { Store } from './store.js';
+import type { ReadOnlyStore } from './read-only-store.js';
 
 /**
  * An Executor runs one task attempt. Baton calls `execute` with a context and
@@ -53,8 +53,8 @@ export interface TaskContext extends LogApi {
   readonly signal: AbortSignal;
   /** Outputs of the steps this one depends on, each in task-index order. */
   readonly upstream: { [stepName: string]: (Json | null)[] };
-  /** The store, for executors that read blocks, payloads or config. */
-  readonly store: Store;
+  /** The store, reads only: for executors that read blocks, payloads or config (writes belong to the scheduler). */
+  readonly store: ReadOnlyStore;
   /** Extends the lease now (Baton also heartbeats on its own while the task runs). */
   heartbeat(): Promise<void>;
   /** Marks the task running, with the executor's handle (a pid, an execution name). */

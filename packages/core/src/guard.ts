@@ -8,7 +8,9 @@ import * as v from './validation.js';
 // Built once: constructing a zod schema costs more than using it, and some of
 // these guard the scheduler's hot path (finishTasks, appendLogs, markRunning).
 const leases = z.array(v.lease);
-const runningTasks = z.array(v.lease.extend({ executionName: z.string().min(1).max(1000).optional(), startedAt: z.date().optional() }).strict());
+const runningTasks = z.array(
+  v.lease.extend({ executionName: z.string().min(1).max(1000).optional(), startedAt: z.date().optional() }).strict(),
+);
 const newRuns = z.array(v.newRun).max(100_000, 'at most 100000 runs per call');
 const taskResults = z.array(v.taskResult);
 const newLogs = z.array(v.newLog);
@@ -54,18 +56,15 @@ export function guardStore(inner: Store): Store {
     getStepOutputs: async (runId, steps) => inner.getStepOutputs(idArg(runId, 'run id'), p(stepNames, steps, 'step names')),
 
     claimTasks: async (o) => inner.claimTasks(p(v.claimOptions, o, 'claim options')),
-    markRunning: async (items) =>
-      inner.markRunning(p(runningTasks, items, 'running tasks')),
+    markRunning: async (items) => inner.markRunning(p(runningTasks, items, 'running tasks')),
     heartbeat: async (ls, leaseMs) => inner.heartbeat(p(leases, ls, 'leases'), p(v.leaseMs, leaseMs, 'leaseMs')),
     finishTasks: async (results) => inner.finishTasks(p(taskResults, results, 'task results')),
     releaseTasks: async (ls) => inner.releaseTasks(p(leases, ls, 'leases')),
     recoverExpiredLeases: async (now) => inner.recoverExpiredLeases(p(optionalDate, now, 'now')),
-    nextDueAt: async () => inner.nextDueAt(),
     listLimits: async () => inner.listLimits(),
 
     appendLogs: async (logs) => inner.appendLogs(p(newLogs, logs, 'logs')),
-    listLogs: async (runId, o) =>
-      inner.listLogs(idArg(runId, 'run id'), p(logQuery, o ?? {}, 'log query')),
+    listLogs: async (runId, o) => inner.listLogs(idArg(runId, 'run id'), p(logQuery, o ?? {}, 'log query')),
 
     createBlock: async (input) => inner.createBlock(p(v.newBlock, input, 'block')),
     updateBlock: async (id, patch) => inner.updateBlock(idArg(id, 'block id'), p(v.blockPatch, patch, 'block patch')),
@@ -88,10 +87,12 @@ export function guardStore(inner: Store): Store {
     heartbeatSession: async (id) => inner.heartbeatSession(idArg(id, 'session id')),
     endSession: async (id) => inner.endSession(idArg(id, 'session id')),
     listSessions: async (o) => inner.listSessions(p(sessionQuery, o ?? {}, 'session query')),
-    expireSessions: async (before, o) => inner.expireSessions(p(date, before, 'before'), p(v.expireSessionsOptions, o ?? {}, 'expire options')),
+    expireSessions: async (before, o) =>
+      inner.expireSessions(p(date, before, 'before'), p(v.expireSessionsOptions, o ?? {}, 'expire options')),
 
     recordToolExecution: async (input) => inner.recordToolExecution(p(v.newToolExecution, input, 'tool execution')),
-    finishToolExecution: async (id, end) => inner.finishToolExecution(idArg(id, 'tool execution id'), p(v.toolExecutionEnd, end, 'tool execution end')),
+    finishToolExecution: async (id, end) =>
+      inner.finishToolExecution(idArg(id, 'tool execution id'), p(v.toolExecutionEnd, end, 'tool execution end')),
     listToolExecutions: async (o) => inner.listToolExecutions(p(v.toolExecutionQuery, o ?? {}, 'tool execution query')),
 
     transaction: (fn) => inner.transaction((tx) => fn(tx === inner ? guarded : guardStore(tx))),
@@ -108,7 +109,7 @@ export function guardStore(inner: Store): Store {
  * not when an LLM step assembles its prompt. (Tag references are resolved at
  * run time and may match nothing yet.)
  */
-async function blocksExist<T extends { blocks?: BlockRef[] | undefined }>(store: Store, input: T, what: string): Promise<T> {
+async function blocksExist<T extends { blocks?: BlockRef[] | null | undefined }>(store: Store, input: T, what: string): Promise<T> {
   const issues = [];
   for (const [i, ref] of (input.blocks ?? []).entries()) {
     if (!('blockId' in ref)) continue;

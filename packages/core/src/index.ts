@@ -1,19 +1,12 @@
+// The user API: models, errors, the Store and Executor contracts, the scheduler.
+// What store authors need besides (planning, roll-up, paging, validation, the
+// conformance suite) is in `@baton/core/store-kit`.
 export * from './models.js';
 export * from './errors.js';
 export type * from './store.js';
 export type * from './executor.js';
-export { guardStore } from './guard.js';
-export { validateDefinition, resolveStep, retryDelayMs, type ResolvedStep } from './definition.js';
-export { evaluateKey, checkKeyTemplate } from './limit-key.js';
-export { planRun, hasClusterLimits, newId, type RunPlan, type PlannedStep, type PlannedTask } from './plan.js';
-export * as schemas from './validation.js';
-export { parse, inferValueType } from './validation.js';
+export type { ReadOnlyStore } from './read-only-store.js';
 export { Baton, createBaton, type BatonOptions, type TriggerOptions } from './scheduler/baton.js';
 export type { BatonEvents } from './scheduler/events.js';
 export { FUNCTION_EXECUTOR, type TaskHandler } from './scheduler/function-executor.js';
-export { CancelledError, ShutdownError } from './scheduler/worker.js';
 export { REDACTED } from './scheduler/redactor.js';
-export { logContent } from './scheduler/task-context.js';
-export { DEFAULT_PAGE_SIZE, encodeCursor, decodeCursor } from './paging.js';
-export { runStatusAfterFailure, stepNeedsCounters, failureMessage, upstreamFailedMessage, foldEndings, runEndStatus, runDurationMs, groupBy, type Ending, type RunDelta, type RunCounters } from './rollup.js';
-export { planRetry, RETRYABLE_TASK_STATUSES, type RetryInput, type RetryPlan } from './retry.js';

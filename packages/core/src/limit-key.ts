@@ -25,7 +25,8 @@ export function checkKeyTemplate(workflow: string, path: string, template: strin
       throw new DefinitionError(workflow, path, `key placeholder "{${inner}}" must name inputs.<field> or params.<field>`);
     }
     for (const filter of filters) {
-      if (!FILTERS.has(filter)) throw new DefinitionError(workflow, path, `unknown key filter "${filter}" in "{${inner}}" (known: ${[...FILTERS].join(', ')})`);
+      if (!FILTERS.has(filter))
+        throw new DefinitionError(workflow, path, `unknown key filter "${filter}" in "{${inner}}" (known: ${[...FILTERS].join(', ')})`);
     }
   }
   if (/[{}]/.test(template.replace(PLACEHOLDER, ''))) throw new DefinitionError(workflow, path, `unbalanced braces in key "${template}"`);
@@ -57,6 +58,8 @@ function hostOf(url: string, field: string, where: string): string {
   try {
     return new URL(url).host;
   } catch {
-    throw new ValidationError('run', [{ path: field, message: `must be a URL for the "|host" filter of ${where} (got "${url.slice(0, 100)}")` }]);
+    throw new ValidationError('run', [
+      { path: field, message: `must be a URL for the "|host" filter of ${where} (got "${url.slice(0, 100)}")` },
+    ]);
   }
 }

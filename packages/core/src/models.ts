@@ -21,6 +21,9 @@
  * - **ToolExecution**: the audit record of one tool call (acolib).
  * - **Session**: a registered worker or client with a heartbeat (acolib).
  * - **ConfigEntry**: a typed configuration value, possibly secret (acolib).
+ *
+ * Over 300 lines on purpose: types and their documentation only (no logic),
+ * one file so that the whole model reads top-down with its glossary.
  */
 
 /** Declares a string union from a const array with a runtime guard beside it. */

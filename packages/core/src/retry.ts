@@ -48,7 +48,8 @@ export function planRetry(input: RetryInput): RetryPlan {
   }
   const retryable = new Map<string, number>();
   for (const c of input.taskCounts) {
-    if (c.count > 0 && (RETRYABLE_TASK_STATUSES as readonly string[]).includes(c.status)) retryable.set(c.stepName, (retryable.get(c.stepName) ?? 0) + c.count);
+    if (c.count > 0 && (RETRYABLE_TASK_STATUSES as readonly string[]).includes(c.status))
+      retryable.set(c.stepName, (retryable.get(c.stepName) ?? 0) + c.count);
   }
   if (retryable.size === 0) throw new RetryRefusedError(runId, 'it has no failed, timed-out or cancelled task');
   const steps = [...retryable.keys()].sort();

@@ -85,7 +85,17 @@ export function foldEndings(endings: Iterable<Ending>): RunDelta[] {
   for (const e of endings) {
     let d = runs.get(e.runId);
     if (!d) {
-      d = { runId: e.runId, finished: 0, failed: 0, successes: [], failedSteps: [], firstFailure: null, startedAt: null, bySuccess: new Map(), failedSet: new Set() };
+      d = {
+        runId: e.runId,
+        finished: 0,
+        failed: 0,
+        successes: [],
+        failedSteps: [],
+        firstFailure: null,
+        startedAt: null,
+        bySuccess: new Map(),
+        failedSet: new Set(),
+      };
       runs.set(e.runId, d);
     }
     if (e.startedAt !== null && (d.startedAt === null || e.startedAt < d.startedAt)) d.startedAt = e.startedAt;
@@ -99,7 +109,8 @@ export function foldEndings(endings: Iterable<Ending>): RunDelta[] {
     d.failedSet.add(e.stepName);
     d.firstFailure ??= { status: runStatusAfterFailure(e.status), error: failureMessage(e.stepName, e.status, e.error) };
   }
-  const byName = <T>(a: [string, T] | string, b: [string, T] | string) => ((Array.isArray(a) ? a[0] : a) < (Array.isArray(b) ? b[0] : b) ? -1 : 1);
+  const byName = <T>(a: [string, T] | string, b: [string, T] | string) =>
+    (Array.isArray(a) ? a[0] : a) < (Array.isArray(b) ? b[0] : b) ? -1 : 1;
   return [...runs.values()]
     .sort((a, b) => (a.runId < b.runId ? -1 : 1))
     .map(({ bySuccess, failedSet, ...d }) => ({ ...d, successes: [...bySuccess].sort(byName), failedSteps: [...failedSet].sort() }));

@@ -26,7 +26,7 @@ import type {
 /**
  * The Store contract: domain operations, not SQL. Every store (SQLite,
  * PostgreSQL, JSON files) implements it and passes `runStoreConformance` from
- * `@baton/core/testing`.
+ * `@baton/core/store-kit/conformance`.
  *
  * Inputs are validated by `guardStore` (core) before they reach an
  * implementation, so implementations may trust argument shapes; they still own
@@ -35,6 +35,11 @@ import type {
  * Errors: unknown ids → `NotFoundError`; broken uniqueness or state rules →
  * `ConflictError`; bad shapes → `ValidationError`; after `close()` →
  * `StoreClosedError`.
+ *
+ * Over 300 lines on purpose: the contract is types and their documentation
+ * only, already in parts a store author reads one at a time (`WorkflowStore`,
+ * `RunStore`, `QueueStore`, `LogStore`, `LibraryStore`, `ConfigStore`,
+ * `SessionStore`, `AuditStore`); no logic lives here.
  */
 
 /** A page of results and the cursor of the next page (null on the last one). */
@@ -50,12 +55,24 @@ export interface PageOptions {
   cursor?: string | null;
 }
 
-export type WorkflowPatch = Partial<Omit<WorkflowDefinition, 'name'>> & { name?: string };
+/**
+ * The fields of an update, by the one patch rule of every update (core
+ * `records.ts`): a field left out or `undefined` keeps its value, `null`
+ * clears it back to its default, any other value replaces it. Fields without
+ * a default (a name, a title, steps, status) cannot be cleared.
+ */
+export type Patch<T, Required extends keyof T> = { [K in Required]?: T[K] } & { [K in Exclude<keyof T, Required>]?: T[K] | null };
+
+/** `updateWorkflow`'s patch: `{ description: null }` removes the description, `{ description: undefined }` keeps it. */
+export type WorkflowPatch = Patch<WorkflowDefinition, 'name' | 'status' | 'steps'>;
 
 export interface WorkflowStore {
   /** Stores a definition. Duplicate name → ConflictError. */
   createWorkflow(definition: WorkflowDefinition): Promise<Workflow>;
-  /** Replaces the given fields. Unknown id → NotFoundError; a name taken by another → ConflictError. */
+  /**
+   * Changes the given fields by the patch rule (see {@link WorkflowPatch}); the result is checked as a
+   * whole definition. Unknown id → NotFoundError; a name taken by another → ConflictError.
+   */
   updateWorkflow(id: string, patch: WorkflowPatch): Promise<Workflow>;
   getWorkflow(id: string): Promise<Workflow>;
   /** By unique name; null when none. */
@@ -188,6 +205,15 @@ export interface ClaimedTask {
   workflow: Workflow;
   /** The run's inputs and trigger, so that executing needs no further read. */
   run: Pick<Run, 'id' | 'inputs' | 'triggeredBy'>;
+  /**
+   * True when this claim moved the task's run from `pending` to `running`
+   * (only a claim with `running` does), on one task of that run only: of all
+   * the claims that take a run's tasks, however many workers make them,
+   * exactly one answers true for it. False for a run already running, so a
+   * task claimed again (a retry, a recovered or released lease) never says it.
+   * The scheduler emits `run:started` from it.
+   */
+  runStarted: boolean;
 }
 
 export type TaskResult = Lease & {
@@ -225,6 +251,17 @@ export interface FinishResult {
   readyTasks: number;
 }
 
+/** What a "running" mark wrote. */
+export interface MarkOutcome {
+  /** False when the lease was not held (fencing): nothing was written. */
+  held: boolean;
+  /**
+   * True when this call moved the task's run from `pending` to `running`, on
+   * one mark of that run only (as `ClaimedTask.runStarted` for claims).
+   */
+  runStarted: boolean;
+}
+
 export type LeaseState = 'held' | 'lost' | 'cancelled';
 
 export interface RecoveredTask {
@@ -247,10 +284,10 @@ export interface QueueStore {
   /**
    * Records that executors started these tasks (`running`, `startedAt` — the
    * item's, else now —, an optional execution name) and marks their runs
-   * `running`, started at their first attempt's start. Fenced: returns false
-   * for a lease not held.
+   * `running`, started at their first attempt's start. Fenced: answers
+   * `held: false` for a lease not held; `runStarted` says which runs it started.
    */
-  markRunning(items: RunningMark[]): Promise<boolean[]>;
+  markRunning(items: RunningMark[]): Promise<MarkOutcome[]>;
   /**
    * Extends held leases by `leaseMs` from now. Answers per lease: `held`,
    * `lost` (expired and taken, or finished), or `cancelled` (its run was
@@ -276,8 +313,6 @@ export interface QueueStore {
    * rolls up as for any failure).
    */
   recoverExpiredLeases(now?: Date): Promise<RecoveredTask[]>;
-  /** The earliest `runAt` among pending tasks, to sleep until; null when none. */
-  nextDueAt(): Promise<Date | null>;
   /**
    * Why tasks wait: each cluster-wide limit key with tasks pending or leased,
    * with its limit, what is used now and how many due tasks wait under it.
@@ -320,16 +355,23 @@ export interface NewPayload {
   modelFormat?: ModelFormat;
 }
 
+/** `updateBlock`'s patch: `null` clears content to '', tags to [], folderPath to null. */
+export type BlockPatch = Patch<NewBlock, 'title'>;
+/** `updatePayload`'s patch: `null` puts a setting back to its default (blocks [], temperature 0.6, …). */
+export type PayloadPatch = Patch<NewPayload, 'name'>;
+
 export interface LibraryStore {
   createBlock(input: NewBlock): Promise<Block>;
-  updateBlock(id: string, patch: Partial<NewBlock>): Promise<Block>;
+  /** Changes the given fields by the patch rule (see {@link BlockPatch}). */
+  updateBlock(id: string, patch: BlockPatch): Promise<Block>;
   getBlock(id: string): Promise<Block>;
   /** By title, then id. */
   listBlocks(options?: PageOptions & { tag?: string; folderPath?: string }): Promise<Page<Block>>;
   /** Deleting a block a payload names leaves the reference dangling: resolving it fails with NotFound. */
   deleteBlock(id: string): Promise<void>;
   createPayload(input: NewPayload): Promise<Payload>;
-  updatePayload(id: string, patch: Partial<NewPayload>): Promise<Payload>;
+  /** Changes the given fields by the patch rule (see {@link PayloadPatch}). */
+  updatePayload(id: string, patch: PayloadPatch): Promise<Payload>;
   getPayload(id: string): Promise<Payload>;
   listPayloads(options?: PageOptions): Promise<Page<Payload>>;
   deletePayload(id: string): Promise<void>;

@@ -17,6 +17,8 @@ import {
 /**
  * Zod schemas for everything that crosses the public API. `parse` turns zod's
  * issues into a ValidationError whose message names each offending field.
+ * Over 300 lines on purpose: every input's schema in one place, so that the
+ * rules shared between them (names, ids, JSON, limits) are written once.
  */
 
 export function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
@@ -48,7 +50,11 @@ export const isJson = (value: unknown, depth = 0): boolean => {
 };
 
 /** Where a value stops being JSON: the path of the first offending field and what it is; undefined when all is JSON. */
-export function nonJsonAt(value: unknown, path: (string | number)[] = [], depth = 0): { path: (string | number)[]; message: string } | undefined {
+export function nonJsonAt(
+  value: unknown,
+  path: (string | number)[] = [],
+  depth = 0,
+): { path: (string | number)[]; message: string } | undefined {
   if (depth > 64) return { path, message: 'is nested more than 64 levels deep (a cycle?)' };
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path, message: `is ${value}, which JSON cannot hold` };
@@ -63,7 +69,8 @@ export function nonJsonAt(value: unknown, path: (string | number)[] = [], depth 
   }
   if (value instanceof Date) return { path, message: 'is a Date, which JSON cannot hold: pass date.toISOString()' };
   const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return { path, message: `is a ${proto?.constructor?.name ?? 'class'} instance, which JSON cannot hold: pass a plain object` };
+  if (proto !== Object.prototype && proto !== null)
+    return { path, message: `is a ${proto?.constructor?.name ?? 'class'} instance, which JSON cannot hold: pass a plain object` };
   for (const [key, v] of Object.entries(value)) {
     const bad = nonJsonAt(v, [...path, key], depth + 1);
     if (bad) return bad;
@@ -104,9 +111,7 @@ export const retryPolicy = z
 /** A limit key or key template (see `LimitKey`); its placeholders are checked by `checkKeyTemplate`. */
 const limitKey = z.string().min(1, 'must not be empty').max(500);
 export const concurrencyLimit = z.object({ key: limitKey, limit: positiveInt.max(1_000_000) }).strict();
-export const rateLimit = z
-  .object({ key: limitKey, limit: positiveInt.max(100_000), periodMs: positiveInt.max(31 * 86_400_000) })
-  .strict();
+export const rateLimit = z.object({ key: limitKey, limit: positiveInt.max(100_000), periodMs: positiveInt.max(31 * 86_400_000) }).strict();
 
 const stepSettings = {
   timeoutMs: positiveInt.optional(),
@@ -159,16 +164,21 @@ export const workflowDefinition = z
   })
   .strict();
 
+/** The patch rule (core `records.ts`): `null` clears a field that has a default; name, status and steps have none. */
 export const workflowPatch = z
   .object({
     name: name.optional(),
-    description: z.string().max(10_000).optional(),
+    description: z.string().max(10_000).nullable().optional(),
     status: z.enum(WORKFLOW_STATUSES).optional(),
-    executor: name.optional(),
+    executor: name.nullable().optional(),
     steps: z.array(stepDefinition).min(1, 'a workflow needs at least one step').optional(),
-    schedules: z.array(scheduleDefinition).optional(),
-    metadata: jsonObject.optional(),
-    ...stepSettings,
+    schedules: z.array(scheduleDefinition).nullable().optional(),
+    metadata: jsonObject.nullable().optional(),
+    timeoutMs: stepSettings.timeoutMs.nullable(),
+    retry: stepSettings.retry.nullable(),
+    priority: stepSettings.priority.nullable(),
+    concurrency: stepSettings.concurrency.nullable(),
+    rateLimit: stepSettings.rateLimit.nullable(),
   })
   .strict();
 
@@ -212,15 +222,30 @@ export const claimOptions = z
 const errorText = z.string().max(1_000_000);
 export const taskResult = z.discriminatedUnion('status', [
   z.object({ taskId: id, leaseId: id, startedAt: z.date().optional(), status: z.literal('success'), output: json }).strict(),
-  z.object({ taskId: id, leaseId: id, startedAt: z.date().optional(), status: z.enum(['failed', 'timeout']), error: errorText, retryAt: z.date().optional() }).strict(),
-  z.object({ taskId: id, leaseId: id, startedAt: z.date().optional(), status: z.literal('cancelled'), error: errorText.optional() }).strict(),
+  z
+    .object({
+      taskId: id,
+      leaseId: id,
+      startedAt: z.date().optional(),
+      status: z.enum(['failed', 'timeout']),
+      error: errorText,
+      retryAt: z.date().optional(),
+    })
+    .strict(),
+  z
+    .object({ taskId: id, leaseId: id, startedAt: z.date().optional(), status: z.literal('cancelled'), error: errorText.optional() })
+    .strict(),
 ]);
 
 export const newLog = z
   .object({ runId: id, taskId: id.nullable().optional(), type: z.enum(LOG_TYPES), content: z.string().max(10_000_000) })
   .strict();
 
-export const tag = z.string().min(1, 'must not be empty').max(200).regex(/^[^,]+$/, 'must not contain a comma');
+export const tag = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(200)
+  .regex(/^[^,]+$/, 'must not contain a comma');
 export const newBlock = z
   .object({
     title: z.string().min(1, 'must not be empty').max(500),
@@ -229,7 +254,15 @@ export const newBlock = z
     folderPath: z.string().min(1).max(1000).nullable().optional(),
   })
   .strict();
-export const blockPatch = newBlock.partial().strict();
+/** The patch rule: `null` clears content, tags and folderPath; a title cannot be cleared. */
+export const blockPatch = z
+  .object({
+    title: newBlock.shape.title.optional(),
+    content: newBlock.shape.content.nullable(),
+    tags: newBlock.shape.tags.nullable(),
+    folderPath: newBlock.shape.folderPath,
+  })
+  .strict();
 
 export const blockRef = z.union([z.object({ blockId: id }).strict(), z.object({ tag }).strict()]);
 export const newPayload = z
@@ -242,7 +275,17 @@ export const newPayload = z
     modelFormat: z.enum(MODEL_FORMATS).optional(),
   })
   .strict();
-export const payloadPatch = newPayload.partial().strict();
+/** The patch rule: `null` puts a setting back to its default; a name cannot be cleared. */
+export const payloadPatch = z
+  .object({
+    name: newPayload.shape.name.optional(),
+    blocks: newPayload.shape.blocks.nullable(),
+    temperature: newPayload.shape.temperature.nullable(),
+    responseLength: newPayload.shape.responseLength.nullable(),
+    llmPort: newPayload.shape.llmPort.nullable(),
+    modelFormat: newPayload.shape.modelFormat.nullable(),
+  })
+  .strict();
 
 export function inferValueType(value: Json): ConfigValueType {
   if (typeof value === 'string') return 'string';

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DefinitionError, ValidationError, checkKeyTemplate, evaluateKey, planRun, validateDefinition, type Workflow } from '@baton/core';
+import { DefinitionError, ValidationError, type Workflow } from '@baton/core';
+import { checkKeyTemplate, evaluateKey, planRun, validateDefinition } from '@baton/core/store-kit';
 
 describe('limit keys', () => {
-  const source = { inputs: { provider: 'openai', region: { name: 'eu' }, n: 3, flag: true }, params: { url: 'https://api.example.com:8443/v1/chat?q=1' } };
+  const source = {
+    inputs: { provider: 'openai', region: { name: 'eu' }, n: 3, flag: true },
+    params: { url: 'https://api.example.com:8443/v1/chat?q=1' },
+  };
 
   it('fills placeholders from inputs and params, nested fields, numbers and booleans, and the host filter', () => {
     expect(evaluateKey('fixed', source, 'x')).toBe('fixed');
@@ -14,7 +18,9 @@ describe('limit keys', () => {
 
   it('rejects what it cannot evaluate', () => {
     expect(() => evaluateKey('p:{inputs.model}', source, 'step "s"')).toThrow(ValidationError);
-    expect(() => evaluateKey('p:{inputs.model}', source, 'step "s"')).toThrow(/model.*needed by the limit key "p:\{inputs.model\}" of step "s"/);
+    expect(() => evaluateKey('p:{inputs.model}', source, 'step "s"')).toThrow(
+      /model.*needed by the limit key "p:\{inputs.model\}" of step "s"/,
+    );
     expect(() => evaluateKey('{inputs.provider|host}', source, 'step "s"')).toThrow(/must be a URL/);
     for (const bad of ['{env.HOME}', '{inputs}', '{params.x|lower}', 'a}b', '{inputs.a']) {
       expect(() => checkKeyTemplate('wf', 'steps.0.concurrency.key', bad), bad).toThrow(DefinitionError);
@@ -28,11 +34,25 @@ describe('limit keys', () => {
       concurrency: { key: 'w:{inputs.provider}', limit: 5 },
       rateLimit: { key: 'r', limit: 10, periodMs: 1000 },
       steps: [
-        { name: 'a', paramsList: [{ url: 'https://x.test/1' }, { url: 'https://y.test/2' }], concurrency: { key: '{params.url|host}', limit: 1 } },
+        {
+          name: 'a',
+          paramsList: [{ url: 'https://x.test/1' }, { url: 'https://y.test/2' }],
+          concurrency: { key: '{params.url|host}', limit: 1 },
+        },
         { name: 'b', concurrency: 2, rateLimit: { key: 'rb', limit: 1, periodMs: 50 } },
       ],
     });
-    const workflow = { ...def, id: 'w', description: null, status: 'active', executor: null, schedules: [], metadata: {}, createdAt: new Date(), updatedAt: new Date() } as Workflow;
+    const workflow = {
+      ...def,
+      id: 'w',
+      description: null,
+      status: 'active',
+      executor: null,
+      schedules: [],
+      metadata: {},
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    } as Workflow;
     const plan = planRun(workflow, { provider: 'p' });
     expect(plan.tasks.map((t) => [t.stepName, t.concurrencyLimit, t.rateLimit])).toEqual([
       ['a', { key: 'x.test', limit: 1 }, { key: 'r', limit: 10, periodMs: 1000 }],

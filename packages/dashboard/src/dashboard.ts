@@ -64,7 +64,10 @@ class HttpError extends Error {
 }
 
 const json = (status: number, body: unknown, headers: { [name: string]: string } = {}) =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers } });
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+  });
 
 // Stored text is rendered by the UI as text nodes or sanitized markdown; this
 // policy is the second line: no inline script, no plugin, no foreign origin.
@@ -111,14 +114,16 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         if (rel === '/api/session') return await session(request, nodeRequest);
         const asset = rel.match(/^\/assets\/([^/]+)$/);
         if (asset) return await serveAsset(asset[1]!);
-        if (rel.startsWith('/api/')) return json(200, await read(rel.slice(4), url.searchParams, request, nodeRequest));
+        if (rel.startsWith('/api/')) return json(200, await read(rel.slice(4), url.searchParams));
         return json(404, { error: `no page ${rel}` });
       }
       if (request.method === 'POST' && rel.startsWith('/api/')) {
         const problem = csrfProblem(request);
         if (problem) return json(403, { error: problem });
-        if (!(await canAct(request, nodeRequest))) return json(403, { error: 'not authorized to act: this dashboard is read-only for you' });
-        if (request.headers.get('x-baton-body-too-large')) return json(413, { error: `request body is larger than ${MAX_BODY_BYTES} bytes` });
+        if (!(await canAct(request, nodeRequest)))
+          return json(403, { error: 'not authorized to act: this dashboard is read-only for you' });
+        if (request.headers.get('x-baton-body-too-large'))
+          return json(413, { error: `request body is larger than ${MAX_BODY_BYTES} bytes` });
         return json(200, await act(rel.slice(4), request));
       }
       return json(405, { error: `${request.method} not allowed` }, { allow: 'GET, HEAD, POST' });
@@ -129,7 +134,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
 
   async function index(request: Request): Promise<Response> {
     const token = cookieToken(request) ?? newToken();
-    const headers: { [name: string]: string } = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...SECURITY_HEADERS };
+    const headers: { [name: string]: string } = {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      ...SECURITY_HEADERS,
+    };
     if (!cookieToken(request)) headers['set-cookie'] = tokenCookie(token, `${base}/`);
     const ui = await assets.get('app.js');
     if (!ui) return new Response(htmlPage.missing, { status: 503, headers });
@@ -147,10 +156,12 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   async function serveAsset(name: string): Promise<Response> {
     const asset = await assets.get(name);
     if (!asset) return json(404, { error: `no asset ${name}` });
-    return new Response(asset.body as Uint8Array<ArrayBuffer>, { headers: { 'content-type': asset.type, 'cache-control': 'no-cache', ...SECURITY_HEADERS } });
+    return new Response(asset.body as Uint8Array<ArrayBuffer>, {
+      headers: { 'content-type': asset.type, 'cache-control': 'no-cache', ...SECURITY_HEADERS },
+    });
   }
 
-  async function read(api: string, q: URLSearchParams, request: Request, nodeRequest?: IncomingMessage): Promise<unknown> {
+  async function read(api: string, q: URLSearchParams): Promise<unknown> {
     let m: RegExpMatchArray | null;
     if (api === '/workflows') {
       const page = await store.listWorkflows({ limit: 100, cursor: q.get('cursor') });
@@ -172,7 +183,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     }
     if ((m = api.match(/^\/runs\/([^/]+)\/tasks$/))) return store.listTasks({ runId: m[1]!, limit: TASKS_PAGE, cursor: q.get('cursor') });
     if ((m = api.match(/^\/runs\/([^/]+)\/logs$/))) return store.listLogs(m[1]!, { limit: LOGS_PAGE, cursor: q.get('cursor') });
-    if ((m = api.match(/^\/runs\/([^/]+)\/tools$/))) return store.listToolExecutions({ runId: m[1]!, limit: TOOLS_PAGE, cursor: q.get('cursor') });
+    if ((m = api.match(/^\/runs\/([^/]+)\/tools$/)))
+      return store.listToolExecutions({ runId: m[1]!, limit: TOOLS_PAGE, cursor: q.get('cursor') });
     if (api === '/config') return (await store.listConfig()).map(configView);
     throw new HttpError(404, `no API ${api}`);
   }
@@ -186,11 +198,19 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     if ((m = api.match(/^\/runs\/([^/]+)\/retry$/))) return { run: baton ? await baton.retry(m[1]!) : await store.retryRun(m[1]!) };
     if ((m = api.match(/^\/workflows\/([^/]+)\/(pause|resume)$/))) {
       const workflow = await store.getWorkflow(m[1]!);
-      if (workflow.status === 'archived' || workflow.status === 'draft') throw new ConflictError('workflow', `"${workflow.name}" is ${workflow.status}: only active and paused workflows can be paused or resumed`);
+      if (workflow.status === 'archived' || workflow.status === 'draft')
+        throw new ConflictError(
+          'workflow',
+          `"${workflow.name}" is ${workflow.status}: only active and paused workflows can be paused or resumed`,
+        );
       const updated =
         m[2] === 'pause'
-          ? baton ? await baton.pauseWorkflow(workflow.name) : await store.updateWorkflow(workflow.id, { status: 'paused' })
-          : baton ? await baton.resumeWorkflow(workflow.name) : await store.updateWorkflow(workflow.id, { status: 'active' });
+          ? baton
+            ? await baton.pauseWorkflow(workflow.name)
+            : await store.updateWorkflow(workflow.id, { status: 'paused' })
+          : baton
+            ? await baton.resumeWorkflow(workflow.name)
+            : await store.updateWorkflow(workflow.id, { status: 'active' });
       return workflowView(updated);
     }
     if ((m = api.match(/^\/workflows\/([^/]+)\/runs$/))) {
@@ -200,7 +220,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs)) {
         throw new ValidationError('run inputs', [{ path: 'inputs', message: 'must be a JSON object' }]);
       }
-      const triggered = { inputs: inputs as { [key: string]: Json }, triggeredBy: 'user' as const, metadata: { triggeredFrom: 'dashboard' } };
+      const triggered = {
+        inputs: inputs as { [key: string]: Json },
+        triggeredBy: 'user' as const,
+        metadata: { triggeredFrom: 'dashboard' },
+      };
       const run = baton
         ? await baton.trigger(workflow.name, triggered)
         : (await store.createRun({ workflowId: workflow.id, ...triggered })).run;
@@ -229,7 +253,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
 }
 
 function normalizeBase(basePath: string): string {
-  if (!basePath.startsWith('/')) throw new ValidationError('dashboard options', [{ path: 'basePath', message: `must start with "/" (got "${basePath}")` }]);
+  if (!basePath.startsWith('/'))
+    throw new ValidationError('dashboard options', [{ path: 'basePath', message: `must start with "/" (got "${basePath}")` }]);
   return basePath.replace(/\/+$/, '');
 }
 
@@ -239,11 +264,13 @@ function runQuery(q: URLSearchParams): RunQuery {
   const triggeredBy = q.get('triggeredBy');
   if (q.get('workflowId')) query.workflowId = q.get('workflowId')!;
   if (status) {
-    if (!(RUN_STATUSES as readonly string[]).includes(status)) throw new ValidationError('run filter', [{ path: 'status', message: `must be one of ${RUN_STATUSES.join(', ')}` }]);
+    if (!(RUN_STATUSES as readonly string[]).includes(status))
+      throw new ValidationError('run filter', [{ path: 'status', message: `must be one of ${RUN_STATUSES.join(', ')}` }]);
     query.status = status as RunStatus;
   }
   if (triggeredBy) {
-    if (!(TRIGGERS as readonly string[]).includes(triggeredBy)) throw new ValidationError('run filter', [{ path: 'triggeredBy', message: `must be one of ${TRIGGERS.join(', ')}` }]);
+    if (!(TRIGGERS as readonly string[]).includes(triggeredBy))
+      throw new ValidationError('run filter', [{ path: 'triggeredBy', message: `must be one of ${TRIGGERS.join(', ')}` }]);
     query.triggeredBy = triggeredBy as TriggeredBy;
   }
   if (q.get('cursor')) query.cursor = q.get('cursor');
@@ -270,5 +297,3 @@ function errorResponse(error: unknown, onError: (e: unknown) => void): Response 
   onError(error);
   return json(500, { error: 'internal error' });
 }
-
-

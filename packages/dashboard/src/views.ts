@@ -14,7 +14,7 @@ export function configView(entry: ConfigEntry) {
 }
 
 /** The next fire of a cron schedule, or null when it has none (or the expression is bad). */
-export function nextFire(cron: string, timezone = 'UTC'): Date | null {
+function nextFire(cron: string, timezone = 'UTC'): Date | null {
   try {
     return new Cron(cron, { timezone, paused: true }).nextRun() ?? null;
   } catch {
@@ -23,7 +23,7 @@ export function nextFire(cron: string, timezone = 'UTC'): Date | null {
 }
 
 /** A JSON Schema of the run inputs, kept by hosts in `metadata.inputSchema`; null when none. */
-export function inputSchemaOf(workflow: Workflow): { [key: string]: Json } | null {
+function inputSchemaOf(workflow: Workflow): { [key: string]: Json } | null {
   const schema = workflow.metadata.inputSchema;
   return schema && typeof schema === 'object' && !Array.isArray(schema) ? schema : null;
 }

@@ -31,41 +31,47 @@ const XSS = {
 const control = { flakyBroken: true };
 
 async function defineWorkflows(baton: Baton, store: Store) {
-  await baton.defineWorkflow({ name: 'all-logs', description: 'writes one log of each type', steps: [{ name: 'write' }, { name: 'ask-llm', dependsOn: ['write'] }] }, {
-    write: async (ctx) => {
-      ctx.log('a plain log line');
-      ctx.json({ answer: 42, nested: { list: [1, 2, 3] } });
-      ctx.markdown('# Report\n\nSome **bold** text and a [link](https://example.com).\n\n- one\n- two');
-      ctx.error(new Error('something broke'));
-      ctx.info('an info box');
-      ctx.warn('a warning box');
-      ctx.danger('a danger box');
-      ctx.success('a success box');
-      const hits = await ctx.tool('search', { query: 'baton' }, async () => ({ hits: 3 }));
-      return { hits };
+  await baton.defineWorkflow(
+    { name: 'all-logs', description: 'writes one log of each type', steps: [{ name: 'write' }, { name: 'ask-llm', dependsOn: ['write'] }] },
+    {
+      write: async (ctx) => {
+        ctx.log('a plain log line');
+        ctx.json({ answer: 42, nested: { list: [1, 2, 3] } });
+        ctx.markdown('# Report\n\nSome **bold** text and a [link](https://example.com).\n\n- one\n- two');
+        ctx.error(new Error('something broke'));
+        ctx.info('an info box');
+        ctx.warn('a warning box');
+        ctx.danger('a danger box');
+        ctx.success('a success box');
+        const hits = await ctx.tool('search', { query: 'baton' }, async () => ({ hits: 3 }));
+        return { hits };
+      },
+      'ask-llm': async () => ({
+        text: 'The **answer** is 42.',
+        payloadId: 'p-1',
+        payloadName: 'summary',
+        model: 'test-model-7b',
+        tokens: { prompt: 12, completion: 5 },
+        durationMs: 321,
+        format: 'chatml',
+        api: 'openai',
+      }),
     },
-    'ask-llm': async () => ({
-      text: 'The **answer** is 42.',
-      payloadId: 'p-1',
-      payloadName: 'summary',
-      model: 'test-model-7b',
-      tokens: { prompt: 12, completion: 5 },
-      durationMs: 321,
-      format: 'chatml',
-      api: 'openai',
-    }),
-  });
-  await baton.defineWorkflow({ name: 'xss', description: `description ${XSS.img}`, retry: { maxAttempts: 1 }, steps: [{ name: 'inject' }] }, {
-    inject: async (ctx) => {
-      ctx.log(`${XSS.script} ${XSS.img}`);
-      ctx.markdown(`# Title ${XSS.script}\n\n${XSS.img}\n\n${XSS.link}\n\n${XSS.svg}\n\n${XSS.overlay}\n\n<b>bold survives</b>`);
-      ctx.info(XSS.img);
-      ctx.warn(XSS.script);
-      ctx.json({ [XSS.img]: XSS.script });
-      ctx.error(new Error(`bad ${XSS.img}`));
-      throw new Error(`failed ${XSS.img}`);
+  );
+  await baton.defineWorkflow(
+    { name: 'xss', description: `description ${XSS.img}`, retry: { maxAttempts: 1 }, steps: [{ name: 'inject' }] },
+    {
+      inject: async (ctx) => {
+        ctx.log(`${XSS.script} ${XSS.img}`);
+        ctx.markdown(`# Title ${XSS.script}\n\n${XSS.img}\n\n${XSS.link}\n\n${XSS.svg}\n\n${XSS.overlay}\n\n<b>bold survives</b>`);
+        ctx.info(XSS.img);
+        ctx.warn(XSS.script);
+        ctx.json({ [XSS.img]: XSS.script });
+        ctx.error(new Error(`bad ${XSS.img}`));
+        throw new Error(`failed ${XSS.img}`);
+      },
     },
-  });
+  );
   await baton.defineWorkflow(
     {
       name: 'greet',
@@ -92,15 +98,25 @@ async function defineWorkflows(baton: Baton, store: Store) {
     },
   );
   await baton.defineWorkflow({ name: 'free-form', steps: [{ name: 'echo' }] }, { echo: async (ctx) => ctx.inputs });
-  await baton.defineWorkflow({ name: 'endless', steps: [{ name: 'wait' }] }, {
-    wait: (ctx) =>
-      new Promise((_, reject) => {
-        ctx.log('waiting until cancelled');
-        ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
-      }),
-  });
   await baton.defineWorkflow(
-    { name: 'flaky', retry: { maxAttempts: 1 }, steps: [{ name: 'shard', taskCount: 3 }, { name: 'sum', dependsOn: ['shard'] }] },
+    { name: 'endless', steps: [{ name: 'wait' }] },
+    {
+      wait: (ctx) =>
+        new Promise((_, reject) => {
+          ctx.log('waiting until cancelled');
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
+        }),
+    },
+  );
+  await baton.defineWorkflow(
+    {
+      name: 'flaky',
+      retry: { maxAttempts: 1 },
+      steps: [
+        { name: 'shard', taskCount: 3 },
+        { name: 'sum', dependsOn: ['shard'] },
+      ],
+    },
     {
       shard: async (ctx) => {
         if (control.flakyBroken && ctx.taskIndex === 1) throw new Error('shard 1 is broken');
@@ -162,7 +178,9 @@ describe.skipIf(missing)('dashboard in a real browser over a real SQLite store',
     await expect.poll(() => page.locator('td.empty').textContent()).toContain('No runs match');
     // Paging: two per page through the API the page uses, newest first, no overlap.
     const first = (await (await fetch(`${site.url}/baton/api/runs?limit=2`)).json()) as { items: { id: string }[]; nextCursor: string };
-    const second = (await (await fetch(`${site.url}/baton/api/runs?limit=2&cursor=${first.nextCursor}`)).json()) as { items: { id: string }[] };
+    const second = (await (await fetch(`${site.url}/baton/api/runs?limit=2&cursor=${first.nextCursor}`)).json()) as {
+      items: { id: string }[];
+    };
     expect(first.items).toHaveLength(2);
     expect(second.items[0]!.id < first.items[1]!.id).toBe(true);
     await open('/runs');
@@ -175,10 +193,21 @@ describe.skipIf(missing)('dashboard in a real browser over a real SQLite store',
     await open(`/runs/${run.id}`);
     const logs = page.locator('ol.logs > li');
     await expect.poll(() => logs.count()).toBe(8);
-    expect(await logs.evaluateAll((els) => els.map((e) => e.getAttribute('data-log-type')))).toEqual(['log', 'json', 'markdown', 'error', 'info', 'warn', 'danger', 'success']);
+    expect(await logs.evaluateAll((els) => els.map((e) => e.getAttribute('data-log-type')))).toEqual([
+      'log',
+      'json',
+      'markdown',
+      'error',
+      'info',
+      'warn',
+      'danger',
+      'success',
+    ]);
     // log: plain text; json: a formatted tree; markdown: rendered HTML.
     expect(await page.locator('[data-log-type=log] pre.log-plain').textContent()).toBe('a plain log line');
-    expect(await page.locator('[data-log-type=json] .j-key').allTextContents()).toEqual(expect.arrayContaining(['answer: ', 'nested: ', 'list: ']));
+    expect(await page.locator('[data-log-type=json] .j-key').allTextContents()).toEqual(
+      expect.arrayContaining(['answer: ', 'nested: ', 'list: ']),
+    );
     expect(await page.locator('[data-log-type=markdown] .md h1').textContent()).toBe('Report');
     expect(await page.locator('[data-log-type=markdown] .md strong').textContent()).toBe('bold');
     expect(await page.locator('[data-log-type=markdown] .md li').count()).toBe(2);
@@ -190,7 +219,9 @@ describe.skipIf(missing)('dashboard in a real browser over a real SQLite store',
     const colours: { [type: string]: string } = {};
     for (const type of ['info', 'warn', 'danger', 'success']) {
       const box = page.locator(`[data-log-type=${type}] .box-${type}`);
-      expect(await box.locator('.box-text').textContent()).toBe({ info: 'an info box', warn: 'a warning box', danger: 'a danger box', success: 'a success box' }[type]);
+      expect(await box.locator('.box-text').textContent()).toBe(
+        { info: 'an info box', warn: 'a warning box', danger: 'a danger box', success: 'a success box' }[type],
+      );
       colours[type] = await box.evaluate((e) => getComputedStyle(e).backgroundColor);
     }
     const rgb = (c: string) => c.match(/\d+/g)!.map(Number) as [number, number, number];
@@ -227,7 +258,10 @@ describe.skipIf(missing)('dashboard in a real browser over a real SQLite store',
     expect((await site.baton.waitForRun(run.id)).status).toBe('failed');
     await open(`/runs/${run.id}`);
     await expect.poll(() => page.locator('ol.logs > li').count()).toBe(6);
-    await page.locator('[data-log-type=markdown] .md a', { hasText: 'click me' }).click({ noWaitAfter: true }).catch(() => {});
+    await page
+      .locator('[data-log-type=markdown] .md a', { hasText: 'click me' })
+      .click({ noWaitAfter: true })
+      .catch(() => {});
     await open('/workflows');
     await page.locator('[data-workflow=xss]').waitFor();
     await open(`/runs/${run.id}`);
@@ -252,7 +286,10 @@ describe.skipIf(missing)('dashboard in a real browser over a real SQLite store',
     expect(await page.locator('pre.run-error').textContent()).toContain(XSS.img);
     // Chrome reports the handler and style attributes the sanitizer parses (in its inert document, under
     // this page's policy) as blocked; nothing else may show up, and nothing ran (checked above).
-    expect(pageErrors.every((e) => /Content Security Policy.*(blocked|inline style)/s.test(e)), pageErrors.join('\n')).toBe(true);
+    expect(
+      pageErrors.every((e) => /Content Security Policy.*(blocked|inline style)/s.test(e)),
+      pageErrors.join('\n'),
+    ).toBe(true);
     pageErrors.length = 0;
   });
 
@@ -268,7 +305,11 @@ describe.skipIf(missing)('dashboard in a real browser over a real SQLite store',
     await page.waitForURL(/#\/runs\/[\w-]+$/);
     const runId = page.url().split('/').pop()!;
     const run = await site.baton.waitForRun(runId);
-    expect(run).toMatchObject({ status: 'success', triggeredBy: 'user', inputs: { name: 'Ada <b>Lovelace</b>', times: 3, loud: true, mood: 'cheerful' } });
+    expect(run).toMatchObject({
+      status: 'success',
+      triggeredBy: 'user',
+      inputs: { name: 'Ada <b>Lovelace</b>', times: 3, loud: true, mood: 'cheerful' },
+    });
     await expect.poll(() => page.locator('[data-log-type=info] .box-text').textContent()).toBe('hello Ada <b>Lovelace</b>');
   });
 
@@ -332,7 +373,11 @@ describe.skipIf(missing)('dashboard in a real browser over a real SQLite store',
     expect(await page.getByRole('button', { name: 'Retry failed tasks' }).count()).toBe(0);
     const answer = await page.evaluate(async () => {
       const session = (await (await fetch('api/session')).json()) as { csrfToken: string; canAct: boolean };
-      const res = await fetch(`api/runs/${location.hash.split('/').pop()}/retry`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-baton-csrf': session.csrfToken }, body: '{}' });
+      const res = await fetch(`api/runs/${location.hash.split('/').pop()}/retry`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-baton-csrf': session.csrfToken },
+        body: '{}',
+      });
       return { canAct: session.canAct, status: res.status, body: await res.json() };
     });
     expect(answer).toMatchObject({ canAct: false, status: 403, body: { error: expect.stringContaining('not authorized') } });
@@ -345,12 +390,18 @@ describe.skipIf(missing)('dashboard in a real browser over a real SQLite store',
     await page.getByRole('button', { name: 'Cancel run' }).waitFor();
     const answers = await page.evaluate(async (id) => {
       const session = (await (await fetch('api/session')).json()) as { csrfToken: string; canAct: boolean };
-      const post = (headers: { [k: string]: string }) => fetch(`api/runs/${id}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' }).then((r) => r.status);
+      const post = (headers: { [k: string]: string }) =>
+        fetch(`api/runs/${id}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' }).then(
+          (r) => r.status,
+        );
       return { none: await post({}), wrong: await post({ 'x-baton-csrf': 'forged' }), canAct: session.canAct };
     }, run.id);
     expect(answers).toEqual({ none: 403, wrong: 403, canAct: true });
     // A cross-site form post carries the cookie only without SameSite=Strict, and never the header.
-    const crossSite = await fetch(`${site.url}/baton/api/runs/${run.id}/cancel`, { method: 'POST', headers: { origin: 'http://evil.example', 'x-baton-csrf': 't', cookie: 'baton_csrf=t' } });
+    const crossSite = await fetch(`${site.url}/baton/api/runs/${run.id}/cancel`, {
+      method: 'POST',
+      headers: { origin: 'http://evil.example', 'x-baton-csrf': 't', cookie: 'baton_csrf=t' },
+    });
     expect(crossSite.status).toBe(403);
     expect(((await crossSite.json()) as { error: string }).error).toContain('cross-origin');
     expect((await site.store.getRun(run.id)).status).toBe('running');

@@ -64,7 +64,10 @@ describe('dashboard handlers', () => {
     const bad = await post({ 'x-role': 'admin' }, '{"inputs":[1]}');
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toContain('must be a JSON object');
-    const retry = await call(`/api/runs/${run.id}/retry`, { method: 'POST', headers: { cookie: s.cookie, 'x-baton-csrf': s.token, 'x-role': 'admin' } });
+    const retry = await call(`/api/runs/${run.id}/retry`, {
+      method: 'POST',
+      headers: { cookie: s.cookie, 'x-baton-csrf': s.token, 'x-role': 'admin' },
+    });
     expect(retry.status).toBe(409);
     expect(((await retry.json()) as { error: string }).error).toContain('cannot be retried');
     expect((await call('/api/runs/nope')).status).toBe(404);
@@ -108,7 +111,13 @@ describe('dashboard handlers', () => {
 
   it('an authorize that throws denies, and reports the error', async () => {
     const errors: unknown[] = [];
-    const dashboard = createDashboard({ store, authorize: () => { throw new Error('auth backend down'); }, onError: (e) => errors.push(e) });
+    const dashboard = createDashboard({
+      store,
+      authorize: () => {
+        throw new Error('auth backend down');
+      },
+      onError: (e) => errors.push(e),
+    });
     const res = await dashboard.fetch(new Request('http://127.0.0.1/api/session'));
     expect(((await res.json()) as { canAct: boolean }).canAct).toBe(false);
     expect(String(errors[0])).toContain('auth backend down');

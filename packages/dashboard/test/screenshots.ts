@@ -16,7 +16,12 @@ const site = await startSite(async (baton, store) => {
       name: 'nightly-report',
       description: 'Fans out over shards, aggregates, and writes the report.',
       schedules: [{ cron: '0 3 * * *' }],
-      steps: [{ name: 'fetch', taskCount: 4 }, { name: 'clean', dependsOn: ['fetch'] }, { name: 'score', dependsOn: ['fetch'] }, { name: 'report', dependsOn: ['clean', 'score'] }],
+      steps: [
+        { name: 'fetch', taskCount: 4 },
+        { name: 'clean', dependsOn: ['fetch'] },
+        { name: 'score', dependsOn: ['fetch'] },
+        { name: 'report', dependsOn: ['clean', 'score'] },
+      ],
     },
     {
       fetch: async (ctx) => {
@@ -35,7 +40,9 @@ const site = await startSite(async (baton, store) => {
         return { score: 0.93 };
       },
       report: async (ctx) => {
-        ctx.markdown('## Nightly report\n\n| shard | rows |\n|---|---|\n| 0 | 120 |\n| 1 | 240 |\n\nAll **four** shards arrived. See [the runbook](https://example.com/runbook).');
+        ctx.markdown(
+          '## Nightly report\n\n| shard | rows |\n|---|---|\n| 0 | 120 |\n| 1 | 240 |\n\nAll **four** shards arrived. See [the runbook](https://example.com/runbook).',
+        );
         ctx.warn('shard 2 arrived 40 s late');
         ctx.danger('disk on worker-3 at 91%');
         ctx.error(new Error('retrying the upload once'));
@@ -78,7 +85,8 @@ const site = await startSite(async (baton, store) => {
 });
 const report = await site.baton.trigger('nightly-report', { triggeredBy: 'schedule' });
 await site.baton.waitForRun(report.id);
-for (let i = 0; i < 3; i++) await site.baton.waitForRun((await site.baton.trigger('send-invoice', { inputs: { customer: `c-${i}`, amount: 40 + i } })).id);
+for (let i = 0; i < 3; i++)
+  await site.baton.waitForRun((await site.baton.trigger('send-invoice', { inputs: { customer: `c-${i}`, amount: 40 + i } })).id);
 flaky = false;
 const ok = await site.baton.trigger('send-invoice', { inputs: { customer: 'c-9', amount: 12 }, triggeredBy: 'user' });
 await site.baton.waitForRun(ok.id);

@@ -107,7 +107,7 @@ export interface ConfigEntry {
   updatedAt: string;
 }
 
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,

@@ -8,7 +8,11 @@ export const POLL_MS = 1500;
  * not server-sent events: it needs no long-lived connection through the host's
  * proxies and costs one paged query per view). Stale answers are dropped.
  */
-export function usePolled<T>(load: () => Promise<T>, deps: unknown[], live = true): { data: T | undefined; error: string | null; reload: () => void } {
+export function usePolled<T>(
+  load: () => Promise<T>,
+  deps: unknown[],
+  live = true,
+): { data: T | undefined; error: string | null; reload: () => void } {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);

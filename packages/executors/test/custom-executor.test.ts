@@ -33,7 +33,9 @@ describe('a custom executor', () => {
     const dir = await mkdtemp(join(tmpdir(), 'baton-custom-'));
     try {
       const { baton, store } = await startBaton([fileExecutor()]);
-      await expect(baton.defineWorkflow({ name: 'bad', steps: [{ name: 'save', executor: 'file', config: {} }] })).rejects.toThrow(ValidationError);
+      await expect(baton.defineWorkflow({ name: 'bad', steps: [{ name: 'save', executor: 'file', config: {} }] })).rejects.toThrow(
+        ValidationError,
+      );
       await expect(baton.defineWorkflow({ name: 'bad', steps: [{ name: 'save', executor: 'files' }] })).rejects.toThrow(DefinitionError);
       await baton.defineWorkflow({
         name: 'notes',

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Json, LogType, ResolvedStep, Store, Task, TaskContext, Workflow } from '@baton/core';
+import type { Json, LogType, Store, Task, TaskContext, Workflow } from '@baton/core';
+import type { ResolvedStep } from '@baton/core/store-kit';
 import { DEFAULT_RETRY, LOG_TYPES, NotFoundError } from '@baton/core';
 
 /**
@@ -84,11 +85,23 @@ export function makeContext(options: ContextOptions = {}): TestContext {
     createdAt: now,
     updatedAt: now,
   };
-  const resolved: ResolvedStep = { step, executor: null, timeoutMs: null, retry: { ...DEFAULT_RETRY }, priority: 0, concurrency: null, clusterConcurrency: null, rateLimit: null };
+  const resolved: ResolvedStep = {
+    step,
+    executor: null,
+    timeoutMs: null,
+    retry: { ...DEFAULT_RETRY },
+    priority: 0,
+    concurrency: null,
+    clusterConcurrency: null,
+    rateLimit: null,
+  };
   const logApi = Object.fromEntries(
-    LOG_TYPES.map((type) => [type, (content: unknown) => {
-      logs.push({ type, content: typeof content === 'string' ? content : JSON.stringify(content) });
-    }]),
+    LOG_TYPES.map((type) => [
+      type,
+      (content: unknown) => {
+        logs.push({ type, content: typeof content === 'string' ? content : JSON.stringify(content) });
+      },
+    ]),
   ) as { [T in LogType]: (content: unknown) => void };
   const configStore = options.configStore ?? {};
   const ctx: TaskContext = {

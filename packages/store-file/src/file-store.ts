@@ -130,7 +130,10 @@ export class FileStore implements Store {
       // Commits only ever move forward: an older generation.json (restored from a backup,
       // copied from elsewhere) would make this handle reuse commit and log numbers.
       if (at.generation < state.newestSeen) {
-        throw new CorruptDataError(abs(dir, GENERATION_FILE), `went back from commit ${state.newestSeen} to ${at.generation}: restore the newer one rather than overwrite later commits`);
+        throw new CorruptDataError(
+          abs(dir, GENERATION_FILE),
+          `went back from commit ${state.newestSeen} to ${at.generation}: restore the newer one rather than overwrite later commits`,
+        );
       }
       state.newestSeen = at.generation;
       if (at.generation === state.generation) return;
@@ -231,7 +234,6 @@ export class FileStore implements Store {
   finishTasks: Store['finishTasks'] = (r) => this.#write((u) => finish.finishTasks(u, r));
   releaseTasks: Store['releaseTasks'] = (l) => this.#write((u) => queue.releaseTasks(u, l));
   recoverExpiredLeases: Store['recoverExpiredLeases'] = (now) => this.#write((u) => queue.recoverExpiredLeases(u, now));
-  nextDueAt: Store['nextDueAt'] = () => this.#read((c) => queue.nextDueAt(c.state));
   listLimits: Store['listLimits'] = () => this.#read((c) => listLimits(c.state));
 
   appendLogs: Store['appendLogs'] = (l) => this.#write((u) => logs.appendLogs(u, l));

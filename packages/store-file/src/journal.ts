@@ -26,7 +26,7 @@ import { GENERATION_FILE, JOURNAL, LOGS, abs, isKind, journalPath, tempPath } fr
  * re-reading just the files they name instead of every file.
  */
 
-export const KEEP_JOURNALS = 200;
+const KEEP_JOURNALS = 200;
 /** Staged writes in flight at once. */
 const WRITE_CONCURRENCY = 8;
 
@@ -55,7 +55,11 @@ export class ApplyError extends Error {}
 export async function commit(dir: string, next: Generation, changes: Change[], assertHeld: () => void): Promise<void> {
   const gen = next.generation;
   const writes = changes.filter((c): c is Change & { content: string } => c.content !== null);
-  const record: JournalRecord = { ...next, writes: writes.map((w) => w.path), deletes: changes.filter((c) => c.content === null).map((c) => c.path) };
+  const record: JournalRecord = {
+    ...next,
+    writes: writes.map((w) => w.path),
+    deletes: changes.filter((c) => c.content === null).map((c) => c.path),
+  };
   const createdDirs = new Set<string>();
   await verifyTargets(dir, writes);
   try {
@@ -75,9 +79,12 @@ export async function commit(dir: string, next: Generation, changes: Change[], a
   try {
     await apply(dir, record);
   } catch (error) {
-    throw new ApplyError(`commit ${gen} is journaled but could not be applied (it will be on the next access): ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new ApplyError(
+      `commit ${gen} is journaled but could not be applied (it will be on the next access): ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -99,7 +106,7 @@ async function verifyTargets(dir: string, writes: Change[]): Promise<void> {
 }
 
 /** Applies a journaled commit; safe to repeat. */
-export async function apply(dir: string, record: JournalRecord): Promise<void> {
+async function apply(dir: string, record: JournalRecord): Promise<void> {
   const gen = record.generation;
   const readySeq = record.readySeq ?? (await readGeneration(dir))?.readySeq ?? 0;
   const touched = new Set<string>();
@@ -124,7 +131,10 @@ export async function apply(dir: string, record: JournalRecord): Promise<void> {
 }
 
 export async function writeGeneration(dir: string, g: Generation): Promise<void> {
-  await replaceAtomically(abs(dir, GENERATION_FILE), `${JSON.stringify({ generation: g.generation, nextLogId: g.nextLogId, readySeq: g.readySeq })}\n`);
+  await replaceAtomically(
+    abs(dir, GENERATION_FILE),
+    `${JSON.stringify({ generation: g.generation, nextLogId: g.nextLogId, readySeq: g.readySeq })}\n`,
+  );
 }
 
 /** The applied generation as `generation.json` says; null when the file does not exist (a new store). */
@@ -162,7 +172,8 @@ export async function recover(dir: string): Promise<Generation> {
   let current = await readGeneration(dir);
   // Opening writes it before anything else; gone later means the folder was tampered with.
   // Starting over at 0 would overwrite journals and log files that exist: refuse.
-  if (!current) throw new CorruptDataError(abs(dir, GENERATION_FILE), 'missing: restore it (or the whole store folder) rather than start over');
+  if (!current)
+    throw new CorruptDataError(abs(dir, GENERATION_FILE), 'missing: restore it (or the whole store folder) rather than start over');
   for (;;) {
     const pending = await readJournal(dir, current.generation + 1);
     if (!pending) return current;

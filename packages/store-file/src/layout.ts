@@ -22,7 +22,18 @@ import { join } from 'node:path';
  */
 
 /** The record kinds held in memory, each in its own folder. Logs stay on disk only. */
-export const KINDS = ['workflows', 'runs', 'run-steps', 'tasks', 'blocks', 'payloads', 'config', 'sessions', 'tool-executions', 'rate-windows'] as const;
+export const KINDS = [
+  'workflows',
+  'runs',
+  'run-steps',
+  'tasks',
+  'blocks',
+  'payloads',
+  'config',
+  'sessions',
+  'tool-executions',
+  'rate-windows',
+] as const;
 export type Kind = (typeof KINDS)[number];
 export const isKind = (value: string): value is Kind => (KINDS as readonly string[]).includes(value);
 
@@ -46,9 +57,13 @@ const SAFE_NAME = /^[a-z0-9_-][a-z0-9_.-]{0,149}$/;
  * lower-case stem plus a hash of the exact key. The key itself is always
  * inside the file, so the name never has to be decoded.
  */
-export function fileName(key: string): string {
+function fileName(key: string): string {
   if (SAFE_NAME.test(key)) return `${key}.json`;
-  const stem = key.toLowerCase().replace(/[^a-z0-9_.-]/g, '_').replace(/^\.+/, '_').slice(0, 80);
+  const stem = key
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]/g, '_')
+    .replace(/^\.+/, '_')
+    .slice(0, 80);
   const hash = createHash('sha256').update(key).digest('hex').slice(0, 16);
   return `${stem}~${hash}.json`;
 }

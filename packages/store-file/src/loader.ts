@@ -13,7 +13,7 @@ import type { State } from './state.js';
 const READ_CONCURRENCY = 16;
 
 /** Reads one record file into memory; a missing file removes the record. */
-export async function loadPath(dir: string, state: State, path: string): Promise<void> {
+async function loadPath(dir: string, state: State, path: string): Promise<void> {
   const kind = path.slice(0, path.indexOf('/'));
   if (!isKind(kind)) return;
   const location = abs(dir, path);
@@ -26,7 +26,8 @@ export async function loadPath(dir: string, state: State, path: string): Promise
   const rec = decode(kind, text, location);
   const key = keyOf(kind, rec);
   // A copied or renamed file would otherwise shadow the real record silently.
-  if (recordPath(kind, key) !== path) throw new CorruptDataError(location, `holds ${kind} "${key}", whose file is ${recordPath(kind, key)}`);
+  if (recordPath(kind, key) !== path)
+    throw new CorruptDataError(location, `holds ${kind} "${key}", whose file is ${recordPath(kind, key)}`);
   state.set(kind, key, rec as RecByKind[typeof kind]);
 }
 
@@ -104,7 +105,8 @@ export async function sweepLeftovers(dir: string): Promise<number> {
 async function sweepLockDebris(dir: string, names: string[]): Promise<number> {
   let removed = 0;
   for (const name of names) {
-    if (!name.startsWith(`${LOCK_DIR}.`) || !(name.endsWith(STAGING_SUFFIX) || name.includes('.dead-') || name.includes('.released-'))) continue;
+    if (!name.startsWith(`${LOCK_DIR}.`) || !(name.endsWith(STAGING_SUFFIX) || name.includes('.dead-') || name.includes('.released-')))
+      continue;
     const info = await stat(abs(dir, name)).catch(() => null);
     if (!info || Date.now() - info.mtimeMs < LOCK_DEBRIS_AGE_MS) continue;
     await rm(abs(dir, name), { recursive: true, force: true });

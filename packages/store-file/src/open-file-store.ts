@@ -1,5 +1,6 @@
 import { mkdir, readdir, realpath } from 'node:fs/promises';
-import { CorruptDataError, ValidationError, guardStore, type FieldIssue, type Store } from '@baton/core';
+import { CorruptDataError, ValidationError, type FieldIssue, type Store } from '@baton/core';
+import { guardStore } from '@baton/core/store-kit';
 import { parseJson } from './codec.js';
 import { readText, replaceAtomically } from './durable-io.js';
 import { DirLock } from './file-lock.js';
@@ -55,15 +56,19 @@ export async function openFileStore(options: FileStoreOptions): Promise<Store> {
     await sweepLeftovers(dir);
     await loadAll(dir, state, at);
   });
-  return guardStore(new FileStore({ dir, lock, state, serial: new Serial(), closed: false, migrate, ready: new ReadyWatch(dir, state.readySeq) }));
+  return guardStore(
+    new FileStore({ dir, lock, state, serial: new Serial(), closed: false, migrate, ready: new ReadyWatch(dir, state.readySeq) }),
+  );
 }
 
 function checkOptions(options: FileStoreOptions): { staleMs: number; timeoutMs: number } {
   const issues: FieldIssue[] = [];
-  if (typeof options?.directory !== 'string' || options.directory.length === 0) issues.push({ path: 'directory', message: 'must be a non-empty path' });
+  if (typeof options?.directory !== 'string' || options.directory.length === 0)
+    issues.push({ path: 'directory', message: 'must be a non-empty path' });
   const ms = (name: 'lockStaleMs' | 'lockTimeoutMs', min: number) => {
     const value = options?.[name];
-    if (value !== undefined && (!Number.isSafeInteger(value) || value < min)) issues.push({ path: name, message: `must be an integer of at least ${min}` });
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < min))
+      issues.push({ path: name, message: `must be an integer of at least ${min}` });
   };
   ms('lockStaleMs', 2000);
   ms('lockTimeoutMs', 1);
@@ -83,10 +88,15 @@ async function prepareFolder(dir: string): Promise<void> {
   const markerPath = abs(dir, MARKER_FILE);
   const text = await readText(markerPath);
   if (text === null) {
-    const foreign = (await readdir(dir)).filter((n) => !OWN_NAMES.has(n) && !n.startsWith(`${LOCK_DIR}.`) && !n.startsWith(`${GENERATION_FILE}.`) && !n.startsWith(`${MARKER_FILE}.`));
+    const foreign = (await readdir(dir)).filter(
+      (n) => !OWN_NAMES.has(n) && !n.startsWith(`${LOCK_DIR}.`) && !n.startsWith(`${GENERATION_FILE}.`) && !n.startsWith(`${MARKER_FILE}.`),
+    );
     if (foreign.length > 0) {
       throw new ValidationError('file store options', [
-        { path: 'directory', message: `${dir} is not empty (${foreign.slice(0, 3).join(', ')}) and is not a Baton file store (no ${MARKER_FILE})` },
+        {
+          path: 'directory',
+          message: `${dir} is not empty (${foreign.slice(0, 3).join(', ')}) and is not a Baton file store (no ${MARKER_FILE})`,
+        },
       ]);
     }
   } else {
@@ -95,7 +105,10 @@ async function prepareFolder(dir: string): Promise<void> {
       throw new CorruptDataError(markerPath, `expected { "format": "${FORMAT}", "version": integer }`);
     }
     if ((marker.version as number) > FORMAT_VERSION) {
-      throw new CorruptDataError(markerPath, `format version ${marker.version} is newer than this @baton/store-file reads (${FORMAT_VERSION})`);
+      throw new CorruptDataError(
+        markerPath,
+        `format version ${marker.version} is newer than this @baton/store-file reads (${FORMAT_VERSION})`,
+      );
     }
   }
   for (const folder of FOLDERS) await mkdir(abs(dir, folder), { recursive: true });

@@ -1,13 +1,19 @@
-import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type Page } from '@baton/core';
+import type { Page } from '@baton/core';
+import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@baton/core/store-kit';
 
-export const DEFAULT_PAGE = DEFAULT_PAGE_SIZE;
+const DEFAULT_PAGE = DEFAULT_PAGE_SIZE;
 export { decodeCursor };
 
 /**
  * Takes up to `limit` items from `source` (already in order, already past the
  * cursor) and builds the page; the cursor is the last item's sort key.
  */
-export function takePage<R, T>(source: Iterable<R>, limit: number | undefined, map: (rec: R) => T, key: (rec: R) => (string | number)[]): Page<T> {
+export function takePage<R, T>(
+  source: Iterable<R>,
+  limit: number | undefined,
+  map: (rec: R) => T,
+  key: (rec: R) => (string | number)[],
+): Page<T> {
   const max = limit ?? DEFAULT_PAGE;
   const kept: R[] = [];
   let more = false;

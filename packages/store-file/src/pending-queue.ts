@@ -15,11 +15,6 @@ export class PendingQueue {
   readonly #byPriority = new Map<number, Entry[]>();
   /** Priorities present, highest first. */
   #priorities: number[] = [];
-  #size = 0;
-
-  get size(): number {
-    return this.#size;
-  }
 
   add(id: string, priority: number, runAt: number): void {
     let list = this.#byPriority.get(priority);
@@ -30,7 +25,6 @@ export class PendingQueue {
     }
     const entry = { runAt, id };
     list.splice(lowerBound(list, entry), 0, entry);
-    this.#size++;
   }
 
   remove(id: string, priority: number, runAt: number): void {
@@ -39,7 +33,6 @@ export class PendingQueue {
     const at = lowerBound(list, { runAt, id });
     if (list[at]?.id !== id) return;
     list.splice(at, 1);
-    this.#size--;
     if (list.length === 0) {
       this.#byPriority.delete(priority);
       this.#priorities = this.#priorities.filter((p) => p !== priority);
@@ -56,17 +49,9 @@ export class PendingQueue {
     }
   }
 
-  /** The earliest `runAt` of any pending task, or null. */
-  earliest(): number | null {
-    let min: number | null = null;
-    for (const list of this.#byPriority.values()) if (list[0] && (min === null || list[0].runAt < min)) min = list[0].runAt;
-    return min;
-  }
-
   clear(): void {
     this.#byPriority.clear();
     this.#priorities = [];
-    this.#size = 0;
   }
 }
 

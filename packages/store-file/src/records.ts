@@ -1,61 +1,39 @@
-import type { Block, ConfigEntry, Payload, Run, RunStatus, Session, Task, ToolExecution, Workflow } from '@baton/core';
+import type { Block, ConfigEntry, Payload, Run, Session, Task, ToolExecution, Workflow } from '@baton/core';
+import type { LogRecord, RecordOf } from './codec.js';
 
 /**
  * In-memory records: the models with times as epoch milliseconds (cheap to
- * compare and sort), plus the few internal fields a store needs. On disk the
- * same fields are written with times as ISO strings (see `codec.ts`).
+ * compare and sort), plus the few internal fields a store needs. Their types
+ * come from the file schemas (`codec.ts`, one zod schema per kind); the
+ * checks below keep each equal to its core model, so a field added to a model
+ * and not to its schema (or the reverse) fails the build.
  */
 
-type Millis<T> = { [K in keyof T]: T[K] extends Date ? number : T[K] extends Date | null ? number | null : T[K] };
-
-export type WorkflowRec = Millis<Workflow>;
-export type RunRec = Millis<Run> & {
-  /** The run status its first failing task decided; null while everything succeeded. */
-  failureStatus: RunStatus | null;
-};
-export type TaskRec = Millis<Task> & {
-  /** The step's position in the definition, for plan order. */
-  position: number;
-};
-export type BlockRec = Millis<Block>;
-export type PayloadRec = Millis<Payload>;
-export type ConfigRec = Millis<ConfigEntry>;
-export type SessionRec = Millis<Session>;
-export type ToolExecutionRec = Millis<ToolExecution>;
-
+export type WorkflowRec = RecordOf<'workflows'>;
+export type RunRec = RecordOf<'runs'>;
+export type TaskRec = RecordOf<'tasks'>;
+export type BlockRec = RecordOf<'blocks'>;
+export type PayloadRec = RecordOf<'payloads'>;
+export type ConfigRec = RecordOf<'config'>;
+export type SessionRec = RecordOf<'sessions'>;
+export type ToolExecutionRec = RecordOf<'tool-executions'>;
 /** A run's step state, kept beside the run so that finishing a task touches two small files. */
-export interface StepState {
-  name: string;
-  position: number;
-  taskCount: number;
-  /** Tasks of the step that succeeded. */
-  succeeded: number;
-  /** Upstream steps that have not yet succeeded entirely. */
-  depsRemaining: number;
-  dependsOn: string[];
-  dependents: string[];
-  downstream: string[];
-}
+type RunStepsRec = RecordOf<'run-steps'>;
+export type StepState = RunStepsRec['steps'][number];
+export type RateWindowRec = RecordOf<'rate-windows'>;
+export type LogRec = LogRecord;
 
-export interface RunStepsRec {
-  runId: string;
-  steps: StepState[];
-}
-
-/** One appended batch of a run's logs. */
-export interface LogRec {
-  id: number;
-  taskId: string | null;
-  type: string;
-  content: string;
-  createdAt: number;
-}
-
-/** A rate-limit key's sliding window: the times of its claims younger than its period. */
-export interface RateWindowRec {
-  key: string;
-  claims: number[];
-}
+type Millis<T> = { [K in keyof T]: T[K] extends Date ? number : T[K] extends Date | null ? number | null : T[K] };
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const same = <A, B>(ok: Same<A, B>) => ok;
+same<WorkflowRec, Millis<Workflow>>(true);
+same<RunRec, Millis<Run> & { failureStatus: Run['status'] | null }>(true);
+same<TaskRec, Millis<Task> & { position: number }>(true);
+same<BlockRec, Millis<Block>>(true);
+same<PayloadRec, Millis<Payload>>(true);
+same<ConfigRec, Millis<ConfigEntry>>(true);
+same<SessionRec, Millis<Session>>(true);
+same<ToolExecutionRec, Millis<ToolExecution>>(true);
 
 export interface RecByKind {
   workflows: WorkflowRec;

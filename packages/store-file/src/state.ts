@@ -92,7 +92,8 @@ export class State {
       if (entry) {
         // Plan order is creation order, so appends usually keep the list sorted.
         const last = entry.sorted ? this.records.tasks.get(entry.ids[entry.ids.length - 1]!) : undefined;
-        entry.sorted = last !== undefined && (last.position < rec.position || (last.position === rec.position && last.taskIndex < rec.taskIndex));
+        entry.sorted =
+          last !== undefined && (last.position < rec.position || (last.position === rec.position && last.taskIndex < rec.taskIndex));
         entry.ids.push(id);
       } else this.#tasksByRun.set(rec.runId, { ids: [id], sorted: true });
     } else if (old && !rec) {

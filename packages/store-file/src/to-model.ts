@@ -5,13 +5,7 @@ import type { BlockRec, ConfigRec, PayloadRec, RunRec, SessionRec, TaskRec, Tool
 /** Records out to callers: fresh objects with Dates, internal fields left out. */
 export const workflowModel = (r: WorkflowRec): Workflow => toModel(r, DATE_FIELDS.workflows);
 export const runModel = (r: RunRec): Run => toModel(r, DATE_FIELDS.runs, ['failureStatus']);
-export const taskModel = (r: TaskRec): Task => {
-  const task = toModel<Task>(r, DATE_FIELDS.tasks, ['position']);
-  // Records written before limits existed lack the fields.
-  task.concurrencyLimit ??= null;
-  task.rateLimit ??= null;
-  return task;
-};
+export const taskModel = (r: TaskRec): Task => toModel(r, DATE_FIELDS.tasks, ['position']);
 export const blockModel = (r: BlockRec): Block => toModel(r, DATE_FIELDS.blocks);
 export const payloadModel = (r: PayloadRec): Payload => toModel(r, DATE_FIELDS.payloads);
 export const configModel = (r: ConfigRec): ConfigEntry => toModel(r, DATE_FIELDS.config);

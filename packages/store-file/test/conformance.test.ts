@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import type { Store } from '@baton/core';
-import { runStoreConformance } from '@baton/core/testing';
+import { runStoreConformance } from '@baton/core/store-kit/conformance';
 import { openFileStore } from '@baton/store-file';
 
 const root = mkdtempSync(join(tmpdir(), 'baton-file-conformance-'));

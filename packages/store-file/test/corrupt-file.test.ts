@@ -56,6 +56,38 @@ describe('a corrupt or hand-edited file', () => {
     expect((await openError()).message).toMatch(/field "runAt" must be an ISO date/);
   });
 
+  it('with a field the record does not have (a typo) names that field, and is left as it was', async () => {
+    const task = JSON.parse(await readFile(taskFile, 'utf8'));
+    const edited = JSON.stringify({ ...task, stauts: 'pending' });
+    await writeFile(taskFile, edited);
+    const error = await openError();
+    expect(error.location).toBe(taskFile);
+    expect(error.message).toMatch(/field "stauts" is not a field of this record/);
+    expect(await readFile(taskFile, 'utf8')).toBe(edited);
+  });
+
+  it('with a bad value deep inside names its path', async () => {
+    const stepsFile = join(dir, 'run-steps', `${JSON.parse(await readFile(taskFile, 'utf8')).runId}.json`);
+    const steps = JSON.parse(await readFile(stepsFile, 'utf8'));
+    steps.steps[0].succeeded = 'two';
+    await writeFile(stepsFile, JSON.stringify(steps));
+    const error = await openError();
+    expect(error.location).toBe(stepsFile);
+    expect(error.message).toMatch(/field "steps\.0\.succeeded" must be an integer, found "two"/);
+  });
+
+  it('written before limits existed (no concurrencyLimit or rateLimit) reads as no limit', async () => {
+    const { concurrencyLimit: _c, rateLimit: _r, ...old } = JSON.parse(await readFile(taskFile, 'utf8'));
+    await writeFile(taskFile, JSON.stringify(old));
+    const reopened = await openFileStore({ directory: dir });
+    try {
+      const [task] = (await reopened.listTasks({ runId: old.runId })).items;
+      expect(task).toMatchObject({ id: old.id, concurrencyLimit: null, rateLimit: null });
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('copied under another name is refused instead of shadowing the real record', async () => {
     const copy = join(dir, 'tasks', '00000000-copy.json');
     await copyFile(taskFile, copy);

@@ -62,7 +62,9 @@ async function checkRuns(store: Store): Promise<Run[]> {
     // A successful fan step unblocks its dependent in the same commit.
     const fanDone = tasks.filter((t) => t.stepName === 'fan').every((t) => t.status === 'success');
     const after = tasks.find((t) => t.stepName === 'after')!;
-    expect(after.status === 'waiting', `dependent of run ${run.id}`).toBe(!fanDone && !tasks.some((t) => t.stepName === 'fan' && t.status === 'failed'));
+    expect(after.status === 'waiting', `dependent of run ${run.id}`).toBe(
+      !fanDone && !tasks.some((t) => t.stepName === 'fan' && t.status === 'failed'),
+    );
   }
   return runs;
 }
@@ -74,7 +76,10 @@ describe('a writer process killed mid-write', () => {
     const workflow = await setup.createWorkflow({
       name: 'crash',
       executor: 'function',
-      steps: [{ name: 'fan', taskCount: 3, retry: { maxAttempts: 1 } }, { name: 'after', dependsOn: ['fan'] }],
+      steps: [
+        { name: 'fan', taskCount: 3, retry: { maxAttempts: 1 } },
+        { name: 'after', dependsOn: ['fan'] },
+      ],
     });
     await setup.close();
 
@@ -115,7 +120,9 @@ describe('a writer process killed mid-write', () => {
       expect(await everyJsonFileParses(dir)).toBeGreaterThan(10);
       const runs = await checkRuns(store);
       expect(runs.length).toBeGreaterThan(KILLS / 2);
-      const logIds = (await Promise.all(runs.map((r) => all((cursor) => store.listLogs(r.id, { cursor, limit: 1000 }))))).flat().map((l) => l.id);
+      const logIds = (await Promise.all(runs.map((r) => all((cursor) => store.listLogs(r.id, { cursor, limit: 1000 })))))
+        .flat()
+        .map((l) => l.id);
       expect(new Set(logIds).size).toBe(logIds.length);
       // The store still works after all that.
       const { run } = await store.createRun({ workflowId: workflow.id });

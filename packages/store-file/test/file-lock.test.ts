@@ -24,7 +24,10 @@ describe('the folder lock', () => {
     // A pid that surely ran and surely ended.
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
     await mkdir(join(dir, 'store.lock'));
-    await writeFile(join(dir, 'store.lock', 'owner.json'), JSON.stringify({ pid: dead, host: hostname(), pidNamespace: await pidNamespace(), token: 't' }));
+    await writeFile(
+      join(dir, 'store.lock', 'owner.json'),
+      JSON.stringify({ pid: dead, host: hostname(), pidNamespace: await pidNamespace(), token: 't' }),
+    );
     // Staleness alone would take a minute; the timeout is far shorter, so only the dead-owner check can let this open.
     const store = await openFileStore({ directory: dir, lockStaleMs: 60_000, lockTimeoutMs: 3_000 });
     await store.setConfig({ key: 'after', value: true });

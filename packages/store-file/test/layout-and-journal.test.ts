@@ -34,9 +34,15 @@ describe('the folder layout', () => {
     expect(await readJson('workflows', `${workflow.id}.json`)).toMatchObject({ name: 'layout', steps: [{ name: 'a', taskCount: 2 }] });
     const runFile = await readJson('runs', `${run.id}.json`);
     expect(runFile).toMatchObject({ inputs: { city: 'Oslo' }, tasksTotal: 2, createdAt: run.createdAt.toISOString() });
-    expect(await readJson('run-steps', `${run.id}.json`)).toMatchObject({ steps: [{ name: 'a', taskCount: 2, succeeded: 0, depsRemaining: 0 }] });
-    for (const t of tasks) expect(await readJson('tasks', `${t.id}.json`)).toMatchObject({ runId: run.id, status: 'pending', runAt: t.runAt.toISOString() });
-    expect(await readJson('logs', run.id, '000000000001.json')).toMatchObject({ runId: run.id, logs: [{ id: 1, type: 'info', content: 'hello' }] });
+    expect(await readJson('run-steps', `${run.id}.json`)).toMatchObject({
+      steps: [{ name: 'a', taskCount: 2, succeeded: 0, depsRemaining: 0 }],
+    });
+    for (const t of tasks)
+      expect(await readJson('tasks', `${t.id}.json`)).toMatchObject({ runId: run.id, status: 'pending', runAt: t.runAt.toISOString() });
+    expect(await readJson('logs', run.id, '000000000001.json')).toMatchObject({
+      runId: run.id,
+      logs: [{ id: 1, type: 'info', content: 'hello' }],
+    });
     expect(await readJson('blocks', `${block.id}.json`)).toMatchObject({ title: 'b', tags: ['x'] });
     expect(await readJson('payloads', `${payload.id}.json`)).toMatchObject({ name: 'p' });
     expect(await readJson('sessions', `${session.id}.json`)).toMatchObject({ clientId: 'c' });
@@ -130,7 +136,9 @@ describe('transactions', () => {
   it('serialize calls made at once on one handle', async () => {
     await Promise.all(Array.from({ length: 20 }, (_, i) => store.setConfig({ key: `k${i}`, value: i })));
     const reopened = await openFileStore({ directory: dir });
-    expect((await reopened.listConfig()).map((c) => c.value).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect((await reopened.listConfig()).map((c) => c.value).sort((a, b) => Number(a) - Number(b))).toEqual(
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     await reopened.close();
   });
 });
@@ -144,8 +152,22 @@ describe('recovery on open', () => {
     const onDisk = await readJson(blockPath);
     // What a process killed right after the commit point leaves: staged files and their journal.
     await writeFile(join(dir, `${blockPath}.${g + 1}.tmp`), JSON.stringify({ ...onDisk, title: 'after' }));
-    await writeFile(join(dir, `config/late.json.${g + 1}.tmp`), JSON.stringify({ key: 'late', value: 7, valueType: 'integer', description: null, isSecret: false, createdAt: onDisk.createdAt, updatedAt: onDisk.createdAt }));
-    await writeFile(join(dir, 'journal', `${String(g + 1).padStart(12, '0')}.json`), JSON.stringify({ generation: g + 1, nextLogId: 1, writes: [blockPath, 'config/late.json'], deletes: [] }));
+    await writeFile(
+      join(dir, `config/late.json.${g + 1}.tmp`),
+      JSON.stringify({
+        key: 'late',
+        value: 7,
+        valueType: 'integer',
+        description: null,
+        isSecret: false,
+        createdAt: onDisk.createdAt,
+        updatedAt: onDisk.createdAt,
+      }),
+    );
+    await writeFile(
+      join(dir, 'journal', `${String(g + 1).padStart(12, '0')}.json`),
+      JSON.stringify({ generation: g + 1, nextLogId: 1, writes: [blockPath, 'config/late.json'], deletes: [] }),
+    );
     // And what one killed before its commit point leaves: a staged file nobody journaled, and write-file-atomic's temp file.
     await writeFile(join(dir, `${blockPath}.${g + 2}.tmp`), '{"title": "never committed", "trunc');
     await writeFile(join(dir, `generation.json.123456`), '{"gen');

@@ -24,7 +24,10 @@ describe('two processes claiming from one folder', () => {
     for (const c of children) c.process.stdin!.write('go\n');
     await Promise.all(children.map((c) => c.line((l) => l === 'done')));
     const exits = await Promise.all(children.map((c) => c.exited));
-    expect(exits.map((e) => e.code), children.map((c) => c.stderr()).join('\n')).toEqual([0, 0]);
+    expect(
+      exits.map((e) => e.code),
+      children.map((c) => c.stderr()).join('\n'),
+    ).toEqual([0, 0]);
 
     const claimedBy = new Map<string, string[]>();
     children.forEach((c, i) => {

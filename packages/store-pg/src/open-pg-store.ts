@@ -1,4 +1,5 @@
-import { StoreClosedError, ValidationError, guardStore, parse, type Store } from '@baton/core';
+import { StoreClosedError, ValidationError, type Store } from '@baton/core';
+import { guardStore, parse, STORE_READS } from '@baton/core/store-kit';
 import { SqlStore, type Database } from '@baton/store-sql';
 import { Kysely } from 'kysely';
 import { BatonPostgresDialect } from './schema-introspector.js';
@@ -93,7 +94,9 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
   parse(optionsSchema, options, 'pg store options');
   const connectionString = options.connectionString ?? process.env.BATON_PG_URL ?? DEFAULT_PG_URL;
   if (options.connectionString === undefined && !isPgUrl(connectionString)) {
-    throw new ValidationError('pg store options', [{ path: 'connectionString', message: 'BATON_PG_URL must be a postgres:// or postgresql:// URL' }]);
+    throw new ValidationError('pg store options', [
+      { path: 'connectionString', message: 'BATON_PG_URL must be a postgres:// or postgresql:// URL' },
+    ]);
   }
   const schema = options.schema;
   const searchPath = schema ? `-c search_path=${schema},public` : undefined;
@@ -120,7 +123,9 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
     }
   }
   // LISTEN on the database the pool talks to: a caller's pool may point anywhere.
-  const listenConfig: pg.ClientConfig = options.pool ? { ...(options.pool as unknown as { options: pg.ClientConfig }).options } : { connectionString };
+  const listenConfig: pg.ClientConfig = options.pool
+    ? { ...(options.pool as unknown as { options: pg.ClientConfig }).options }
+    : { connectionString };
   const listener = new PgListener(listenConfig, options.warn ?? ((m) => console.warn(`[baton pg] ${m}`)));
   // Kysely ends the pool it is given on destroy; a caller's pool stays the caller's to end.
   const kyselyPool = { connect: () => pool.connect(), end: ownPool ? () => pool.end() : async () => {} };
@@ -170,11 +175,8 @@ export async function openPgStore(options: PgStoreOptions = {}): Promise<Store> 
   return guardStore(withTypedErrors(store));
 }
 
-/** Calls that only read: safe to repeat when the connection failed under them. */
-const READS = new Set<string | symbol>([
-  'getWorkflow', 'findWorkflow', 'listWorkflows', 'getRun', 'listRuns', 'getTask', 'listTasks', 'getStepOutputs', 'nextDueAt',
-  'listLogs', 'getBlock', 'listBlocks', 'getPayload', 'listPayloads', 'getConfig', 'listConfig', 'listSessions', 'listToolExecutions',
-]);
+/** Calls that only read (core's list, the same a handler's read-only store has): safe to repeat when the connection failed under them. */
+const READS = new Set<string | symbol>(STORE_READS);
 
 /**
  * Every call's connection failure or lock/statement timeout surfaces as
@@ -207,6 +209,9 @@ async function currentSchema(pool: Pick<pg.Pool, 'connect'>): Promise<string> {
   const client = await pool.connect();
   const { rows } = await client.query<{ schema: string | null }>('select current_schema() as schema').finally(() => client.release());
   const found = rows[0]?.schema;
-  if (!found) throw new ValidationError('pg store options', [{ path: 'schema', message: 'the connection has no current schema (empty search_path): give one' }]);
+  if (!found)
+    throw new ValidationError('pg store options', [
+      { path: 'schema', message: 'the connection has no current schema (empty search_path): give one' },
+    ]);
   return found;
 }

@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import type pg from 'pg';
 import type { ClaimRow, Db, SqlDialect } from '@baton/store-sql';
 import { isConnectionError } from './pg-faults.js';
@@ -13,7 +13,7 @@ export { TASKS_READY_CHANNEL };
  * still believing almost nothing is pending, sorts every pending task on each
  * claim (measured: 26 ms instead of 2.4 ms per claim with 20,000 pending).
  */
-export const ANALYZE_AFTER_TASKS = 1000;
+const ANALYZE_AFTER_TASKS = 1000;
 
 /** PostgreSQL's side of the SQL store: jsonb, BIGINT times, SKIP LOCKED claims, NOTIFY. */
 export const pgDialect: SqlDialect = {
@@ -26,7 +26,8 @@ export const pgDialect: SqlDialect = {
   isUniqueViolation: (error) => (error as { code?: string })?.code === '23505',
   transaction: retryTransaction,
   // VALUES columns and bare parameters arrive as text: say what they are.
-  cast: (value, type) => (type === 'json' ? sql`cast(${value} as jsonb)` : type === 'int' ? sql`cast(${value} as integer)` : sql`cast(${value} as bigint)`),
+  cast: (value, type) =>
+    type === 'json' ? sql`cast(${value} as jsonb)` : type === 'int' ? sql`cast(${value} as integer)` : sql`cast(${value} as bigint)`,
   // The caller sorts the keys: every claimer locks them in one order. SKIP LOCKED: a key another
   // claimer is assigning now is left to it rather than waited for.
   lockLimitKeys: async (db, keys) => {
@@ -45,7 +46,9 @@ export const pgDialect: SqlDialect = {
   // The table's own row type types every column: jsonb from JSON values, bigint from numbers.
   insertJsonRows: async (db, table, columns, _json, rows) => {
     const list = sql.raw(columns.join(', '));
-    await sql`insert into ${sql.table(table)} (${list}) select ${list} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::json)`.execute(db);
+    await sql`insert into ${sql.table(table)} (${list}) select ${list} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::json)`.execute(
+      db,
+    );
   },
   claim: (db, o) => claim(undefined, db, o),
   claimIsOneStatement: true,
@@ -58,9 +61,10 @@ export const pgDialect: SqlDialect = {
   markRunning: (db, items, now) => markRunning(undefined, db, items, now),
   // ANALYZE inside the transaction counts its own uncommitted rows as live, so
   // the statistics are right the moment the tasks become visible. The claim
-  // joins baton_workflows, a table too small for autovacuum ever to analyze.
+  // joins baton_workflows, a table too small for autovacuum ever to analyze; baton_runs
+  // too, so a triggerMany's thousands of pending runs are not believed to be a few dozen.
   afterTasksInserted: async (db, count) => {
-    if (count >= ANALYZE_AFTER_TASKS) await sql`analyze baton_tasks, baton_workflows`.execute(db);
+    if (count >= ANALYZE_AFTER_TASKS) await sql`analyze baton_tasks, baton_runs, baton_workflows`.execute(db);
   },
 };
 
@@ -68,10 +72,12 @@ export const pgDialect: SqlDialect = {
  * The SELECT over a `claimed` CTE (leased task rows) that returns each with its
  * workflow and its run's inputs. Each workflow and run travels once per batch,
  * on its first task's row: a batch of one fan-out would otherwise carry the
- * same definition 50 times.
+ * same definition 50 times. With `running`, each row says whether the
+ * `started` CTE started its run: its RETURNING, not the run's status in the
+ * statement's snapshot, which two claimers of one run's tasks both see pending.
  */
-const withWorkflowsAndRuns = sql`
-    select c.*,
+const withWorkflowsAndRuns = (running: boolean | undefined) => sql`
+    select c.*, ${running ? sql`c.run_id in (select id from started)` : sql`false`} as baton_run_started,
       case when row_number() over (partition by c.workflow_id) = 1 then row_to_json(w) end as baton_workflow,
       case when row_number() over (partition by c.run_id) = 1 then r.inputs end as baton_run_inputs,
       case when row_number() over (partition by c.run_id) = 1 then r.triggered_by end as baton_run_triggered_by
@@ -101,10 +107,10 @@ export function claimStatement(o: Parameters<SqlDialect['claim']>[1]) {
       for update of t skip locked
     ), claimed as (
       update baton_tasks t set ${leaseSet(o)}
-      from picked where t.id = picked.id
+      where t.id = any(array(select id from picked))
       returning t.*
     )${o.running ? startRuns(o.now) : sql``}
-    ${withWorkflowsAndRuns}`;
+    ${withWorkflowsAndRuns(o.running)}`;
 }
 
 /** What a claim writes on each task it leases (see ClaimOptions.running). `execution_name` stays: a retry may resume it. */
@@ -126,7 +132,7 @@ async function leaseTasks(db: Db, ids: string[], o: Parameters<NonNullable<SqlDi
       where t.id = any(${ids}) and t.status = 'pending'
       returning t.*
     )${o.running ? startRuns(o.now) : sql``}
-    ${withWorkflowsAndRuns}`.execute(db);
+    ${withWorkflowsAndRuns(o.running)}`.execute(db);
   return decodeClaimRows(rows);
 }
 
@@ -151,8 +157,8 @@ export function pgDialectOn(pool: pg.Pool): SqlDialect {
 function startRuns(now: number) {
   return sql`, started as (
       update baton_runs r set status = 'running', started_at = ${now}, updated_at = ${now}
-      from (select distinct run_id from claimed) c
-      where r.id = c.run_id and r.status = 'pending'
+      where r.id = any(array(select distinct run_id from claimed)) and r.status = 'pending'
+      returning r.id
     )`;
 }
 
@@ -161,7 +167,12 @@ async function claim(pool: pg.Pool | undefined, db: Db, o: Parameters<SqlDialect
   return decodeClaimRows(await runOnce<ClaimStatementRow>(db, pool, compiled.sql, [...compiled.parameters]));
 }
 
-type ClaimStatementRow = ClaimRow['task'] & { baton_workflow: ClaimRow['workflow'] | null; baton_run_inputs: unknown; baton_run_triggered_by: string | null };
+type ClaimStatementRow = ClaimRow['task'] & {
+  baton_workflow: ClaimRow['workflow'] | null;
+  baton_run_inputs: unknown;
+  baton_run_triggered_by: string | null;
+  baton_run_started: boolean;
+};
 
 /** Rows that carry each workflow and run once (on its first task) → a ClaimRow per task. */
 function decodeClaimRows(rows: ClaimStatementRow[]): ClaimRow[] {
@@ -169,12 +180,14 @@ function decodeClaimRows(rows: ClaimStatementRow[]): ClaimRow[] {
   const runs = new Map<string, ClaimRow['run']>();
   for (const r of rows) {
     if (r.baton_workflow) workflows.set(r.workflow_id, r.baton_workflow);
-    if (r.baton_run_triggered_by !== null) runs.set(r.run_id, { id: r.run_id, inputs: r.baton_run_inputs as ClaimRow['run']['inputs'], triggered_by: r.baton_run_triggered_by });
+    if (r.baton_run_triggered_by !== null)
+      runs.set(r.run_id, { id: r.run_id, inputs: r.baton_run_inputs as ClaimRow['run']['inputs'], triggered_by: r.baton_run_triggered_by });
   }
-  return rows.map(({ baton_workflow: _w, baton_run_inputs: _i, baton_run_triggered_by: _t, ...task }) => ({
+  return rows.map(({ baton_workflow: _w, baton_run_inputs: _i, baton_run_triggered_by: _t, baton_run_started: runStarted, ...task }) => ({
     task,
     workflow: workflows.get(task.workflow_id)!,
     run: runs.get(task.run_id)!,
+    runStarted,
   }));
 }
 

@@ -10,7 +10,8 @@ import type pg from 'pg';
 const CONNECTION_SQLSTATES = new Set(['57P01', '57P02', '57P03', '25P03', '53300', '08000', '08001', '08003', '08004', '08006']);
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 /** node-pg reports a broken socket with plain messages, no code. */
-const CONNECTION_MESSAGES = /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Connection ended/i;
+const CONNECTION_MESSAGES =
+  /Connection terminated|connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect|Connection ended/i;
 /** A lock or statement waited past Baton's bound (lock_timeout 55P03, statement_timeout 57014). */
 const TIMEOUT_SQLSTATES = new Set(['55P03', '57014']);
 
@@ -21,14 +22,15 @@ export function isConnectionError(error: unknown): boolean {
   return typeof e.message === 'string' && CONNECTION_MESSAGES.test(e.message);
 }
 
-export function isTimeoutError(error: unknown): boolean {
+function isTimeoutError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && TIMEOUT_SQLSTATES.has(code);
 }
 
 /** A connection or timeout failure as the typed StoreUnavailableError; anything else unchanged. */
 export function toStoreError(error: unknown): unknown {
-  if (isConnectionError(error)) return new StoreUnavailableError(`PostgreSQL connection failed (${(error as Error).message})`, { cause: error });
+  if (isConnectionError(error))
+    return new StoreUnavailableError(`PostgreSQL connection failed (${(error as Error).message})`, { cause: error });
   if (isTimeoutError(error)) return new StoreUnavailableError(`PostgreSQL gave up waiting (${(error as Error).message})`, { cause: error });
   return error;
 }

@@ -1,6 +1,6 @@
 import { afterAll, describe, it } from 'vitest';
 import type { Store } from '@baton/core';
-import { runStoreConformance } from '@baton/core/testing';
+import { runStoreConformance } from '@baton/core/store-kit/conformance';
 import { openPgStore } from '@baton/store-pg';
 import { PG_URL, dropSchemas, pgAvailable, schemaName } from './pg.js';
 

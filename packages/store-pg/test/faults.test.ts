@@ -1,19 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { StoreUnavailableError, type Store } from '@baton/core';
 import { openPgStore } from '@baton/store-pg';
+import { sleep, spawnTs, until, type Child } from '@baton/test-kit';
 import { PG_URL, dropSchemas, pgAvailable, query, schemaName } from './pg.js';
 
 const available = await pgAvailable();
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/fault-worker.ts', import.meta.url));
 const schemas = new Set<string>();
-const children: ChildProcess[] = [];
+const children: Child[] = [];
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
+  for (const child of children.splice(0)) child.process.kill('SIGKILL');
   while (cleanups.length) await cleanups.pop()!().catch(() => {});
 });
 afterAll(() => dropSchemas(schemas));
@@ -26,37 +25,26 @@ async function open(extra: Parameters<typeof openPgStore>[0] = {}): Promise<{ sc
   return { schema, store };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const waitFor = (check: () => Promise<boolean> | boolean, timeoutMs: number, what: string) => until(check, timeoutMs, what, 50);
 
 describe.skipIf(!available)('pg store: database faults', () => {
   it('a worker whose backends are terminated again and again, busy or idle, stays alive and finishes every task', async () => {
     const { schema, store } = await open();
-    const child = spawn(process.execPath, ['--conditions=baton-source', '--import', 'tsx', fixture, PG_URL, schema, 'victim', '3000'], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (err += d));
-    await waitFor(() => out.includes('ready') || child.exitCode !== null, 30_000, 'the worker');
+    const worker = spawnTs(fixture, [PG_URL, schema, 'victim', '3000']);
+    children.push(worker);
+    const child = worker.process;
+    await waitFor(() => worker.lines.includes('ready') || child.exitCode !== null, 30_000, 'the worker');
     const wf = (await store.findWorkflow('faulty'))!;
     await store.updateWorkflow(wf.id, { steps: [{ name: 's', taskCount: 300 }] });
     const { run } = await store.createRun({ workflowId: wf.id });
-    const executed = () => out.split('\n').filter((l) => l.startsWith('{')).length;
+    const executed = () => worker.lines.filter((l) => l.startsWith('{')).length;
     await waitFor(() => executed() >= 30 || child.exitCode !== null, 30_000, 'progress');
     // Every connection the worker has (pool, checked-out clients inside handler transactions, LISTEN), 8 times over.
     let terminated = 0;
     for (let i = 0; i < 8; i++) {
-      const rows = await query<{ ok: boolean }>(`select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = 'victim'`);
+      const rows = await query<{ ok: boolean }>(
+        `select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = 'victim'`,
+      );
       terminated += rows.filter((r) => r.ok).length;
       await sleep(150);
     }
@@ -64,13 +52,20 @@ describe.skipIf(!available)('pg store: database faults', () => {
     const afterTermination = executed();
     await waitFor(async () => (await store.getRun(run.id)).status === 'success' || child.exitCode !== null, 60_000, 'the run');
     // Alive: no unhandled 'error' event or rejection ended it.
-    expect({ exitCode: child.exitCode, signal: child.signalCode, stderr: err }).toEqual({ exitCode: null, signal: null, stderr: '' });
+    expect({ exitCode: child.exitCode, signal: child.signalCode, stderr: worker.stderr() }).toEqual({
+      exitCode: null,
+      signal: null,
+      stderr: '',
+    });
     expect((await store.getRun(run.id)).status).toBe('success');
     // It did the rest of the work itself after the terminations (it is the only worker).
     expect(executed()).toBeGreaterThan(afterTermination);
-    const tasks = await query<{ status: string; n: string }>(`select status, count(*) as n from ${schema}.baton_tasks where run_id = $1 group by status`, [run.id]);
+    const tasks = await query<{ status: string; n: string }>(
+      `select status, count(*) as n from ${schema}.baton_tasks where run_id = $1 group by status`,
+      [run.id],
+    );
     expect(tasks).toEqual([{ status: 'success', n: '300' }]);
-    const ran = new Set(out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).task as string));
+    const ran = new Set(worker.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).task as string));
     expect(ran.size).toBe(300);
   });
 
@@ -97,7 +92,12 @@ describe.skipIf(!available)('pg store: database faults', () => {
     const recovered = await store.recoverExpiredLeases();
     // It returned while the lock was still held: it did not wait for the frozen transaction.
     expect(released).toBe(false);
-    expect(recovered.map((r) => r.taskId).sort()).toEqual(claimed.slice(1).map((c) => c.task.id).sort());
+    expect(recovered.map((r) => r.taskId).sort()).toEqual(
+      claimed
+        .slice(1)
+        .map((c) => c.task.id)
+        .sort(),
+    );
     expect(recovered.every((r) => r.status === 'pending' && r.runId === run.id)).toBe(true);
     // Once the frozen session is gone (the server's idle-in-transaction timeout ends it), the last one comes back too.
     await frozen.query('rollback');
@@ -129,12 +129,17 @@ describe.skipIf(!available)('pg store: database faults', () => {
 
     // Opening checks the schema's migrations (even with migrate: false), so an unreachable
     // server is reported by openPgStore itself, typed, after connectRetryMs.
-    const error = await openPgStore({ connectionString: 'postgres://postgres@127.0.0.1:1/none', migrate: false, connectRetryMs: 300, warn: () => {} }).catch((e: unknown) => e);
+    const error = await openPgStore({
+      connectionString: 'postgres://postgres@127.0.0.1:1/none',
+      migrate: false,
+      connectRetryMs: 300,
+      warn: () => {},
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect((error as StoreUnavailableError).code).toBe('STORE_UNAVAILABLE');
   });
 
-  it('openPgStore({ pool }) listens on the pool\'s own database, not the default one', async () => {
+  it("openPgStore({ pool }) listens on the pool's own database, not the default one", async () => {
     const database = `baton_listen_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
     await query(`create database ${database}`);
     cleanups.push(() => query(`drop database if exists ${database} with (force)`));
@@ -145,7 +150,11 @@ describe.skipIf(!available)('pg store: database faults', () => {
     cleanups.push(() => store.close());
     let woken = 0;
     store.onTasksReady!(() => woken++);
-    await waitFor(async () => (await query(`select 1 from pg_stat_activity where datname = $1 and query ilike 'listen%'`, [database])).length > 0, 10_000, 'the LISTEN connection on the pool database');
+    await waitFor(
+      async () => (await query(`select 1 from pg_stat_activity where datname = $1 and query ilike 'listen%'`, [database])).length > 0,
+      10_000,
+      'the LISTEN connection on the pool database',
+    );
     const before = woken;
     const other = await openPgStore({ connectionString: url, warn: () => {} });
     cleanups.push(() => other.close());

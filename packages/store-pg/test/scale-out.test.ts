@@ -1,17 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '@baton/core';
 import { openPgStore } from '@baton/store-pg';
+import { spawnTs, until, type Child } from '@baton/test-kit';
 import { PG_URL, dropSchemas, pgAvailable, query, schemaName } from './pg.js';
 
 const available = await pgAvailable();
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url));
 const schemas = new Set<string>();
-const children: ChildProcess[] = [];
+const children: Child[] = [];
 afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
+  for (const child of children.splice(0)) child.process.kill('SIGKILL');
 });
 afterAll(() => dropSchemas(schemas));
 
@@ -19,40 +18,25 @@ async function setup(): Promise<{ schema: string; store: Store }> {
   const schema = schemaName('baton_scale');
   schemas.add(schema);
   const store = await openPgStore({ connectionString: PG_URL, schema, poolSize: 4 });
-  await query(`create table ${schema}.executed (task_id text not null, worker text not null, attempt int not null, at timestamptz not null default clock_timestamp())`);
+  await query(
+    `create table ${schema}.executed (task_id text not null, worker text not null, attempt int not null, at timestamptz not null default clock_timestamp())`,
+  );
   return { schema, store };
 }
 
-function startWorker(schema: string, id: string, leaseMs: number, workMs: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--conditions=baton-source', '--import', 'tsx', fixture, PG_URL, schema, id, String(leaseMs), String(workMs)], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+async function startWorker(schema: string, id: string, leaseMs: number, workMs: number): Promise<Child> {
+  const child = spawnTs(fixture, [PG_URL, schema, id, String(leaseMs), String(workMs)]);
   children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('ready')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`worker ${id} exited early with ${code}`)));
-  });
+  await child.ready();
+  return child;
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = (check: () => Promise<boolean>, timeoutMs: number, what: string) => until(check, timeoutMs, what, 100);
 
 describe.skipIf(!available)('pg store: many worker processes on one database', () => {
   it('4 workers run 5,000 tasks, each exactly once; the cron fires once per second across all of them', async () => {
     const { schema, store } = await setup();
     await Promise.all(['w1', 'w2', 'w3', 'w4'].map((id) => startWorker(schema, id, 30_000, 0)));
-    // Counted from when the workers are up: starting four tsx processes takes seconds on a loaded machine.
-    const started = Date.now();
     const wf = (await store.findWorkflow('scale'))!;
     await store.updateWorkflow(wf.id, { steps: [{ name: 's', taskCount: 5000 }] });
     const { run } = await store.createRun({ workflowId: wf.id, triggeredBy: 'api' });
@@ -83,18 +67,30 @@ describe.skipIf(!available)('pg store: many worker processes on one database', (
     const wf = (await store.findWorkflow('scale'))!;
     await store.updateWorkflow(wf.id, { steps: [{ name: 's', taskCount: 1500 }] });
     const { run } = await store.createRun({ workflowId: wf.id });
-    await waitFor(async () => Number((await query<{ n: string }>(`select count(*) as n from ${schema}.executed`))[0]!.n) > 200, 30_000, 'progress');
-    workers[0]!.kill('SIGKILL');
+    await waitFor(
+      async () => Number((await query<{ n: string }>(`select count(*) as n from ${schema}.executed`))[0]!.n) > 200,
+      30_000,
+      'progress',
+    );
+    workers[0]!.process.kill('SIGKILL');
     const [{ now: terminatedAt }] = (await query<{ now: Date }>(`select clock_timestamp() as now`)) as [{ now: Date }];
-    const killed = await query<{ ok: boolean }>(`select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = 'k2'`);
+    const killed = await query<{ ok: boolean }>(
+      `select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = 'k2'`,
+    );
     expect(killed.filter((k) => k.ok).length).toBeGreaterThan(0);
     await waitFor(async () => (await store.getRun(run.id)).status === 'success', 60_000, 'the run to complete after the kill');
-    const tasks = await query<{ status: string; n: string }>(`select status, count(*) as n from ${schema}.baton_tasks where run_id = $1 group by status`, [run.id]);
+    const tasks = await query<{ status: string; n: string }>(
+      `select status, count(*) as n from ${schema}.baton_tasks where run_id = $1 group by status`,
+      [run.id],
+    );
     expect(tasks).toEqual([{ status: 'success', n: '1500' }]);
-    const missing = await query(`select t.id from ${schema}.baton_tasks t where t.run_id = $1 and not exists (select 1 from ${schema}.executed e where e.task_id = t.id)`, [run.id]);
+    const missing = await query(
+      `select t.id from ${schema}.baton_tasks t where t.run_id = $1 and not exists (select 1 from ${schema}.executed e where e.task_id = t.id)`,
+      [run.id],
+    );
     expect(missing).toHaveLength(0);
     // k2 survived losing its connections (still running) and kept working: it ran tasks after the termination.
-    expect(workers[1]!.exitCode).toBeNull();
+    expect(workers[1]!.process.exitCode).toBeNull();
     const k2Late = await query(`select 1 from ${schema}.executed where worker = 'k2' and at > $1 limit 1`, [terminatedAt]);
     expect(k2Late.length).toBe(1);
     await store.close();

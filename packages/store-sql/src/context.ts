@@ -1,8 +1,9 @@
-import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type Page } from '@baton/core';
+import type { Page } from '@baton/core';
+import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@baton/core/store-kit';
 import { sql, type RawBuilder } from 'kysely';
 import type { Db, SqlDialect } from './dialect.js';
 import type { LimitGate } from './ops/limits.js';
-import { Rows } from './rows.js';
+import type { Rows } from './rows.js';
 
 /** What every operation gets: the connection (or transaction) and the dialect. */
 export interface Ctx {

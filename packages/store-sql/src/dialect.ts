@@ -1,5 +1,5 @@
 import type { Kysely, RawBuilder } from 'kysely';
-import type { ClaimOptions, FinishResult, RunningMark, TaskResult } from '@baton/core';
+import type { ClaimOptions, FinishResult, MarkOutcome, RunningMark, TaskResult } from '@baton/core';
 import type { Database, RunTable, TaskTable, WorkflowTable } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -9,6 +9,12 @@ export interface ClaimRow {
   task: TaskTable;
   workflow: WorkflowTable;
   run: Pick<RunTable, 'id' | 'inputs' | 'triggered_by'>;
+  /**
+   * True when the claiming statement itself moved this run from pending to
+   * running (with `running`), as its write reported it (RETURNING), on every
+   * row of that run: `claimTasks` keeps it on the first only.
+   */
+  runStarted: boolean;
 }
 
 /** How a claim leases tasks (ClaimOptions.running: leased `running`, started now, their runs started). */
@@ -73,7 +79,7 @@ export interface SqlDialect {
    * Optional: `markRunning` in one statement (the fenced mark and the runs it
    * starts). Without it: two statements in a transaction (see ops/queue.ts).
    */
-  markRunning?(db: Db, items: RunningMark[], now: number): Promise<boolean[]>;
+  markRunning?(db: Db, items: RunningMark[], now: number): Promise<MarkOutcome[]>;
   /**
    * Optional: a table of `columns` columns from these rows, as one parameter
    * (SQLite: `select value ->> '$[0]', … from json_each(?)`). Without it,

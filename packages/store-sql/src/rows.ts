@@ -17,6 +17,7 @@ import type {
   ToolExecutionStatus,
   TriggeredBy,
   Workflow,
+  WorkflowDefinition,
   WorkflowStatus,
 } from '@baton/core';
 import type { SqlDialect } from './dialect.js';
@@ -40,7 +41,7 @@ export class Rows {
   jsonOrNull = <T = Json>(value: unknown): T | null => (value === null || value === undefined ? null : this.json<T>(value));
 
   workflow = (row: WorkflowTable): Workflow => {
-    const def = this.json<Record<string, any>>(row.definition);
+    const def = this.json<Partial<WorkflowDefinition>>(row.definition);
     return {
       id: row.id,
       name: row.name,
@@ -178,6 +179,6 @@ export class Rows {
   });
 }
 
-export const date = (ms: number | string): Date => new Date(Number(ms));
-export const dateOrNull = (ms: number | string | null): Date | null => (ms === null ? null : new Date(Number(ms)));
+const date = (ms: number | string): Date => new Date(Number(ms));
+const dateOrNull = (ms: number | string | null): Date | null => (ms === null ? null : new Date(Number(ms)));
 export const nowMs = (): number => Date.now();

@@ -14,6 +14,7 @@ import { LimitGate } from './ops/limits.js';
 import * as logs from './ops/logs.js';
 import * as queue from './ops/queue.js';
 import * as retry from './ops/retry.js';
+import * as creating from './ops/create-runs.js';
 import * as runs from './ops/runs.js';
 import * as sessions from './ops/sessions.js';
 import * as workflows from './ops/workflows.js';
@@ -131,7 +132,12 @@ export class SqlStore implements Store {
     const db = migrationTableSchema ? this.#ctx.db.withSchema(migrationTableSchema) : this.#ctx.db;
     let applied: string[];
     try {
-      applied = (await (db as Db).selectFrom('baton_migrations' as never).select('name' as never).execute()).map((r) => (r as { name: string }).name);
+      applied = (
+        await (db as Db)
+          .selectFrom('baton_migrations' as never)
+          .select('name' as never)
+          .execute()
+      ).map((r) => (r as { name: string }).name);
     } catch (error) {
       if (!isMissingTable(error)) throw error;
       applied = [];
@@ -158,8 +164,8 @@ export class SqlStore implements Store {
   findWorkflow: Store['findWorkflow'] = async (name) => workflows.findWorkflow(this.#c(), name);
   listWorkflows: Store['listWorkflows'] = async (o) => workflows.listWorkflows(this.#c(), o ?? {});
 
-  createRun: Store['createRun'] = async (i) => runs.createRun(this.#c(), i);
-  createRuns: Store['createRuns'] = async (i) => runs.createRuns(this.#c(), i);
+  createRun: Store['createRun'] = async (i) => creating.createRun(this.#c(), i);
+  createRuns: Store['createRuns'] = async (i) => creating.createRuns(this.#c(), i);
   getRun: Store['getRun'] = async (id) => runs.getRun(this.#c(), id);
   listRuns: Store['listRuns'] = async (q) => runs.listRuns(this.#c(), q ?? {});
   cancelRun: Store['cancelRun'] = async (id, r) => runs.cancelRun(this.#c(), id, r);
@@ -176,7 +182,6 @@ export class SqlStore implements Store {
   finishTasks: Store['finishTasks'] = async (r) => finish.finishTasks(this.#c(), r);
   releaseTasks: Store['releaseTasks'] = async (l) => queue.releaseTasks(this.#c(), l);
   recoverExpiredLeases: Store['recoverExpiredLeases'] = async (now) => queue.recoverExpiredLeases(this.#c(), now);
-  nextDueAt: Store['nextDueAt'] = async () => queue.nextDueAt(this.#c());
   listLimits: Store['listLimits'] = async () => limits.listLimits(this.#c());
 
   appendLogs: Store['appendLogs'] = async (l) => logs.appendLogs(this.#c(), l);
@@ -216,7 +221,9 @@ function makeCtx(db: Db, options: SqlStoreOptions, rows: Rows, limits: LimitGate
     dialect: options.dialect,
     rows,
     limits,
-    tx: inTransaction ? (fn) => fn(ctx) : (fn) => options.dialect.transaction(options.db, (t) => fn(makeCtx(t, options, rows, limits, true))),
+    tx: inTransaction
+      ? (fn) => fn(ctx)
+      : (fn) => options.dialect.transaction(options.db, (t) => fn(makeCtx(t, options, rows, limits, true))),
   };
   return ctx;
 }

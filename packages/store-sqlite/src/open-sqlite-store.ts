@@ -1,6 +1,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { BatonError, CorruptDataError, ValidationError, guardStore, parse, type Store } from '@baton/core';
+import { BatonError, CorruptDataError, ValidationError, type Store } from '@baton/core';
+import { guardStore, parse } from '@baton/core/store-kit';
 import { SqlStore, type Database as Tables } from '@baton/store-sql';
 import Database from 'better-sqlite3';
 import { Kysely } from 'kysely';
@@ -59,7 +60,8 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
     await whileBusy(database, busyTimeoutMs, () => {
       // A switch SQLite could not make yet answers with the old mode rather than an error.
       const mode = database.pragma('journal_mode = WAL', { simple: true });
-      if (mode !== 'wal' && mode !== 'memory') throw Object.assign(new Error(`journal mode is still ${String(mode)}`), { code: 'SQLITE_BUSY' });
+      if (mode !== 'wal' && mode !== 'memory')
+        throw Object.assign(new Error(`journal mode is still ${String(mode)}`), { code: 'SQLITE_BUSY' });
     });
     // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
     database.pragma('synchronous = NORMAL');
@@ -75,7 +77,11 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
     const code = String((error as { code?: string }).code);
     if (code === 'SQLITE_NOTADB') throw new CorruptDataError(location, 'the file is not a SQLite database', { cause: error });
     if (code.startsWith('SQLITE_BUSY')) {
-      throw new BatonError('TIMEOUT', `${location}: other processes held its lock for more than busyTimeoutMs (${busyTimeoutMs} ms) while opening`, { cause: error });
+      throw new BatonError(
+        'TIMEOUT',
+        `${location}: other processes held its lock for more than busyTimeoutMs (${busyTimeoutMs} ms) while opening`,
+        { cause: error },
+      );
     }
     throw new CorruptDataError(location, `opening failed: ${(error as Error).message}`, { cause: error });
   }
@@ -90,7 +96,8 @@ function prepareFile(filename: string): void {
     mkdirSync(folder, { recursive: true });
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'EEXIST' || code === 'ENOTDIR') throw badFile(filename, `its folder "${folder}" cannot be created: a part of that path is a file, not a directory`, error);
+    if (code === 'EEXIST' || code === 'ENOTDIR')
+      throw badFile(filename, `its folder "${folder}" cannot be created: a part of that path is a file, not a directory`, error);
     throw badFile(filename, `its folder "${folder}" cannot be created: ${(error as Error).message}`, error);
   }
   if (statSync(filename, { throwIfNoEntry: false })?.isDirectory()) throw badFile(filename, 'is a directory, not a database file');

@@ -7,7 +7,9 @@ export const sqliteDialect: SqlDialect = {
   types: { json: 'text', ms: 'integer', logId: 'integer' },
   encodeJson: (value) => JSON.stringify(value),
   decodeJson: (value) => (typeof value === 'string' ? JSON.parse(value) : value),
-  isUniqueViolation: (error) => (error as { code?: string })?.code?.startsWith('SQLITE_CONSTRAINT_UNIQUE') === true || (error as { code?: string })?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY',
+  isUniqueViolation: (error) =>
+    (error as { code?: string })?.code?.startsWith('SQLITE_CONSTRAINT_UNIQUE') === true ||
+    (error as { code?: string })?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY',
   transaction: (db, fn) => db.transaction().execute(fn),
   // Column affinity does the typing; a CAST to "jsonb" would give JSON text NUMERIC affinity.
   cast: (value) => value,
@@ -16,11 +18,14 @@ export const sqliteDialect: SqlDialect = {
   // JSON columns keep their JSON text (->), absent or null ones stay SQL NULL; the rest are scalars (->>).
   insertJsonRows: async (db, table, columns, json, rows) => {
     const values = columns.map((c) => (json.includes(c) ? `nullif(value -> '$.${c}', 'null')` : `value ->> '$.${c}'`));
-    await sql`insert into ${sql.table(table)} (${sql.raw(columns.join(', '))}) select ${sql.raw(values.join(', '))} from json_each(${JSON.stringify(rows)})`.execute(db);
+    await sql`insert into ${sql.table(table)} (${sql.raw(columns.join(', '))}) select ${sql.raw(values.join(', '))} from json_each(${JSON.stringify(rows)})`.execute(
+      db,
+    );
   },
   // One JSON parameter instead of a VALUES list: the statement's text no longer depends
   // on the batch size, so withStatementCache reuses its prepared statement.
-  jsonRows: (rows, columns) => sql`select ${sql.raw(Array.from({ length: columns || rows[0]?.length || 1 }, (_, i) => `value ->> '$[${i}]'`).join(', '))} from json_each(${JSON.stringify(rows)})`,
+  jsonRows: (rows, columns) =>
+    sql`select ${sql.raw(Array.from({ length: columns || rows[0]?.length || 1 }, (_, i) => `value ->> '$[${i}]'`).join(', '))} from json_each(${JSON.stringify(rows)})`,
 };
 
 /**
@@ -33,7 +38,9 @@ export const sqliteDialect: SqlDialect = {
  */
 async function claim(db: Db, o: Parameters<SqlDialect['claim']>[1]): Promise<ClaimRow[]> {
   const only = o.workflowIds ? sql`and t.workflow_id in (select value from json_each(${JSON.stringify(o.workflowIds)}))` : sql``;
-  const skip = o.excludeWorkflowIds?.length ? sql`and t.workflow_id not in (select value from json_each(${JSON.stringify(o.excludeWorkflowIds)}))` : sql``;
+  const skip = o.excludeWorkflowIds?.length
+    ? sql`and t.workflow_id not in (select value from json_each(${JSON.stringify(o.excludeWorkflowIds)}))`
+    : sql``;
   return lease(
     db,
     sql`select t.id from baton_tasks t join baton_workflows w on w.id = t.workflow_id
@@ -61,17 +68,40 @@ async function lease(db: Db, ids: RawBuilder<unknown>, o: LeaseOptions, guard = 
     where id in (${ids}) ${guard}
     returning *`.execute(db);
   if (tasks.length === 0) return [];
-  const runIds = JSON.stringify([...new Set(tasks.map((t) => t.run_id))]);
+  const runIdList = [...new Set(tasks.map((t) => t.run_id))];
+  const runs = new Map<string, ClaimRow['run']>();
+  /** Runs this claim started (the update's RETURNING): `runStarted` on their tasks. */
+  const startedRuns = new Set<string>();
   if (o.running) {
-    // The claim is the attempts' start: their pending runs start now too.
-    await sql`update baton_runs set status = 'running', started_at = ${o.now}, updated_at = ${o.now}
-      where id in (select value from json_each(${runIds})) and status = 'pending'`.execute(db);
+    // The claim is the attempts' start: their pending runs start now too, and come back
+    // with what the claim reads of them (single-task runs: every run, one statement fewer).
+    const { rows: started } = await sql<
+      ClaimRow['run']
+    >`update baton_runs set status = 'running', started_at = ${o.now}, updated_at = ${o.now}
+      where id in (select value from json_each(${JSON.stringify(runIdList)})) and status = 'pending'
+      returning id, inputs, triggered_by`.execute(db);
+    for (const r of started) {
+      runs.set(r.id, r);
+      startedRuns.add(r.id);
+    }
   }
   tasks.sort((a, b) => b.priority - a.priority || Number(a.run_at) - Number(b.run_at) || (a.id < b.id ? -1 : 1));
   const workflowIds = JSON.stringify([...new Set(tasks.map((t) => t.workflow_id))]);
-  const { rows: workflowRows } = await sql<ClaimRow['workflow']>`select * from baton_workflows where id in (select value from json_each(${workflowIds}))`.execute(db);
-  const { rows: runRows } = await sql<ClaimRow['run']>`select id, inputs, triggered_by from baton_runs where id in (select value from json_each(${runIds}))`.execute(db);
+  const { rows: workflowRows } = await sql<
+    ClaimRow['workflow']
+  >`select * from baton_workflows where id in (select value from json_each(${workflowIds}))`.execute(db);
+  const unread = runs.size === 0 ? runIdList : runIdList.filter((id) => !runs.has(id));
+  if (unread.length > 0) {
+    const { rows: runRows } = await sql<
+      ClaimRow['run']
+    >`select id, inputs, triggered_by from baton_runs where id in (select value from json_each(${JSON.stringify(unread)}))`.execute(db);
+    for (const r of runRows) runs.set(r.id, r);
+  }
   const workflows = new Map(workflowRows.map((w) => [w.id, w]));
-  const runs = new Map(runRows.map((r) => [r.id, r]));
-  return tasks.map((task) => ({ task, workflow: workflows.get(task.workflow_id)!, run: runs.get(task.run_id)! }));
+  return tasks.map((task) => ({
+    task,
+    workflow: workflows.get(task.workflow_id)!,
+    run: runs.get(task.run_id)!,
+    runStarted: startedRuns.has(task.run_id),
+  }));
 }

@@ -1,5 +1,14 @@
 import { StoreUnavailableError } from '@baton/core';
-import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import type Database from 'better-sqlite3';
+import {
+  CompiledQuery,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDatabase,
+  type SqliteStatement,
+} from 'kysely';
 
 /**
  * Kysely's SQLite driver begins transactions with a deferred BEGIN, which
@@ -43,7 +52,11 @@ async function retryWhileBusy<T>(run: () => Promise<T>, timeoutMs: number): Prom
     } catch (error) {
       const code = (error as { code?: string }).code ?? '';
       if (!code.startsWith('SQLITE_BUSY')) throw error;
-      if (Date.now() >= deadline) throw new StoreUnavailableError(`SQLite database is locked: another connection held the write lock for over ${timeoutMs} ms (${code})`, { cause: error });
+      if (Date.now() >= deadline)
+        throw new StoreUnavailableError(
+          `SQLite database is locked: another connection held the write lock for over ${timeoutMs} ms (${code})`,
+          { cause: error },
+        );
       await new Promise((r) => setTimeout(r, pause));
     }
   }
@@ -65,9 +78,9 @@ export class ImmediateSqliteDialect extends SqliteDialect {
 /**
  * Kysely prepares every statement anew; preparing cost as much as running in
  * the claim loop's profile. Baton's statements repeat, so keep the prepared
- * ones (bounded, least recently used first out).
+ * ones (bounded, least recently used first out), each wrapped by `withRowShape`.
  */
-export function withStatementCache(database: SqliteDatabase, size = 256): SqliteDatabase {
+export function withStatementCache(database: Database.Database, size = 256): SqliteDatabase {
   const cache = new Map<string, SqliteStatement>();
   return {
     close: () => database.close(),
@@ -76,11 +89,52 @@ export function withStatementCache(database: SqliteDatabase, size = 256): Sqlite
       if (statement) {
         cache.delete(sql);
       } else {
-        statement = database.prepare(sql);
+        statement = withRowShape(database.prepare(sql));
         if (cache.size >= size) cache.delete(cache.keys().next().value!);
       }
       cache.set(sql, statement);
       return statement;
+    },
+  };
+}
+
+/**
+ * Rows as objects built in JavaScript from better-sqlite3's raw arrays, by one
+ * object literal compiled per statement. better-sqlite3 builds each row object
+ * through V8's C++ API, one property at a time; for a claim's 31 columns that
+ * cost ~100,000 instructions a row (callgrind), and a batch of 50 claimed tasks
+ * 26.8 µs a task against 20.9 shaped here (in-process A/B, best of 8). A literal
+ * of fixed shape is what V8 allocates fastest. Same objects as before: named
+ * after the statement's result columns, a later duplicate name winning.
+ */
+export function withRowShape(statement: Database.Statement): SqliteStatement {
+  if (!statement.reader) return statement as unknown as SqliteStatement;
+  const compile = () => {
+    const names = statement.columns().map((c) => c.name);
+    // A name the literal cannot carry as a plain key: build the object key by key.
+    if (names.some((n) => n === '__proto__'))
+      return { width: names.length, shape: (row: unknown[]) => Object.fromEntries(names.map((n, i) => [n, row[i]])) };
+    return {
+      width: names.length,
+      shape: new Function('r', `return { ${names.map((n, i) => `${JSON.stringify(n)}: r[${i}]`).join(', ')} };`) as (
+        row: unknown[],
+      ) => object,
+    };
+  };
+  let current = compile();
+  // SQLite re-prepares a statement whose tables another connection altered, and `*` may
+  // then name other columns: a row of another width gets its shape compiled again.
+  const shape = (row: unknown[]) => {
+    if (row.length !== current.width) current = compile();
+    return current.shape(row);
+  };
+  const raw = statement.raw(true);
+  return {
+    reader: true,
+    all: (parameters) => (raw.all(parameters) as unknown[][]).map(shape),
+    run: (parameters) => raw.run(parameters),
+    *iterate(parameters) {
+      for (const row of raw.iterate(parameters) as IterableIterator<unknown[]>) yield shape(row);
     },
   };
 }

@@ -21,20 +21,23 @@ describe('sqlite store: handlers that block the event loop', () => {
     const other = new Database(filename, { timeout: 0 });
     let lockedAtStart = 0;
     const baton = createBaton({ store, concurrency: 8, pollIntervalMs: 20, logger: { warn() {}, error() {} } });
-    await baton.defineWorkflow({ name: 'cpu', steps: [{ name: 's', taskCount: 300 }] }, {
-      s: async (ctx) => {
-        // Synchronously at the handler's start, where CPU-bound work would block the event loop.
-        try {
-          other.exec('begin immediate');
-          other.exec('rollback');
-        } catch {
-          lockedAtStart++;
-        }
-        // Logs keep the store writing in batches while handlers start (before the fix: 148 of 300 starts saw the lock held).
-        ctx.info('started');
-        return 'ok';
+    await baton.defineWorkflow(
+      { name: 'cpu', steps: [{ name: 's', taskCount: 300 }] },
+      {
+        s: async (ctx) => {
+          // Synchronously at the handler's start, where CPU-bound work would block the event loop.
+          try {
+            other.exec('begin immediate');
+            other.exec('rollback');
+          } catch {
+            lockedAtStart++;
+          }
+          // Logs keep the store writing in batches while handlers start (before the fix: 148 of 300 starts saw the lock held).
+          ctx.info('started');
+          return 'ok';
+        },
       },
-    });
+    );
     await baton.start();
     const run = await baton.trigger('cpu');
     try {

@@ -16,7 +16,9 @@ function claimerProcess(args: string[]) {
     out += d;
     if (out.includes('ready')) onReady();
   });
-  const done = new Promise<string>((resolve, reject) => child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`claimer exited ${code}`)))));
+  const done = new Promise<string>((resolve, reject) =>
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`claimer exited ${code}`)))),
+  );
   return { ready, done };
 }
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));

@@ -108,7 +108,10 @@ describe('store-sqlite: processes opening a fresh file at once', () => {
     const dir = tempDir();
     const ROUNDS = 5;
     const children = Array.from({ length: 4 }, (_, i) => {
-      const child = spawn(process.execPath, ['--conditions=baton-source', '--import', 'tsx', opener, dir, String(ROUNDS), String(i)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--conditions=baton-source', '--import', 'tsx', opener, dir, String(ROUNDS), String(i)], {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       const state = { out: '' };
       child.stdout.on('data', (d) => (state.out += d));
       const done = new Promise<void>((r) => child.on('exit', () => r()));
@@ -116,7 +119,8 @@ describe('store-sqlite: processes opening a fresh file at once', () => {
     });
     for (let round = 0; round < ROUNDS; round++) {
       const deadline = Date.now() + 30_000;
-      while (!children.every((c) => c.state.out.includes(`ready ${round}\n`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      while (!children.every((c) => c.state.out.includes(`ready ${round}\n`)) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 5));
       mkdirSync(join(dir, `go-${round}`)); // all four poll for it: they open within a millisecond or two of each other
     }
     await Promise.all(children.map((c) => c.done));

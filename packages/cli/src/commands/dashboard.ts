@@ -7,10 +7,12 @@ import { InvalidArgumentError } from 'commander';
 
 /** What `@baton/dashboard` exports; typed here so that the CLI builds without it. */
 interface DashboardModule {
-  createDashboard(options: { store: Store; baton?: Baton; basePath?: string; authorize?: () => boolean }): { node(req: unknown, res: unknown): void };
+  createDashboard(options: { store: Store; baton?: Baton; basePath?: string; authorize?: () => boolean }): {
+    node(req: unknown, res: unknown): void;
+  };
 }
 
-export const DASHBOARD_PACKAGE = '@baton/dashboard';
+const DASHBOARD_PACKAGE = '@baton/dashboard';
 
 export function registerDashboard(program: Command, state: RunState): void {
   program
@@ -29,13 +31,21 @@ export function registerDashboard(program: Command, state: RunState): void {
         const server = createServer((req, res) => handler.node(req, res));
         await new Promise<void>((resolve, reject) => {
           server.once('error', (error: NodeJS.ErrnoException) =>
-            reject(new CliError(error.code === 'EADDRINUSE' ? `port ${opts.port} on ${opts.host} is in use (pick another with --port)` : `cannot listen: ${error.message}`)),
+            reject(
+              new CliError(
+                error.code === 'EADDRINUSE'
+                  ? `port ${opts.port} on ${opts.host} is in use (pick another with --port)`
+                  : `cannot listen: ${error.message}`,
+              ),
+            ),
           );
           server.listen(opts.port, opts.host, () => resolve());
         });
         const address = server.address();
         const port = typeof address === 'object' && address ? address.port : opts.port;
-        out.line(`dashboard on http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}/ (${opts.actions ? 'actions allowed' : 'read-only'}; Ctrl-C to stop)`);
+        out.line(
+          `dashboard on http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}/ (${opts.actions ? 'actions allowed' : 'read-only'}; Ctrl-C to stop)`,
+        );
         // Serve until SIGINT/SIGTERM, then close the server; withStore closes the store.
         await new Promise<void>((resolve) => {
           const stop = () => {

@@ -32,7 +32,8 @@ export function registerMigrate(program: Command, state: RunState): void {
           const applied = after.filter((m) => m.appliedAt && !before.find((b) => b.name === m.name)?.appliedAt);
           if (opts.json) return out.json({ applied: applied.map((m) => m.name), migrations: after });
           for (const m of applied) out.line(`applied ${m.name}`);
-          if (applied.length === 0) out.line(`${describeLocation(location)} is up to date (${after.length} migration${after.length === 1 ? '' : 's'} applied)`);
+          if (applied.length === 0)
+            out.line(`${describeLocation(location)} is up to date (${after.length} migration${after.length === 1 ? '' : 's'} applied)`);
         },
         { create: true },
       );

@@ -1,13 +1,23 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { FINISHED_RUN_STATUSES, NotFoundError, createBaton, RUN_STATUSES, type Run, type RunStatus, type Store, type Task } from '@baton/core';
+import {
+  FINISHED_RUN_STATUSES,
+  NotFoundError,
+  createBaton,
+  RUN_STATUSES,
+  type Run,
+  type RunStatus,
+  type Store,
+  type Task,
+} from '@baton/core';
 import { collect, withStore, type RunState } from '../context.js';
 import { EXIT } from '../errors.js';
 import { formatDuration, formatTime, oneLine, type Output } from '../output.js';
 
-export function positiveInt(max: number) {
+function positiveInt(max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > max)
+      throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`);
     return n;
   };
 }
@@ -29,13 +39,23 @@ export function registerRuns(program: Command, state: RunState): void {
           workflowId = workflow.id;
         }
         const runs = await collect(
-          (cursor, limit) => store.listRuns({ limit, cursor, ...(workflowId && { workflowId }), ...(opts.status && { status: opts.status }) }),
+          (cursor, limit) =>
+            store.listRuns({ limit, cursor, ...(workflowId && { workflowId }), ...(opts.status && { status: opts.status }) }),
           opts.limit,
         );
         if (opts.json) return out.json(runs);
         out.table(
           ['RUN', 'WORKFLOW', 'STATUS', 'TRIGGER', 'TASKS', 'CREATED', 'DURATION', 'ERROR'],
-          runs.map((r) => [r.id, r.workflowName, out.status(r.status), r.triggeredBy, taskCounts(r, out), formatTime(r.createdAt, out.tty), formatDuration(r.durationMs), oneLine(r.error, 60)]),
+          runs.map((r) => [
+            r.id,
+            r.workflowName,
+            out.status(r.status),
+            r.triggeredBy,
+            taskCounts(r, out),
+            formatTime(r.createdAt, out.tty),
+            formatDuration(r.durationMs),
+            oneLine(r.error, 60),
+          ]),
         );
         if (runs.length === 0 && out.tty) out.note('no runs');
       });
@@ -81,7 +101,9 @@ export function registerRetry(program: Command, state: RunState): void {
         const run = await createBaton({ store, schedules: false }).retry(runId);
         if (!opts.wait) {
           if (opts.json) return out.json(run);
-          return out.line(`${run.id} ${out.status(run.status)}: ${run.tasksTotal - run.tasksFinished} task${run.tasksTotal - run.tasksFinished === 1 ? '' : 's'} to run again`);
+          return out.line(
+            `${run.id} ${out.status(run.status)}: ${run.tasksTotal - run.tasksFinished} task${run.tasksTotal - run.tasksFinished === 1 ? '' : 's'} to run again`,
+          );
         }
         const finished = await followRun(store, out, run, opts.json);
         if (finished.status !== 'success') exit(EXIT.runFailed);
@@ -95,11 +117,20 @@ export function registerRetry(program: Command, state: RunState): void {
  * `--json`, whose caller prints the run).
  */
 export async function followRun(store: Store, out: Output, run: Run, json = false): Promise<Run> {
-  if (out.tty) out.note(`run ${run.id} of ${run.workflowName}: waiting for it to finish (a worker must be running; Ctrl-C stops waiting, not the run)`);
+  if (out.tty)
+    out.note(
+      `run ${run.id} of ${run.workflowName}: waiting for it to finish (a worker must be running; Ctrl-C stops waiting, not the run)`,
+    );
   const finished = await waitForRun(store, run.id, (r) => {
-    if (out.tty) out.note(`  ${out.status(r.status)} ${r.tasksFinished}/${r.tasksTotal} tasks${r.tasksFailed ? out.c.red(` (${r.tasksFailed} failed)`) : ''}`);
+    if (out.tty)
+      out.note(
+        `  ${out.status(r.status)} ${r.tasksFinished}/${r.tasksTotal} tasks${r.tasksFailed ? out.c.red(` (${r.tasksFailed} failed)`) : ''}`,
+      );
   });
-  if (!json) out.line(`${finished.id} ${out.status(finished.status)} in ${formatDuration(finished.durationMs)}${finished.error ? `: ${oneLine(finished.error, 200)}` : ''}`);
+  if (!json)
+    out.line(
+      `${finished.id} ${out.status(finished.status)} in ${formatDuration(finished.durationMs)}${finished.error ? `: ${oneLine(finished.error, 200)}` : ''}`,
+    );
   return finished;
 }
 
@@ -118,7 +149,9 @@ function taskDuration(t: Task): number | null {
 
 function printTree(out: Output, run: Run, steps: { name: string; dependsOn: string[] }[], tasks: Task[], perStep: number): void {
   const { c } = out;
-  out.line(`${c.bold(run.workflowName)} ${run.id}  ${out.status(run.status)}  ${run.tasksFinished}/${run.tasksTotal} tasks  ${formatDuration(run.durationMs)}  ${c.dim(`triggered by ${run.triggeredBy}, ${formatTime(run.createdAt, out.tty)}`)}`);
+  out.line(
+    `${c.bold(run.workflowName)} ${run.id}  ${out.status(run.status)}  ${run.tasksFinished}/${run.tasksTotal} tasks  ${formatDuration(run.durationMs)}  ${c.dim(`triggered by ${run.triggeredBy}, ${formatTime(run.createdAt, out.tty)}`)}`,
+  );
   if (Object.keys(run.inputs).length) out.line(c.dim(`inputs ${JSON.stringify(run.inputs)}`));
   if (run.error) out.line(c.red(`error ${oneLine(run.error, 200)}`));
   // Steps as defined; a step of the run no longer in the definition still shows.
@@ -130,7 +163,9 @@ function printTree(out: Output, run: Run, steps: { name: string; dependsOn: stri
     for (const t of stepTasks) counts.set(t.status, (counts.get(t.status) ?? 0) + 1);
     const summary = [...counts].map(([s, n]) => `${n} ${out.status(s)}`).join(', ');
     const after = steps.find((s) => s.name === name)?.dependsOn ?? [];
-    out.line(`${lastStep ? '└─' : '├─'} ${c.bold(name)}  ${summary || c.dim('no tasks')}${after.length ? c.dim(`  after ${after.join(', ')}`) : ''}`);
+    out.line(
+      `${lastStep ? '└─' : '├─'} ${c.bold(name)}  ${summary || c.dim('no tasks')}${after.length ? c.dim(`  after ${after.join(', ')}`) : ''}`,
+    );
     const stem = lastStep ? '   ' : '│  ';
     const shown = stepTasks.slice(0, perStep);
     shown.forEach((t, ti) => {
@@ -145,12 +180,13 @@ function printTree(out: Output, run: Run, steps: { name: string; dependsOn: stri
       out.line(`${stem}${lastTask ? '└─' : '├─'} #${t.taskIndex}  ${details.join('  ')}`);
       if (t.error && t.status !== 'success') out.line(`${stem}${lastTask ? '   ' : '│  '}   ${c.red(oneLine(t.error, 160))}`);
     });
-    if (stepTasks.length > perStep) out.line(`${stem}└─ ${c.dim(`… ${stepTasks.length - perStep} more (--tasks ${stepTasks.length} to list them)`)}`);
+    if (stepTasks.length > perStep)
+      out.line(`${stem}└─ ${c.dim(`… ${stepTasks.length - perStep} more (--tasks ${stepTasks.length} to list them)`)}`);
   });
 }
 
 /** Reads the run until it finishes, calling `progress` whenever it changed. */
-export async function waitForRun(store: Store, runId: string, progress: (run: Run) => void, pollMs = 250): Promise<Run> {
+async function waitForRun(store: Store, runId: string, progress: (run: Run) => void, pollMs = 250): Promise<Run> {
   let last = '';
   for (;;) {
     const run = await store.getRun(runId);

@@ -13,7 +13,8 @@ export function registerTask(program: Command, state: RunState): void {
     .action(async (idOrName: string, opts: { execution?: boolean; json?: boolean }, command: Command) => {
       await withStore(command, state, async (store, { out }) => {
         let task: Task | null = null;
-        if (!opts.execution) task = await store.getTask(idOrName).catch((error: unknown) => (error instanceof NotFoundError ? null : Promise.reject(error)));
+        if (!opts.execution)
+          task = await store.getTask(idOrName).catch((error: unknown) => (error instanceof NotFoundError ? null : Promise.reject(error)));
         task ??= await store.findTaskByExecutionName(idOrName);
         if (!task) throw new NotFoundError(opts.execution ? 'task with execution name' : 'task (by id or execution name)', idOrName);
         if (opts.json) return out.json(task);

@@ -13,25 +13,31 @@ export function registerTrigger(program: Command, state: RunState): void {
     .option('--idempotency-key <key>', 'a repeated trigger with the same key returns the first run')
     .option('--wait', 'follow the run until it finishes; exit 3 unless it succeeded')
     .option('--json', 'print the run as JSON (the finished run with --wait)')
-    .action(async (workflowName: string, opts: { input: [string, Json][]; inputs?: string; idempotencyKey?: string; wait?: boolean; json?: boolean }, command: Command) => {
-      const inputs = buildInputs(opts.inputs, opts.input);
-      await withStore(command, state, async (store, { out, exit }) => {
-        const baton = createBaton({ store, schedules: false });
-        const run = await baton.trigger(workflowName, {
-          inputs,
-          triggeredBy: 'user',
-          ...(opts.idempotencyKey !== undefined && { idempotencyKey: opts.idempotencyKey }),
+    .action(
+      async (
+        workflowName: string,
+        opts: { input: [string, Json][]; inputs?: string; idempotencyKey?: string; wait?: boolean; json?: boolean },
+        command: Command,
+      ) => {
+        const inputs = buildInputs(opts.inputs, opts.input);
+        await withStore(command, state, async (store, { out, exit }) => {
+          const baton = createBaton({ store, schedules: false });
+          const run = await baton.trigger(workflowName, {
+            inputs,
+            triggeredBy: 'user',
+            ...(opts.idempotencyKey !== undefined && { idempotencyKey: opts.idempotencyKey }),
+          });
+          if (!opts.wait) {
+            if (opts.json) return out.json(run);
+            // Off a TTY the id alone, for RUN=$(baton trigger etl).
+            return out.line(out.tty ? `triggered ${run.workflowName}: run ${run.id}` : run.id);
+          }
+          const finished = await followRun(store, out, run, opts.json);
+          if (opts.json) out.json(finished);
+          if (finished.status !== 'success') exit(EXIT.runFailed);
         });
-        if (!opts.wait) {
-          if (opts.json) return out.json(run);
-          // Off a TTY the id alone, for RUN=$(baton trigger etl).
-          return out.line(out.tty ? `triggered ${run.workflowName}: run ${run.id}` : run.id);
-        }
-        const finished = await followRun(store, out, run, opts.json);
-        if (opts.json) out.json(finished);
-        if (finished.status !== 'success') exit(EXIT.runFailed);
-      });
-    });
+      },
+    );
 }
 
 /** `key=value` (a string) or `key:=json`, as httpie spells them. */
@@ -57,7 +63,8 @@ function buildInputs(json: string | undefined, entries: [string, Json][]): { [ke
     } catch (error) {
       throw new UsageError(`--inputs is not valid JSON: ${(error as Error).message}`);
     }
-    if (base === null || typeof base !== 'object' || Array.isArray(base)) throw new UsageError('--inputs must be a JSON object, e.g. {"day":"mon"}');
+    if (base === null || typeof base !== 'object' || Array.isArray(base))
+      throw new UsageError('--inputs must be a JSON object, e.g. {"day":"mon"}');
   }
   return { ...(base as { [key: string]: Json }), ...Object.fromEntries(entries) };
 }

@@ -10,7 +10,9 @@ export function registerWorkflows(program: Command, state: RunState): void {
     .option('--json', 'print JSON')
     .action(async (opts: { status?: WorkflowStatus; json?: boolean }, command: Command) => {
       await withStore(command, state, async (store, { out }) => {
-        const workflows = await collect((cursor, limit) => store.listWorkflows({ limit, cursor, ...(opts.status && { status: opts.status }) }));
+        const workflows = await collect((cursor, limit) =>
+          store.listWorkflows({ limit, cursor, ...(opts.status && { status: opts.status }) }),
+        );
         if (opts.json) return out.json(workflows);
         out.table(
           ['NAME', 'STATUS', 'STEPS', 'SCHEDULES'],
@@ -34,7 +36,11 @@ export function registerWorkflows(program: Command, state: RunState): void {
         await withStore(command, state, async (store, { out }) => {
           const baton = createBaton({ store, schedules: false });
           const workflow =
-            status === 'paused' ? await baton.pauseWorkflow(workflowName) : status === 'active' ? await baton.resumeWorkflow(workflowName) : await baton.archiveWorkflow(workflowName);
+            status === 'paused'
+              ? await baton.pauseWorkflow(workflowName)
+              : status === 'active'
+                ? await baton.resumeWorkflow(workflowName)
+                : await baton.archiveWorkflow(workflowName);
           if (opts.json) return out.json(workflow);
           out.line(`${workflow.name} is ${out.status(workflow.status)}`);
         });

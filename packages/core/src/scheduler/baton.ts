@@ -1,94 +1,33 @@
 import { hostname } from 'node:os';
-import { validateDefinition, resolveStep } from '../definition.js';
-import { BatonError, DefinitionError, NotFoundError, ValidationError } from '../errors.js';
+import { validateDefinition } from '../definition.js';
+import { BatonError, NotFoundError, ValidationError } from '../errors.js';
 import type { Executor } from '../executor.js';
 import { newId } from '../plan.js';
-import { FINISHED_RUN_STATUSES, type Json, type Run, type TriggeredBy, type Workflow, type WorkflowDefinition } from '../models.js';
+import { FINISHED_RUN_STATUSES, type Run, type Workflow, type WorkflowDefinition } from '../models.js';
 import type { NewRun, Store } from '../store.js';
-import { name as nameSchema, newRun as newRunSchema, parse } from '../validation.js';
+import { DEFAULT_CANCEL_REASON } from '../run-rules.js';
+import { parse } from '../validation.js';
 import { z } from 'zod';
 import { BatonEmitter, type BatonEvents } from './events.js';
 import { FUNCTION_EXECUTOR, FunctionExecutor, type TaskHandler } from './function-executor.js';
 import { Redactor } from './redactor.js';
 import { Schedules } from './schedules.js';
 import { Worker } from './worker.js';
+import { executorSchema, optionsSchema, parseTriggerItem, triggerSchema, type BatonOptions, type TriggerOptions } from './baton-options.js';
+import { checkSteps } from './step-checks.js';
 
-export interface BatonOptions {
-  store: Store;
-  /** Executors besides the built-in `function` one. */
-  executors?: Executor[];
-  /** This worker's id, also its session id. @defaultValue `<hostname>:<pid>:<random>` */
-  workerId?: string;
-  /** Most tasks running at once in this process. @defaultValue 10 */
-  concurrency?: number;
-  /** How long a claimed task stays leased without a heartbeat. @defaultValue 30000 */
-  leaseMs?: number;
-  /** How often leases and the session are renewed. @defaultValue leaseMs / 3 */
-  heartbeatMs?: number;
-  /** How often an idle worker looks for due tasks (wake-ups make most polls moot). @defaultValue 1000 */
-  pollIntervalMs?: number;
-  /** How often expired leases are taken back. @defaultValue min(leaseMs / 2, 5000) */
-  recoverIntervalMs?: number;
-  /**
-   * After an attempt is aborted (timeout, cancellation, shutdown), how long to wait for its executor
-   * to wind down before recording the end; the process executor's kill grace fits within it. @defaultValue 6000
-   */
-  abortGraceMs?: number;
-  /** How long `stop()` lets tasks in flight finish before aborting them. @defaultValue 10000 */
-  shutdownGraceMs?: number;
-  /** Claim only tasks of the workflows this instance defined. @defaultValue false */
-  onlyDefinedWorkflows?: boolean;
-  /** Run the cron schedules of defined workflows while started. @defaultValue true */
-  schedules?: boolean;
-  /** Where Baton reports what it recovers from. @defaultValue console.warn / console.error */
-  logger?: { warn(message: string): void; error(message: string): void };
-}
+export type { BatonOptions, TriggerOptions } from './baton-options.js';
 
-export interface TriggerOptions {
-  inputs?: { [key: string]: Json };
-  /** @defaultValue 'api' */
-  triggeredBy?: TriggeredBy;
-  /** A repeated trigger with the same key returns the first run. */
-  idempotencyKey?: string;
-  metadata?: { [key: string]: Json };
-  /** Start no earlier than this. */
-  runAt?: Date;
-  /** Priority of every task of the run (higher first), instead of each step's. */
-  priority?: number;
-}
-
-const intOption = (min: number) => z.number().int('must be an integer').min(min, `must be at least ${min}`);
-const STORE_METHODS = ['claimTasks', 'finishTasks', 'createRun', 'getRun', 'findWorkflow', 'registerSession'] as const;
-const isStore = (v: unknown) => typeof v === 'object' && v !== null && STORE_METHODS.every((m) => typeof (v as Record<string, unknown>)[m] === 'function');
-const executorSchema = z.object(
-  {
-    name: nameSchema,
-    execute: z.custom<Executor['execute']>((v) => typeof v === 'function', 'must be a function (ctx) => Promise<output>'),
-    validateConfig: z.custom((v) => typeof v === 'function', 'must be a function').optional(),
-    reportsStart: z.boolean().optional(),
-  },
-  { error: (issue) => (issue.code === 'invalid_type' ? 'must be an executor object ({ name, execute })' : undefined) },
-);
-const optionsSchema = z.strictObject({
-  store: z.custom<Store>(isStore, 'is required: a Store such as openSqliteStore(), openPgStore() or openFileStore()'),
-  executors: z.array(executorSchema).optional(),
-  logger: z.custom((v) => typeof (v as { warn?: unknown })?.warn === 'function' && typeof (v as { error?: unknown })?.error === 'function', 'must have warn(message) and error(message)').optional(),
-  onlyDefinedWorkflows: z.boolean().optional(),
-  schedules: z.boolean().optional(),
-  concurrency: intOption(1).max(10_000).optional(),
-  leaseMs: intOption(100).optional(),
-  heartbeatMs: intOption(10).optional(),
-  pollIntervalMs: intOption(1).optional(),
-  recoverIntervalMs: intOption(10).optional(),
-  shutdownGraceMs: intOption(0).optional(),
-  abortGraceMs: intOption(0).optional(),
-  workerId: z.string().min(1).optional(),
-});
-// The run the store is asked to create, minus what Baton fills in; unknown keys (`input` for `inputs`) are refused.
-const { workflowId: _workflowId, ...triggerFields } = newRunSchema.shape;
-const triggerSchema = z.strictObject(triggerFields, {
-  error: (issue) => (issue.code === 'invalid_type' ? 'must be an options object ({ inputs, triggeredBy, idempotencyKey, metadata, runAt })' : undefined),
-});
+/** What `define` clears when a new definition leaves it out (schedules and metadata are kept, as before). */
+const CLEARED_DEFINITION = {
+  description: null,
+  executor: null,
+  timeoutMs: null,
+  retry: null,
+  priority: null,
+  concurrency: null,
+  rateLimit: null,
+} as const;
 
 /**
  * Baton embedded in a host application: define workflows, trigger runs, and
@@ -103,6 +42,10 @@ const triggerSchema = z.strictObject(triggerFields, {
  * const run = await baton.trigger('hello', { inputs: { name: 'Ada' } });
  * await baton.waitForRun(run.id); // status 'success'
  * await baton.stop();
+ *
+ * Just over 300 lines: the class is the user API (each method short, most of
+ * the file is its documentation); option parsing and step checks live apart
+ * (baton-options.ts, step-checks.ts).
  */
 export class Baton {
   readonly store: Store;
@@ -117,13 +60,19 @@ export class Baton {
   readonly #options: Required<Pick<BatonOptions, 'leaseMs' | 'heartbeatMs' | 'shutdownGraceMs'>> & BatonOptions;
   #started = false;
   #sessionTimer: NodeJS.Timeout | undefined;
+  #sessionBeat: Promise<unknown> | null = null;
   #unsubscribe: (() => void) | undefined;
 
   constructor(options: BatonOptions) {
     parse(z.object({}, { error: 'must be an options object with a store' }).passthrough(), options, 'Baton options');
     parse(optionsSchema, options, 'Baton options');
     const leaseMs = options.leaseMs ?? 30_000;
-    this.#options = { ...options, leaseMs, heartbeatMs: options.heartbeatMs ?? Math.max(10, Math.floor(leaseMs / 3)), shutdownGraceMs: options.shutdownGraceMs ?? 10_000 };
+    this.#options = {
+      ...options,
+      leaseMs,
+      heartbeatMs: options.heartbeatMs ?? Math.max(10, Math.floor(leaseMs / 3)),
+      shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
+    };
     if (this.#options.heartbeatMs >= leaseMs) {
       throw new ValidationError('Baton options', [{ path: 'heartbeatMs', message: `must be shorter than leaseMs (${leaseMs})` }]);
     }
@@ -152,7 +101,13 @@ export class Baton {
       redactor: this.#redactor,
       log,
     });
-    this.#schedules = new Schedules(this.store, this.#emitter, () => this.#worker.wake(), log, (e) => this.#emitError(e));
+    this.#schedules = new Schedules(
+      this.store,
+      this.#emitter,
+      () => this.#worker.wake(),
+      log,
+      (e) => this.#emitError(e),
+    );
   }
 
   /** Adds an executor; a later one with the same name replaces the earlier. */
@@ -174,35 +129,15 @@ export class Baton {
    */
   async defineWorkflow(definition: WorkflowDefinition, handlers: { [stepName: string]: TaskHandler } = {}): Promise<Workflow> {
     const def = validateDefinition(definition);
-    for (const name of Object.keys(handlers)) {
-      if (!def.steps.some((s) => s.name === name)) throw new DefinitionError(def.name, `handlers.${name}`, `no step named "${name}"`);
-      if (typeof handlers[name] !== 'function') throw new DefinitionError(def.name, `handlers.${name}`, 'must be a function');
-    }
-    def.steps.forEach((step, i) => {
-      const resolved = resolveStep({ ...def, executor: def.executor ?? null }, step.name);
-      const executorName = resolved.executor ?? FUNCTION_EXECUTOR;
-      const executor = this.#executors.get(executorName);
-      if (!executor) throw new DefinitionError(def.name, `steps.${i}.executor`, `unknown executor "${executorName}" (registered: ${[...this.#executors.keys()].join(', ')})`);
-      if (executorName === FUNCTION_EXECUTOR) {
-        const key = this.#functions.keyOf(def.name, step.name, step.config);
-        if (!handlers[step.name] && !this.#functions.has(key)) {
-          throw new DefinitionError(def.name, `steps.${i}`, `step "${step.name}" runs in-process but has no handler: pass one in defineWorkflow's handlers`);
-        }
-      }
-      try {
-        executor.validateConfig?.(step.config ?? {}, resolved);
-      } catch (error) {
-        if (error instanceof BatonError) throw error;
-        throw new DefinitionError(def.name, `steps.${i}.config`, (error as Error).message);
-      }
-    });
+    checkSteps(def, handlers, this.#executors, this.#functions);
     for (const [stepName, handler] of Object.entries(handlers)) {
       const step = def.steps.find((s) => s.name === stepName)!;
       this.#functions.register(this.#functions.keyOf(def.name, stepName, step.config), handler);
     }
     const existing = await this.store.findWorkflow(def.name);
     const workflow = existing
-      ? await this.store.updateWorkflow(existing.id, { description: undefined, executor: undefined, timeoutMs: undefined, retry: undefined, priority: undefined, concurrency: undefined, rateLimit: undefined, ...def })
+      ? // A new definition replaces the old one whole: what it leaves out is cleared (null, by the patch rule); its status stays.
+        await this.store.updateWorkflow(existing.id, { ...CLEARED_DEFINITION, ...def })
       : await this.store.createWorkflow(def);
     this.#defined.set(workflow.name, workflow);
     if (this.#started && this.#options.schedules !== false) this.#schedules.start([...this.#defined.values()]);
@@ -234,12 +169,7 @@ export class Baton {
     if (!Array.isArray(items)) throw new ValidationError('trigger items', [{ path: 'items', message: 'must be an array' }]);
     const workflow = await this.#workflow(workflowName);
     const inputs = items.map((item, i) => {
-      if (item === null || typeof item !== 'object') throw new ValidationError('trigger items', [{ path: `items.${i}`, message: 'must be an object' }]);
-      try {
-        parse(triggerSchema, item, 'trigger items'); // trigger's rules: unknown keys named, each path under its item
-      } catch (error) {
-        throw new ValidationError('trigger items', (error as ValidationError).issues.map((issue) => ({ ...issue, path: issue.path ? `items.${i}.${issue.path}` : `items.${i}` })));
-      }
+      parseTriggerItem(item, i);
       return newRun(workflow.id, item);
     });
     let answers: Awaited<ReturnType<Store['createRuns']>>;
@@ -247,7 +177,11 @@ export class Baton {
       answers = await this.store.createRuns(inputs);
     } catch (error) {
       // The store's validation names the index ("3.inputs"); say which call it was.
-      if (error instanceof ValidationError) throw new ValidationError('trigger items', error.issues.map((i) => ({ ...i, path: `items.${i.path}` })));
+      if (error instanceof ValidationError)
+        throw new ValidationError(
+          'trigger items',
+          error.issues.map((i) => ({ ...i, path: `items.${i.path}` })),
+        );
       throw error;
     }
     let created = 0;
@@ -261,7 +195,7 @@ export class Baton {
   }
 
   /** Cancels a run: waiting and pending tasks end `cancelled`; running ones see their signal abort. */
-  async cancelRun(runId: string, reason = 'run cancelled'): Promise<Run> {
+  async cancelRun(runId: string, reason = DEFAULT_CANCEL_REASON): Promise<Run> {
     const run = await this.store.cancelRun(runId, reason);
     this.#worker.abortRun(runId, reason);
     this.#emitter.emit('run:finished', { runId, status: run.status, workflowName: run.workflowName });
@@ -304,7 +238,8 @@ export class Baton {
     for (;;) {
       const run = await this.store.getRun(runId);
       if ((FINISHED_RUN_STATUSES as readonly string[]).includes(run.status)) return run;
-      if (Date.now() > deadline) throw new BatonError('TIMEOUT', `run ${runId} did not finish within ${timeoutMs} ms (status ${run.status})`);
+      if (Date.now() > deadline)
+        throw new BatonError('TIMEOUT', `run ${runId} did not finish within ${timeoutMs} ms (status ${run.status})`);
       await new Promise((r) => setTimeout(r, pollMs));
     }
   }
@@ -321,9 +256,14 @@ export class Baton {
       metadata: { pid: process.pid, hostname: hostname(), concurrency: this.#options.concurrency ?? 10 },
     });
     this.#sessionTimer = setInterval(() => {
-      void this.store.heartbeatSession(this.workerId).catch((e) => this.#emitError(e));
-      // Only dead workers' sessions: a host's websocket or http sessions keep their own time.
-      void this.store.expireSessions(new Date(Date.now() - 3 * this.#options.leaseMs), { connectionType: 'worker' }).catch(() => {});
+      // One beat at a time: a store slower than heartbeatMs (a hung database, the file store's
+      // lock at a 10 ms beat) would otherwise queue a heartbeat and an expiry every tick without end.
+      if (this.#sessionBeat) return;
+      this.#sessionBeat = Promise.all([
+        this.store.heartbeatSession(this.workerId).catch((e) => this.#emitError(e)),
+        // Only dead workers' sessions: a host's websocket or http sessions keep their own time.
+        this.store.expireSessions(new Date(Date.now() - 3 * this.#options.leaseMs), { connectionType: 'worker' }).catch(() => {}),
+      ]).finally(() => (this.#sessionBeat = null));
     }, this.#options.heartbeatMs);
     this.#unsubscribe = this.store.onTasksReady?.(() => this.#worker.wake());
     this.#worker.start();
@@ -342,6 +282,7 @@ export class Baton {
     this.#unsubscribe?.();
     clearInterval(this.#sessionTimer);
     await this.#worker.stop(this.#options.shutdownGraceMs);
+    await this.#sessionBeat; // a beat landing after endSession would mark the session active again
     await this.store.endSession(this.workerId).catch(() => {});
   }
 

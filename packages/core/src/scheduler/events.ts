@@ -6,7 +6,12 @@ import type { Run, Task, TaskStatus } from '../models.js';
 export interface BatonEvents {
   /** A run was created by `trigger` or a schedule on this instance. */
   'run:created': [run: Run];
-  /** The first task of a run (step without dependencies, index 0, first attempt) started on this instance. */
+  /**
+   * A claim made on this instance moved the run from pending to running (the
+   * store's answer, `ClaimedTask.runStarted`, or `MarkOutcome.runStarted` when
+   * the claim did not start it): once per run across every worker. A retried
+   * run that had started does not start again.
+   */
   'run:started': [event: { runId: string; workflowName: string }];
   /** A run finished through a task ending on this instance, or was cancelled here. */
   'run:finished': [event: FinishedRun & { workflowName?: string }];

@@ -2,12 +2,15 @@ import type { ResolvedStep } from '../definition.js';
 import { TimeoutError } from '../errors.js';
 import type { TaskContext, ToolCallOptions } from '../executor.js';
 import type { Json, LogType } from '../models.js';
+import type { ReadOnlyStore } from '../read-only-store.js';
 import type { ClaimedTask, NewLog, Store } from '../store.js';
 import type { Redactor } from './redactor.js';
 
 /** The pieces of the scheduler a task context talks to. */
 export interface ContextDeps {
   store: Store;
+  /** What the handler sees as `ctx.store`: the same store, reads only. */
+  reader: ReadOnlyStore;
   redactor: Redactor;
   log: (entry: NewLog) => void;
   heartbeat: () => Promise<void>;
@@ -15,7 +18,7 @@ export interface ContextDeps {
 }
 
 /** Turns what a task passes to `ctx.log(...)` and friends into stored text. */
-export function logContent(type: LogType, content: unknown): string {
+function logContent(type: LogType, content: unknown): string {
   if (typeof content === 'string') return content;
   if (content instanceof Error) return content.stack ?? `${content.name}: ${content.message}`;
   if (type === 'json' || (typeof content === 'object' && content !== null)) {
@@ -39,7 +42,7 @@ class BatonTaskContext implements TaskContext {
   readonly taskCount: number;
   readonly attempt: number;
   readonly maxAttempts: number;
-  readonly store: Store;
+  readonly store: ReadOnlyStore;
   readonly #deps: ContextDeps;
 
   constructor(
@@ -59,7 +62,7 @@ class BatonTaskContext implements TaskContext {
     this.taskCount = task.taskCount;
     this.attempt = task.attempt;
     this.maxAttempts = task.maxAttempts;
-    this.store = deps.store;
+    this.store = deps.reader;
     this.#deps = deps;
   }
 
@@ -67,14 +70,30 @@ class BatonTaskContext implements TaskContext {
     this.#deps.log({ runId: this.run.id, taskId: this.task.id, type, content: this.#deps.redactor.text(logContent(type, content)) });
   }
 
-  log(content: unknown) { this.#write('log', content); }
-  json(content: unknown) { this.#write('json', content); }
-  markdown(content: unknown) { this.#write('markdown', content); }
-  error(content: unknown) { this.#write('error', content); }
-  info(content: unknown) { this.#write('info', content); }
-  warn(content: unknown) { this.#write('warn', content); }
-  danger(content: unknown) { this.#write('danger', content); }
-  success(content: unknown) { this.#write('success', content); }
+  log(content: unknown) {
+    this.#write('log', content);
+  }
+  json(content: unknown) {
+    this.#write('json', content);
+  }
+  markdown(content: unknown) {
+    this.#write('markdown', content);
+  }
+  error(content: unknown) {
+    this.#write('error', content);
+  }
+  info(content: unknown) {
+    this.#write('info', content);
+  }
+  warn(content: unknown) {
+    this.#write('warn', content);
+  }
+  danger(content: unknown) {
+    this.#write('danger', content);
+  }
+  success(content: unknown) {
+    this.#write('success', content);
+  }
 
   heartbeat(): Promise<void> {
     return this.#deps.heartbeat();
@@ -90,7 +109,12 @@ class BatonTaskContext implements TaskContext {
     return entry.value;
   }
 
-  tool<T extends Json | void>(toolName: string, args: Json, fn: (signal: AbortSignal) => Promise<T>, options?: ToolCallOptions): Promise<T> {
+  tool<T extends Json | void>(
+    toolName: string,
+    args: Json,
+    fn: (signal: AbortSignal) => Promise<T>,
+    options?: ToolCallOptions,
+  ): Promise<T> {
     return callTool(this.#deps, this.task.id, this.run.id, this.signal, toolName, args, fn, options);
   }
 }
@@ -122,7 +146,12 @@ async function callTool<T extends Json | void>(
   if (options.timeoutMs !== undefined) signals.push(AbortSignal.timeout(options.timeoutMs));
   const signal = AbortSignal.any(signals);
   const aborted = new Promise<never>((_, reject) => {
-    const onAbort = () => reject(signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError' ? new TimeoutError(options.timeoutMs!) : signal.reason);
+    const onAbort = () =>
+      reject(
+        signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError'
+          ? new TimeoutError(options.timeoutMs!)
+          : signal.reason,
+      );
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
   });

@@ -13,7 +13,16 @@ export function executionCases(factory: StoreFactory): void {
       const claimed = await claimAll(store);
       expect(claimed).toHaveLength(3);
       const [first, second] = claimed;
-      expect(await store.markRunning([{ ...leaseOf(first!), executionName: 'jobs/etl/executions/etl-abc' }, { ...leaseOf(second!), executionName: 'pid:4242' }])).toEqual([true, true]);
+      expect(
+        await store.markRunning([
+          { ...leaseOf(first!), executionName: 'jobs/etl/executions/etl-abc' },
+          { ...leaseOf(second!), executionName: 'pid:4242' },
+        ]),
+      ).toEqual([
+        // One run, started by this call: said on one mark only.
+        { held: true, runStarted: true },
+        { held: true, runStarted: false },
+      ]);
 
       const found = await store.findTaskByExecutionName('jobs/etl/executions/etl-abc');
       expect(found).toMatchObject({ id: first!.task.id, runId: run.id, executionName: 'jobs/etl/executions/etl-abc', status: 'running' });

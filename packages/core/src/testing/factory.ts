@@ -41,7 +41,11 @@ export function skipped(factory: StoreFactory, suite: string, name: string): str
 let counter = 0;
 /** Defines a workflow with a unique name; overrides replace the defaults. */
 export async function defineWorkflow(store: Store, overrides: Partial<WorkflowDefinition> = {}) {
-  return store.createWorkflow({ name: `wf-${++counter}-${Math.random().toString(36).slice(2, 8)}`, steps: [{ name: 'only' }], ...overrides });
+  return store.createWorkflow({
+    name: `wf-${++counter}-${Math.random().toString(36).slice(2, 8)}`,
+    steps: [{ name: 'only' }],
+    ...overrides,
+  });
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -4,14 +4,21 @@ import { claimAll, defineWorkflow, leaseOf, sleep, type StoreFactory } from './f
 import { suite } from './suite.js';
 
 async function succeed(store: Store, claimed: Awaited<ReturnType<typeof claimAll>>) {
-  return store.finishTasks(claimed.map((c) => ({ ...leaseOf(c), status: 'success' as const, output: { i: c.task.taskIndex, step: c.task.stepName } })));
+  return store.finishTasks(
+    claimed.map((c) => ({ ...leaseOf(c), status: 'success' as const, output: { i: c.task.taskIndex, step: c.task.stepName } })),
+  );
 }
 
 export function finishCases(factory: StoreFactory): void {
   suite(factory, 'finish and roll-up', (test, { open }) => {
     test('dependents wait until every upstream task succeeded, then become pending in the same call', async () => {
       const store = await open();
-      const wf = await defineWorkflow(store, { steps: [{ name: 'a', taskCount: 3 }, { name: 'b', dependsOn: ['a'] }] });
+      const wf = await defineWorkflow(store, {
+        steps: [
+          { name: 'a', taskCount: 3 },
+          { name: 'b', dependsOn: ['a'] },
+        ],
+      });
       const { run } = await store.createRun({ workflowId: wf.id });
       const a = await claimAll(store);
       expect(a.map((c) => c.task.stepName)).toEqual(['a', 'a', 'a']);
@@ -54,7 +61,9 @@ export function finishCases(factory: StoreFactory): void {
       const side = firsts.find((c) => c.task.stepName === 'side')!;
       const failed = await store.finishTasks([{ ...leaseOf(a0), status: 'failed', error: 'disk full' }]);
       expect(failed.finishedRuns).toEqual([]);
-      const statuses = Object.fromEntries((await store.listTasks({ runId: run.id })).items.map((t) => [`${t.stepName}${t.taskIndex}`, t.status]));
+      const statuses = Object.fromEntries(
+        (await store.listTasks({ runId: run.id })).items.map((t) => [`${t.stepName}${t.taskIndex}`, t.status]),
+      );
       expect(statuses).toEqual({ a0: 'failed', a1: 'dispatched', b0: 'cancelled', c0: 'cancelled', c1: 'cancelled', side0: 'dispatched' });
       expect((await store.getRun(run.id)).status).not.toBe('failed');
       await succeed(store, [a1]);

@@ -13,9 +13,16 @@ export function integrityCases(factory: StoreFactory): void {
       const store = await open();
       for (const status of ['completed', 'failed', 'timeout'] as const) {
         const rec = await store.recordToolExecution({ toolName: `t-${status}`, arguments: { n: 1 } });
-        const done = await store.finishToolExecution(rec.id, { status, output: status === 'completed' ? { ok: true } : null, error: status === 'completed' ? null : 'boom', durationMs: 7 });
+        const done = await store.finishToolExecution(rec.id, {
+          status,
+          output: status === 'completed' ? { ok: true } : null,
+          error: status === 'completed' ? null : 'boom',
+          durationMs: 7,
+        });
         for (const other of ['completed', 'failed', 'timeout'] as const) {
-          await expect(store.finishToolExecution(rec.id, { status: other, output: { rewritten: true }, error: 'rewritten', durationMs: 99 })).rejects.toBeInstanceOf(ConflictError);
+          await expect(
+            store.finishToolExecution(rec.id, { status: other, output: { rewritten: true }, error: 'rewritten', durationMs: 99 }),
+          ).rejects.toBeInstanceOf(ConflictError);
         }
         const [after] = (await store.listToolExecutions({ toolName: `t-${status}` })).items;
         expect(after).toEqual(done);

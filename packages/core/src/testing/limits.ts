@@ -48,14 +48,22 @@ export function limitCases(factory: StoreFactory): void {
 
     test('a key naming a missing input is a ValidationError and nothing is stored; a bad template is a DefinitionError', async () => {
       const store = await open();
-      const wf = await defineWorkflow(store, { steps: [{ name: 's', rateLimit: { key: 'p:{inputs.provider}', limit: 1, periodMs: 1000 } }] });
+      const wf = await defineWorkflow(store, {
+        steps: [{ name: 's', rateLimit: { key: 'p:{inputs.provider}', limit: 1, periodMs: 1000 } }],
+      });
       const error = await store.createRun({ workflowId: wf.id, inputs: { other: 1 } }).catch((e) => e);
       expect(error).toBeInstanceOf(ValidationError);
       expect(error.message).toContain('inputs.provider');
       expect((await store.listRuns({ workflowId: wf.id })).items).toEqual([]);
-      await expect(defineWorkflow(store, { steps: [{ name: 's', concurrency: { key: '{env.HOME}', limit: 1 } }] })).rejects.toBeInstanceOf(DefinitionError);
-      await expect(defineWorkflow(store, { steps: [{ name: 's', concurrency: { key: '{params.u|upper}', limit: 1 } }] })).rejects.toBeInstanceOf(DefinitionError);
-      await expect(defineWorkflow(store, { steps: [{ name: 's', concurrency: { key: 'k', limit: 0 } }] })).rejects.toBeInstanceOf(ValidationError);
+      await expect(defineWorkflow(store, { steps: [{ name: 's', concurrency: { key: '{env.HOME}', limit: 1 } }] })).rejects.toBeInstanceOf(
+        DefinitionError,
+      );
+      await expect(
+        defineWorkflow(store, { steps: [{ name: 's', concurrency: { key: '{params.u|upper}', limit: 1 } }] }),
+      ).rejects.toBeInstanceOf(DefinitionError);
+      await expect(defineWorkflow(store, { steps: [{ name: 's', concurrency: { key: 'k', limit: 0 } }] })).rejects.toBeInstanceOf(
+        ValidationError,
+      );
     });
 
     test('createRuns plans each run of a limited workflow from its own inputs; runs of an unlimited workflow in the same batch carry no key', async () => {
@@ -68,7 +76,9 @@ export function limitCases(factory: StoreFactory): void {
         { workflowId: limited.id, inputs: { provider: 'b' } },
         { workflowId: limited.id, inputs: { provider: 'a' } },
       ]);
-      const keys = await Promise.all(created.map(async ({ run }) => (await store.listTasks({ runId: run.id })).items.map((t) => t.concurrencyLimit?.key ?? null)));
+      const keys = await Promise.all(
+        created.map(async ({ run }) => (await store.listTasks({ runId: run.id })).items.map((t) => t.concurrencyLimit?.key ?? null)),
+      );
       expect(keys).toEqual([['llm:a'], [null, null], ['llm:b'], ['llm:a']]);
       // The keys hold across the batch: one task per provider, then the free ones.
       const claimed = await claim(store);
@@ -133,7 +143,13 @@ export function limitCases(factory: StoreFactory): void {
       const store = await open();
       const other = await again(store);
       const wf = await defineWorkflow(store, {
-        steps: [{ name: 's', paramsList: Array.from({ length: 100 }, (_, i) => ({ k: `k${i % 10}` })), concurrency: { key: '{params.k}', limit: 2 } }],
+        steps: [
+          {
+            name: 's',
+            paramsList: Array.from({ length: 100 }, (_, i) => ({ k: `k${i % 10}` })),
+            concurrency: { key: '{params.k}', limit: 2 },
+          },
+        ],
       });
       await store.createRun({ workflowId: wf.id });
       const batches = await Promise.all(Array.from({ length: 12 }, (_, i) => claim(i % 2 ? other : store, 7, 60_000, `w${i}`)));

@@ -58,8 +58,12 @@ export function manyRunsCases(factory: StoreFactory): void {
       const bad = store.createRuns([{ workflowId: wf.id }, { workflowId: wf.id, inputs: 'nope' as never }]);
       await expect(bad).rejects.toBeInstanceOf(ValidationError);
       await expect(bad).rejects.toThrow(/1\.inputs/);
-      await expect(store.createRuns([{ workflowId: wf.id }, { workflowId: '0190d2c6-0000-7000-8000-000000000000' }])).rejects.toBeInstanceOf(NotFoundError);
-      await expect(store.createRuns([{ workflowId: wf.id, idempotencyKey: 'x' }, { workflowId: archived.id }])).rejects.toBeInstanceOf(ConflictError);
+      await expect(
+        store.createRuns([{ workflowId: wf.id }, { workflowId: '0190d2c6-0000-7000-8000-000000000000' }]),
+      ).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.createRuns([{ workflowId: wf.id, idempotencyKey: 'x' }, { workflowId: archived.id }])).rejects.toBeInstanceOf(
+        ConflictError,
+      );
       expect((await store.listRuns({})).items).toEqual([]);
       expect(await claimAll(store)).toEqual([]);
       expect(await store.createRuns([])).toEqual([]);
@@ -70,15 +74,19 @@ export function manyRunsCases(factory: StoreFactory): void {
     test('one finish call spanning many runs and steps rolls each run up as if finished alone', async () => {
       const store = await open();
       const single = await defineWorkflow(store);
-      const dag = await defineWorkflow(store, { steps: [{ name: 'a', taskCount: 2 }, { name: 'b', dependsOn: ['a'] }, { name: 'c', dependsOn: ['b'] }, { name: 'side' }] });
+      const dag = await defineWorkflow(store, {
+        steps: [{ name: 'a', taskCount: 2 }, { name: 'b', dependsOn: ['a'] }, { name: 'c', dependsOn: ['b'] }, { name: 'side' }],
+      });
       const singles = await store.createRuns(Array.from({ length: 30 }, (_, i) => ({ workflowId: single.id, inputs: { i } })));
       const { run: ok } = await store.createRun({ workflowId: dag.id });
       const { run: bad } = await store.createRun({ workflowId: dag.id });
       const claimed = await claimAll(store);
       expect(claimed).toHaveLength(30 + 2 * 3);
       const results = claimed.map((c, i) => {
-        if (c.run.id === bad.id && c.task.stepName === 'a' && c.task.taskIndex === 1) return { ...leaseOf(c), status: 'timeout' as const, error: 'slow' };
-        if (c.run.id !== ok.id && c.run.id !== bad.id && i % 10 === 3) return { ...leaseOf(c), status: 'failed' as const, error: `boom ${i}` };
+        if (c.run.id === bad.id && c.task.stepName === 'a' && c.task.taskIndex === 1)
+          return { ...leaseOf(c), status: 'timeout' as const, error: 'slow' };
+        if (c.run.id !== ok.id && c.run.id !== bad.id && i % 10 === 3)
+          return { ...leaseOf(c), status: 'failed' as const, error: `boom ${i}` };
         return { ...leaseOf(c), status: 'success' as const, output: i };
       });
       const out = await store.finishTasks(results);
@@ -87,8 +95,10 @@ export function manyRunsCases(factory: StoreFactory): void {
       const failedSingles = singles.filter((s) => results.some((r, i) => r.status === 'failed' && claimed[i]!.run.id === s.run.id));
       expect(failedSingles).toHaveLength(3);
       expect(out.finishedRuns).toEqual(
-        [...singles.map((s) => ({ runId: s.run.id, status: failedSingles.includes(s) ? 'failed' : 'success' })), { runId: bad.id, status: 'timeout' }]
-          .sort((a, b) => (a.runId < b.runId ? -1 : 1)),
+        [
+          ...singles.map((s) => ({ runId: s.run.id, status: failedSingles.includes(s) ? 'failed' : 'success' })),
+          { runId: bad.id, status: 'timeout' },
+        ].sort((a, b) => (a.runId < b.runId ? -1 : 1)),
       );
       for (const s of singles) {
         const run = await store.getRun(s.run.id);
@@ -109,17 +119,22 @@ export function manyRunsCases(factory: StoreFactory): void {
         ['c', 'cancelled', 'upstream step "a" failed'],
         ['side', 'success', null],
       ]);
-      expect(await store.getRun(bad.id)).toMatchObject({ status: 'timeout', tasksFinished: 5, tasksFailed: 3, error: 'step "a" timeout: slow' });
+      expect(await store.getRun(bad.id)).toMatchObject({
+        status: 'timeout',
+        tasksFinished: 5,
+        tasksFailed: 3,
+        error: 'step "a" timeout: slow',
+      });
     });
 
-    test('an attempt start given with the mark or the ending is the task\'s and, for the first, the run\'s startedAt', async () => {
+    test("an attempt start given with the mark or the ending is the task's and, for the first, the run's startedAt", async () => {
       const store = await open();
       const wf = await defineWorkflow(store, { steps: [{ name: 'only', taskCount: 2 }] });
       const { run } = await store.createRun({ workflowId: wf.id });
       const [t0, t1] = await claimAll(store);
       const start0 = new Date(Date.now() - 5000);
       const start1 = new Date(Date.now() - 7000);
-      expect(await store.markRunning([{ ...leaseOf(t0!), startedAt: start0 }])).toEqual([true]);
+      expect(await store.markRunning([{ ...leaseOf(t0!), startedAt: start0 }])).toEqual([{ held: true, runStarted: true }]);
       expect(await store.getRun(run.id)).toMatchObject({ status: 'running', startedAt: start0 });
       expect((await store.getTask(t0!.task.id)).startedAt).toEqual(start0);
       // No mark for t1: its ending carries its start, earlier than t0's; the run keeps the start it has.
@@ -139,7 +154,9 @@ export function manyRunsCases(factory: StoreFactory): void {
       const { run } = await store.createRun({ workflowId: wf.id });
       const [t] = await claimAll(store);
       const started = new Date(Date.now() - 1500);
-      await store.finishTasks([{ ...leaseOf(t!), startedAt: started, status: 'failed', error: 'x', retryAt: new Date(Date.now() + 60_000) }]);
+      await store.finishTasks([
+        { ...leaseOf(t!), startedAt: started, status: 'failed', error: 'x', retryAt: new Date(Date.now() + 60_000) },
+      ]);
       // A retry scheduled: the run has started, nothing finished.
       expect(await store.getRun(run.id)).toMatchObject({ status: 'running', startedAt: started, tasksFinished: 0 });
       const again = await store.createRun({ workflowId: wf.id });
@@ -154,7 +171,12 @@ export function manyRunsCases(factory: StoreFactory): void {
 
     test('a claim with running: true leases the tasks running, started now, and starts their pending runs', async () => {
       const store = await open();
-      const wf = await defineWorkflow(store, { steps: [{ name: 'a', taskCount: 2 }, { name: 'b', dependsOn: ['a'] }] });
+      const wf = await defineWorkflow(store, {
+        steps: [
+          { name: 'a', taskCount: 2 },
+          { name: 'b', dependsOn: ['a'] },
+        ],
+      });
       const { run } = await store.createRun({ workflowId: wf.id });
       const other = await store.createRun({ workflowId: wf.id });
       const before = Date.now();

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { claimAll, defineWorkflow, leaseOf, sleep, type StoreFactory } from './factory.js';
+import { claimAll, defineWorkflow, leaseOf, type StoreFactory } from './factory.js';
 import { suite } from './suite.js';
 
 export function queueCases(factory: StoreFactory): void {
@@ -47,7 +47,9 @@ export function queueCases(factory: StoreFactory): void {
       const store = await open();
       const wf = await defineWorkflow(store, { steps: [{ name: 's', taskCount: 200 }] });
       await store.createRun({ workflowId: wf.id });
-      const batches = await Promise.all(Array.from({ length: 20 }, (_, i) => store.claimTasks({ workerId: `w${i}`, limit: 15, leaseMs: 60_000 })));
+      const batches = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.claimTasks({ workerId: `w${i}`, limit: 15, leaseMs: 60_000 })),
+      );
       const ids = batches.flat().map((c) => c.task.id);
       expect(ids).toHaveLength(200);
       expect(new Set(ids).size).toBe(200);
@@ -69,9 +71,9 @@ export function queueCases(factory: StoreFactory): void {
       const wf = await defineWorkflow(store);
       const { run } = await store.createRun({ workflowId: wf.id });
       const [c] = await store.claimTasks({ workerId: 'w', limit: 1, leaseMs: 60_000 });
-      expect(await store.markRunning([{ taskId: c!.task.id, leaseId: 'not-the-lease' }])).toEqual([false]);
+      expect(await store.markRunning([{ taskId: c!.task.id, leaseId: 'not-the-lease' }])).toEqual([{ held: false, runStarted: false }]);
       expect((await store.getTask(c!.task.id)).status).toBe('dispatched');
-      expect(await store.markRunning([{ ...leaseOf(c!), executionName: 'pid-42' }])).toEqual([true]);
+      expect(await store.markRunning([{ ...leaseOf(c!), executionName: 'pid-42' }])).toEqual([{ held: true, runStarted: true }]);
       const task = await store.getTask(c!.task.id);
       expect(task).toMatchObject({ status: 'running', executionName: 'pid-42' });
       expect(task.startedAt).not.toBeNull();
@@ -91,16 +93,6 @@ export function queueCases(factory: StoreFactory): void {
       expect(second!.task).toMatchObject({ attempt: 2, executionName: 'exec-1' });
       await store.markRunning([{ ...leaseOf(second!), executionName: 'exec-2' }]);
       expect((await store.getTask(first!.task.id)).executionName).toBe('exec-2');
-    });
-
-    test('nextDueAt tells when the earliest pending task is due', async () => {
-      const store = await open();
-      expect(await store.nextDueAt()).toBeNull();
-      const wf = await defineWorkflow(store);
-      const at = new Date(Date.now() + 3_600_000);
-      await store.createRun({ workflowId: wf.id, runAt: at });
-      expect((await store.nextDueAt())?.getTime()).toBe(at.getTime());
-      await sleep(1);
     });
   });
 }

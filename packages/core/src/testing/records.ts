@@ -13,7 +13,12 @@ export function recordCases(factory: StoreFactory): void {
       const types = ['log', 'json', 'markdown', 'error', 'info', 'warn', 'danger', 'success'] as const;
       for (let batch = 0; batch < 5; batch++) {
         await store.appendLogs(
-          Array.from({ length: 7 }, (_, i) => ({ runId: run.id, taskId: i % 2 ? t1!.id : t0!.id, type: types[(batch * 7 + i) % 8]!, content: `line ${batch * 7 + i}` })),
+          Array.from({ length: 7 }, (_, i) => ({
+            runId: run.id,
+            taskId: i % 2 ? t1!.id : t0!.id,
+            type: types[(batch * 7 + i) % 8]!,
+            content: `line ${batch * 7 + i}`,
+          })),
         );
       }
       await store.appendLogs([{ runId: run.id, type: 'info', content: 'run-level' }]);
@@ -30,14 +35,23 @@ export function recordCases(factory: StoreFactory): void {
       expect(all.at(-1)!.taskId).toBeNull();
       expect(all.every((l, i) => i === 0 || l.id > all[i - 1]!.id)).toBe(true);
       const onlyT0 = (await store.listLogs(run.id, { taskId: t0!.id, limit: 100 })).items;
-      expect(onlyT0.map((l) => l.content)).toEqual(Array.from({ length: 35 }, (_, i) => i).filter((i) => (i % 7) % 2 === 0).map((i) => `line ${i}`));
+      expect(onlyT0.map((l) => l.content)).toEqual(
+        Array.from({ length: 35 }, (_, i) => i)
+          .filter((i) => (i % 7) % 2 === 0)
+          .map((i) => `line ${i}`),
+      );
     });
   });
 
   suite(factory, 'blocks and payloads', (test, { open }) => {
     test('creates, updates, lists by tag and folder, and deletes blocks', async () => {
       const store = await open();
-      const intro = await store.createBlock({ title: 'Intro', content: 'Hello', tags: ['greeting', 'phase1'], folderPath: 'Phase 1/Instructions' });
+      const intro = await store.createBlock({
+        title: 'Intro',
+        content: 'Hello',
+        tags: ['greeting', 'phase1'],
+        folderPath: 'Phase 1/Instructions',
+      });
       const body = await store.createBlock({ title: 'Body', content: 'Work', tags: ['phase1'] });
       await store.createBlock({ title: 'a_b%', content: 'x', tags: ['odd_tag%'] });
       expect(intro).toMatchObject({ title: 'Intro', tags: ['greeting', 'phase1'], folderPath: 'Phase 1/Instructions' });

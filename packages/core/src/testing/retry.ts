@@ -6,7 +6,9 @@ import { suite } from './suite.js';
 
 type Claimed = Awaited<ReturnType<typeof claimAll>>;
 const succeed = (store: Store, claimed: Claimed) =>
-  store.finishTasks(claimed.map((c) => ({ ...leaseOf(c), status: 'success' as const, output: { step: c.task.stepName, i: c.task.taskIndex } })));
+  store.finishTasks(
+    claimed.map((c) => ({ ...leaseOf(c), status: 'success' as const, output: { step: c.task.stepName, i: c.task.taskIndex } })),
+  );
 const statuses = async (store: Store, runId: string) =>
   Object.fromEntries((await store.listTasks({ runId })).items.map((t) => [`${t.stepName}${t.taskIndex}`, t.status]));
 
@@ -28,7 +30,15 @@ export function retryCases(factory: StoreFactory): void {
       expect(failed.error).toContain('disk full');
 
       const retried = await store.retryRun(run.id);
-      expect(retried).toMatchObject({ status: 'running', error: null, tasksTotal: 3, tasksFinished: 1, tasksFailed: 0, finishedAt: null, durationMs: null });
+      expect(retried).toMatchObject({
+        status: 'running',
+        error: null,
+        tasksTotal: 3,
+        tasksFinished: 1,
+        tasksFailed: 0,
+        finishedAt: null,
+        durationMs: null,
+      });
       expect(await statuses(store, run.id)).toEqual({ fan0: 'success', fan1: 'pending', fan2: 'pending' });
       const reset = await store.getTask(t1!.task.id);
       expect(reset).toMatchObject({ attempt: 0, error: null, output: null, leaseId: null, finishedAt: null });
@@ -50,7 +60,11 @@ export function retryCases(factory: StoreFactory): void {
     test('downstream tasks cancelled by a failure come back waiting, and become pending when the retried step succeeds', async () => {
       const store = await open();
       const wf = await defineWorkflow(store, {
-        steps: [{ name: 'a', taskCount: 2 }, { name: 'b', dependsOn: ['a'] }, { name: 'c', dependsOn: ['b'], taskCount: 2 }],
+        steps: [
+          { name: 'a', taskCount: 2 },
+          { name: 'b', dependsOn: ['a'] },
+          { name: 'c', dependsOn: ['b'], taskCount: 2 },
+        ],
       });
       const { run } = await store.createRun({ workflowId: wf.id });
       const a = await claimAll(store);
@@ -79,7 +93,12 @@ export function retryCases(factory: StoreFactory): void {
 
     test('a cancelled run retried: its cancelled tasks run again', async () => {
       const store = await open();
-      const wf = await defineWorkflow(store, { steps: [{ name: 'a', taskCount: 2 }, { name: 'b', dependsOn: ['a'] }] });
+      const wf = await defineWorkflow(store, {
+        steps: [
+          { name: 'a', taskCount: 2 },
+          { name: 'b', dependsOn: ['a'] },
+        ],
+      });
       const { run } = await store.createRun({ workflowId: wf.id });
       await store.cancelRun(run.id, 'operator said stop');
       const retried = await store.retryRun(run.id);
@@ -97,7 +116,9 @@ export function retryCases(factory: StoreFactory): void {
       const { run } = await store.createRun({ workflowId: wf.id });
       await store.finishTasks((await claimAll(store)).map((c) => ({ ...leaseOf(c), status: 'failed' as const, error: 'first' })));
       await store.retryRun(run.id);
-      const end = await store.finishTasks((await claimAll(store)).map((c) => ({ ...leaseOf(c), status: 'failed' as const, error: 'second' })));
+      const end = await store.finishTasks(
+        (await claimAll(store)).map((c) => ({ ...leaseOf(c), status: 'failed' as const, error: 'second' })),
+      );
       expect(end.finishedRuns).toEqual([{ runId: run.id, status: 'failed' }]);
       const done = await store.getRun(run.id);
       expect(done).toMatchObject({ status: 'failed', tasksFinished: 1, tasksFailed: 1 });

@@ -9,7 +9,13 @@ export function runQueryCases(factory: StoreFactory): void {
       const a = await defineWorkflow(store);
       const b = await defineWorkflow(store);
       const made = [];
-      for (const [wf, triggeredBy] of [[a, 'user'], [a, 'schedule'], [b, 'user'], [a, 'user'], [a, 'user']] as const) {
+      for (const [wf, triggeredBy] of [
+        [a, 'user'],
+        [a, 'schedule'],
+        [b, 'user'],
+        [a, 'user'],
+        [a, 'user'],
+      ] as const) {
         made.push((await store.createRun({ workflowId: wf.id, triggeredBy })).run);
       }
       const users = (await store.listRuns({ triggeredBy: 'user' })).items.map((r) => r.id);
@@ -31,7 +37,9 @@ export function runQueryCases(factory: StoreFactory): void {
       await store.createRun({ workflowId: b.id });
       await store.cancelRun(r1.id);
       const claimed = await claimAll(store);
-      await store.finishTasks(claimed.filter((c) => c.task.workflowId === b.id).map((c) => ({ ...leaseOf(c), status: 'success' as const, output: null })));
+      await store.finishTasks(
+        claimed.filter((c) => c.task.workflowId === b.id).map((c) => ({ ...leaseOf(c), status: 'success' as const, output: null })),
+      );
       const zero = { pending: 0, running: 0, success: 0, failed: 0, cancelled: 0, timeout: 0 };
       expect(await store.countRuns({ workflowId: a.id })).toEqual({ ...zero, pending: 1, cancelled: 1 });
       expect(await store.countRuns({ workflowId: b.id })).toEqual({ ...zero, success: 1 });

@@ -13,7 +13,10 @@ export function workflowAndRunCases(factory: StoreFactory): void {
         executor: 'process',
         timeoutMs: 5000,
         retry: { maxAttempts: 4 },
-        steps: [{ name: 'a', taskCount: 2, config: { job: 'x.sh' } }, { name: 'b', dependsOn: ['a'] }],
+        steps: [
+          { name: 'a', taskCount: 2, config: { job: 'x.sh' } },
+          { name: 'b', dependsOn: ['a'] },
+        ],
         schedules: [{ cron: '0 * * * *' }],
         metadata: { team: 'data' },
       });
@@ -58,11 +61,26 @@ export function workflowAndRunCases(factory: StoreFactory): void {
       const store = await open();
       const wf = await defineWorkflow(store, {
         priority: 5,
-        steps: [{ name: 'a', taskCount: 3, params: { p: 1 } }, { name: 'b', dependsOn: ['a'], paramsList: [{ q: 1 }, { q: 2 }] }],
+        steps: [
+          { name: 'a', taskCount: 3, params: { p: 1 } },
+          { name: 'b', dependsOn: ['a'], paramsList: [{ q: 1 }, { q: 2 }] },
+        ],
       });
-      const { run, created } = await store.createRun({ workflowId: wf.id, inputs: { day: 'mon' }, triggeredBy: 'webhook', metadata: { m: 1 } });
+      const { run, created } = await store.createRun({
+        workflowId: wf.id,
+        inputs: { day: 'mon' },
+        triggeredBy: 'webhook',
+        metadata: { m: 1 },
+      });
       expect(created).toBe(true);
-      expect(run).toMatchObject({ status: 'pending', inputs: { day: 'mon' }, triggeredBy: 'webhook', tasksTotal: 5, tasksFinished: 0, workflowName: wf.name });
+      expect(run).toMatchObject({
+        status: 'pending',
+        inputs: { day: 'mon' },
+        triggeredBy: 'webhook',
+        tasksTotal: 5,
+        tasksFinished: 0,
+        workflowName: wf.name,
+      });
       const tasks = (await store.listTasks({ runId: run.id })).items;
       expect(tasks.map((t) => [t.stepName, t.taskIndex, t.taskCount, t.status])).toEqual([
         ['a', 0, 3, 'pending'],
@@ -131,7 +149,12 @@ export function workflowAndRunCases(factory: StoreFactory): void {
 
     test('cancels a run: waiting and pending tasks cancelled, leased ones learn of it, finished runs refuse', async () => {
       const store = await open();
-      const wf = await defineWorkflow(store, { steps: [{ name: 'a', taskCount: 3 }, { name: 'b', dependsOn: ['a'] }] });
+      const wf = await defineWorkflow(store, {
+        steps: [
+          { name: 'a', taskCount: 3 },
+          { name: 'b', dependsOn: ['a'] },
+        ],
+      });
       const { run } = await store.createRun({ workflowId: wf.id });
       const [leased] = await store.claimTasks({ workerId: 'w', limit: 1, leaseMs: 60_000 });
       const cancelled = await store.cancelRun(run.id, 'stop it');

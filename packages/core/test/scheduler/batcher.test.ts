@@ -17,11 +17,15 @@ describe('Batcher', () => {
     const batches: number[][] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const b = new Batcher(async (items: number[]) => {
-      batches.push(items);
-      await gate; // the first write stays in flight until the test lets it go
-      return items.map((i) => i * 10);
-    }, 1000, 2);
+    const b = new Batcher(
+      async (items: number[]) => {
+        batches.push(items);
+        await gate; // the first write stays in flight until the test lets it go
+        return items.map((i) => i * 10);
+      },
+      1000,
+      2,
+    );
     const first = b.add(1);
     while (batches.length === 0) await new Promise((r) => setTimeout(r, 1));
     // Items trickle in, each long after the 2 ms delay, while that write runs.
@@ -73,13 +77,36 @@ describe('Batcher', () => {
 
   it('a failed write rejects its items only; the next write goes ahead', async () => {
     let calls = 0;
-    const b = new Batcher<number, number>(async (items) => {
-      if (++calls === 1) throw new Error('disk full');
-      return items;
-    }, 1, 1);
+    const b = new Batcher<number, number>(
+      async (items) => {
+        if (++calls === 1) throw new Error('disk full');
+        return items;
+      },
+      1,
+      1,
+    );
     const a = b.add(1);
     const c = b.add(2);
     await expect(a).rejects.toThrow('disk full');
     expect(await c).toBe(2);
+  });
+  it('a due write waits for the setImmediate callbacks queued before it: what they add joins it (handlers starting in one turn, attempt.ts)', async () => {
+    const { batches, write } = recorder(0);
+    const b = new Batcher(write, 100, 2);
+    const done = await new Promise<number[]>((resolve) =>
+      // In a check phase, as the scheduler's handler starts are.
+      setImmediate(() => {
+        const first = b.add(1);
+        // Queued now, runs in the next check phase: after the timers phase in which the delay has expired.
+        let second!: Promise<number>;
+        setImmediate(() => (second = b.add(2)));
+        const until = performance.now() + 5;
+        while (performance.now() < until); // the 2 ms delay is over before the loop turns
+        resolve(new Promise<number[]>((r) => setTimeout(() => r(Promise.all([first, second])), 20)));
+      }),
+    );
+    expect(done).toEqual([10, 20]);
+    // Without the extra turn the timer wrote [1] alone and [2] in a write of its own.
+    expect(batches).toEqual([[1, 2]]);
   });
 });

@@ -41,7 +41,14 @@ export function Dag({ steps, statusOf }: { steps: Step[]; statusOf?: (step: stri
           const y1 = a.y + H / 2;
           const x2 = b.x;
           const y2 = b.y + H / 2;
-          return <path key={`${d}-${s.name}`} class="dag-edge" d={`M${x1},${y1} C${x1 + GX / 2},${y1} ${x2 - GX / 2},${y2} ${x2},${y2}`} marker-end="url(#arrow)" />;
+          return (
+            <path
+              key={`${d}-${s.name}`}
+              class="dag-edge"
+              d={`M${x1},${y1} C${x1 + GX / 2},${y1} ${x2 - GX / 2},${y2} ${x2},${y2}`}
+              marker-end="url(#arrow)"
+            />
+          );
         }),
       )}
       {steps.map((s) => {

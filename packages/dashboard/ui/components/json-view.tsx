@@ -12,7 +12,10 @@ export function JsonView({ value, depth = 0 }: { value: Json | undefined; depth?
   return (
     <details class="j-node" open={depth < 2}>
       <summary class="j-punct">
-        {open} <span class="j-count">{entries.length} {Array.isArray(value) ? (entries.length === 1 ? 'item' : 'items') : entries.length === 1 ? 'key' : 'keys'}</span>
+        {open}{' '}
+        <span class="j-count">
+          {entries.length} {Array.isArray(value) ? (entries.length === 1 ? 'item' : 'items') : entries.length === 1 ? 'key' : 'keys'}
+        </span>
       </summary>
       <div class="j-children">
         {entries.map(([k, v]) => (

@@ -5,7 +5,7 @@ import { Markdown } from './markdown.js';
 const BOXES: { [type: string]: string } = { info: 'ℹ', warn: '⚠', danger: '✖', success: '✔' };
 
 /** One log rendered by its type, as Microlight renders it. Only markdown becomes HTML, sanitized. */
-export function LogBody({ log }: { log: Log }) {
+function LogBody({ log }: { log: Log }) {
   switch (log.type) {
     case 'json':
       return <JsonText text={log.content} />;

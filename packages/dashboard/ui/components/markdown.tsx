@@ -15,9 +15,13 @@ DOMPurify.addHook('afterSanitizeAttributes', (node) => {
  * handler attribute, no javascript: URL, no style attribute that could lay a
  * fake page over the real one). No hand-written escaping.
  */
-export function renderMarkdown(text: string): string {
+function renderMarkdown(text: string): string {
   const html = marked.parse(text, { async: false, gfm: true, breaks: false }) as string;
-  return DOMPurify.sanitize(html, { USE_PROFILES: { html: true }, FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select'], FORBID_ATTR: ['style'] });
+  return DOMPurify.sanitize(html, {
+    USE_PROFILES: { html: true },
+    FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select'],
+    FORBID_ATTR: ['style'],
+  });
 }
 
 export function Markdown({ text }: { text: string }) {

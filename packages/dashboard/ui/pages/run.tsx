@@ -1,3 +1,6 @@
+// The run page and its panels (tasks, output, timeline, logs, tool calls). Over 300 lines on purpose:
+// each panel is a small component used only here, and they share the run's polled state; the
+// components shared with other pages live in ../components.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, post, type Json, type Log, type Page, type Run, type Task, type ToolExecution, type Workflow } from '../api.js';
 import { Dag } from '../components/dag.js';
@@ -82,7 +85,9 @@ export function RunPage({ id }: { id: string }) {
               )}
             </>
           ) : (
-            <span class="readonly" title="the host has not authorized actions for you">read-only</span>
+            <span class="readonly" title="the host has not authorized actions for you">
+              read-only
+            </span>
           )}
         </div>
       </header>
@@ -246,7 +251,11 @@ function Timeline({ run, tasks }: { run: Run; tasks: Task[] }) {
                 {t.taskCount > 1 ? `[${t.taskIndex}]` : ''}
               </span>
               <span class="tl-track">
-                <span class={`tl-bar s-${t.status}`} style={{ left: `${((s - start) / (end - start)) * 100}%`, width: `${Math.max(0.5, ((e - s) / (end - start)) * 100)}%` }} title={duration(e - s)} />
+                <span
+                  class={`tl-bar s-${t.status}`}
+                  style={{ left: `${((s - start) / (end - start)) * 100}%`, width: `${Math.max(0.5, ((e - s) / (end - start)) * 100)}%` }}
+                  title={duration(e - s)}
+                />
               </span>
             </div>
           );
@@ -261,7 +270,11 @@ function Timeline({ run, tasks }: { run: Run; tasks: Task[] }) {
 }
 
 /** The cursor past a log: stores' cursors are the sort key as JSON in base64url (core's encodeCursor). */
-const afterLog = (id: number) => btoa(JSON.stringify([id])).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const afterLog = (id: number) =>
+  btoa(JSON.stringify([id]))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 
 /** The run's logs in order, read incrementally from the last seen id while the page is open. */
 function Logs({ runId, steps }: { runId: string; steps: Map<string, string> }) {

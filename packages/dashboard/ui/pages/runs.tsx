@@ -10,12 +10,19 @@ const TRIGGERS = ['manual', 'user', 'api', 'schedule', 'webhook'];
 
 /** The run list: filtered, paged by cursor, live (the shown page is re-read every poll). */
 export function RunsPage({ route }: { route: Route }) {
-  const filters = { workflowId: route.params.get('workflowId'), status: route.params.get('status'), triggeredBy: route.params.get('triggeredBy') };
+  const filters = {
+    workflowId: route.params.get('workflowId'),
+    status: route.params.get('status'),
+    triggeredBy: route.params.get('triggeredBy'),
+  };
   const cursor = route.params.get('cursor');
   // Cursors of the pages before this one, for "newer".
   const [back, setBack] = useState<(string | null)[]>([]);
   const workflows = usePolled(() => get<Page<Workflow>>('/workflows'), [], false);
-  const runs = usePolled(() => get<Page<Run>>('/runs', { ...filters, cursor }), [filters.workflowId, filters.status, filters.triggeredBy, cursor]);
+  const runs = usePolled(
+    () => get<Page<Run>>('/runs', { ...filters, cursor }),
+    [filters.workflowId, filters.status, filters.triggeredBy, cursor],
+  );
   const setFilter = (key: string, value: string) => {
     setBack([]);
     navigate('/runs', { ...filters, [key]: value || null });
@@ -24,10 +31,18 @@ export function RunsPage({ route }: { route: Route }) {
     <section>
       <h1>Runs</h1>
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        <Choice label="Workflow" name="workflowId" value={filters.workflowId} options={workflows.data?.items.map((w) => [w.id, w.name]) ?? []} onChange={setFilter} />
+        <Choice
+          label="Workflow"
+          name="workflowId"
+          value={filters.workflowId}
+          options={workflows.data?.items.map((w) => [w.id, w.name]) ?? []}
+          onChange={setFilter}
+        />
         <Choice label="Status" name="status" value={filters.status} options={STATUSES.map((s) => [s, s])} onChange={setFilter} />
         <Choice label="Trigger" name="triggeredBy" value={filters.triggeredBy} options={TRIGGERS.map((s) => [s, s])} onChange={setFilter} />
-        <span class="live" title="re-read every 1.5 s">● live</span>
+        <span class="live" title="re-read every 1.5 s">
+          ● live
+        </span>
       </form>
       {runs.error && <p class="error-banner">{runs.error}</p>}
       <table class="runs">
@@ -101,7 +116,13 @@ export function RunsPage({ route }: { route: Route }) {
 }
 
 /** One filter: a labelled select whose empty choice means "all". */
-function Choice(props: { label: string; name: string; value: string | null; options: [value: string, text: string][]; onChange: (name: string, value: string) => void }) {
+function Choice(props: {
+  label: string;
+  name: string;
+  value: string | null;
+  options: [value: string, text: string][];
+  onChange: (name: string, value: string) => void;
+}) {
   return (
     <label>
       {props.label}

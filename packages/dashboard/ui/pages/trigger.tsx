@@ -36,7 +36,11 @@ export function TriggerPage({ id }: { id: string }) {
   const w = workflow.data;
   if (!w) return <p class="loading">Loading…</p>;
   const schema = w.inputSchema;
-  const fields: Field[] = Object.entries(schema?.properties ?? {}).map(([name, s]) => ({ name, schema: s, required: schema?.required?.includes(name) ?? false }));
+  const fields: Field[] = Object.entries(schema?.properties ?? {}).map(([name, s]) => ({
+    name,
+    schema: s,
+    required: schema?.required?.includes(name) ?? false,
+  }));
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
@@ -79,13 +83,26 @@ export function TriggerPage({ id }: { id: string }) {
               </label>
             );
             const hint = f.schema.description && <small class="dim">{f.schema.description}</small>;
-            const value = values[f.name] ?? (f.schema.default !== undefined ? (typeof f.schema.default === 'string' ? f.schema.default : JSON.stringify(f.schema.default)) : '');
+            const value =
+              values[f.name] ??
+              (f.schema.default !== undefined
+                ? typeof f.schema.default === 'string'
+                  ? f.schema.default
+                  : JSON.stringify(f.schema.default)
+                : '');
             const set = (v: string | boolean) => setValues({ ...values, [f.name]: v });
             if (type === 'boolean') {
               return (
                 <div class="field" key={f.name}>
                   <label for={id}>
-                    <input id={id} name={f.name} type="checkbox" checked={values[f.name] === true || (values[f.name] === undefined && f.schema.default === true)} onChange={(e) => set(e.currentTarget.checked)} /> {f.schema.title ?? f.name}
+                    <input
+                      id={id}
+                      name={f.name}
+                      type="checkbox"
+                      checked={values[f.name] === true || (values[f.name] === undefined && f.schema.default === true)}
+                      onChange={(e) => set(e.currentTarget.checked)}
+                    />{' '}
+                    {f.schema.title ?? f.name}
                   </label>
                   {hint}
                 </div>
@@ -104,11 +121,34 @@ export function TriggerPage({ id }: { id: string }) {
                     ))}
                   </select>
                 ) : type === 'number' || type === 'integer' ? (
-                  <input id={id} name={f.name} type="number" step={type === 'integer' ? 1 : 'any'} required={f.required} value={String(value)} onInput={(e) => set(e.currentTarget.value)} />
+                  <input
+                    id={id}
+                    name={f.name}
+                    type="number"
+                    step={type === 'integer' ? 1 : 'any'}
+                    required={f.required}
+                    value={String(value)}
+                    onInput={(e) => set(e.currentTarget.value)}
+                  />
                 ) : type === 'string' ? (
-                  <input id={id} name={f.name} type="text" required={f.required} value={String(value)} onInput={(e) => set(e.currentTarget.value)} />
+                  <input
+                    id={id}
+                    name={f.name}
+                    type="text"
+                    required={f.required}
+                    value={String(value)}
+                    onInput={(e) => set(e.currentTarget.value)}
+                  />
                 ) : (
-                  <textarea id={id} name={f.name} rows={3} required={f.required} placeholder="JSON" value={String(value)} onInput={(e) => set(e.currentTarget.value)} />
+                  <textarea
+                    id={id}
+                    name={f.name}
+                    rows={3}
+                    required={f.required}
+                    placeholder="JSON"
+                    value={String(value)}
+                    onInput={(e) => set(e.currentTarget.value)}
+                  />
                 )}
                 {hint}
               </div>

@@ -50,7 +50,8 @@ export function WorkflowsPage() {
               <ul class="schedules">
                 {w.schedules.map((s) => (
                   <li key={s.name ?? s.cron}>
-                    <code>{s.cron}</code> {s.timezone ?? 'UTC'} — next: {s.nextFire ? time(s.nextFire) : w.status === 'active' ? '—' : `none while ${w.status}`}
+                    <code>{s.cron}</code> {s.timezone ?? 'UTC'} — next:{' '}
+                    {s.nextFire ? time(s.nextFire) : w.status === 'active' ? '—' : `none while ${w.status}`}
                   </li>
                 ))}
               </ul>

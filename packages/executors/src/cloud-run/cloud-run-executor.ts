@@ -140,7 +140,7 @@ async function cancel(ctx: TaskContext, executionName: string, settings: Setting
 /** The execution an earlier attempt of this task started, if it can still be read. */
 async function previousExecution(ctx: TaskContext, settings: Settings): Promise<Execution | undefined> {
   const name = ctx.task.executionName;
-  if (!name || !name.includes('/executions/')) return undefined;
+  if (!name?.includes('/executions/')) return undefined;
   try {
     const execution = await settings.client.get(name, ctx.signal);
     return { ...execution, name: execution.name ?? name };
@@ -154,9 +154,17 @@ async function previousExecution(ctx: TaskContext, settings: Settings): Promise<
 async function buildOverrides(ctx: TaskContext, config: CloudRunStepConfig, executor: string): Promise<RunOverrides> {
   const params = JSON.stringify(ctx.params);
   if (Buffer.byteLength(params) > MAX_CLOUD_RUN_ENV_BYTES) {
-    throw new ExecutorError(executor, `params are ${Buffer.byteLength(params)} bytes as JSON; BATON_PARAMS allows ${MAX_CLOUD_RUN_ENV_BYTES}`);
+    throw new ExecutorError(
+      executor,
+      `params are ${Buffer.byteLength(params)} bytes as JSON; BATON_PARAMS allows ${MAX_CLOUD_RUN_ENV_BYTES}`,
+    );
   }
-  const env: Record<string, string> = { ...config.env, ...(await envFromConfig(ctx, config.envFromConfig)), ...taskEnv(ctx), BATON_PARAMS: params };
+  const env: Record<string, string> = {
+    ...config.env,
+    ...(await envFromConfig(ctx, config.envFromConfig)),
+    ...taskEnv(ctx),
+    BATON_PARAMS: params,
+  };
   const container: RunOverrides['containerOverrides'][number] = { env: Object.entries(env).map(([name, value]) => ({ name, value })) };
   if (config.container !== undefined) container.name = config.container;
   if (config.args !== undefined) container.args = config.args;

@@ -87,12 +87,14 @@ export async function startFakeCloudRun(options: FakeCloudRunOptions = {}): Prom
     if (run && req.method === 'POST') {
       const [, project, region, jobName] = run as unknown as [string, string, string, string];
       const job = jobs.get(jobName);
-      if (!job) return googleError(res, 404, 'NOT_FOUND', `Resource 'projects/${project}/locations/${region}/jobs/${jobName}' was not found`);
+      if (!job)
+        return googleError(res, 404, 'NOT_FOUND', `Resource 'projects/${project}/locations/${region}/jobs/${jobName}' was not found`);
       if ((job.runFailures ?? 0) > 0) {
         job.runFailures!--;
         return googleError(res, 500, 'INTERNAL', 'Internal error encountered.');
       }
-      const overrides = (body as { overrides?: { taskCount?: number; containerOverrides?: { env?: { name: string; value: string }[] }[] } })?.overrides;
+      const overrides = (body as { overrides?: { taskCount?: number; containerOverrides?: { env?: { name: string; value: string }[] }[] } })
+        ?.overrides;
       const suffix = (++counter).toString(36).padStart(5, '0');
       const now = Date.now();
       const execution: FakeExecution = {
@@ -172,7 +174,10 @@ function view(e: FakeExecution): Execution & { createTime: string; startTime: st
       failedCount: 0,
       cancelledCount: e.taskCount,
       completionTime: new Date(e.cancelledAt).toISOString(),
-      conditions: [...ready, { type: 'Completed', state: 'CONDITION_FAILED', executionReason: 'CANCELLED', message: 'The execution was cancelled.' }],
+      conditions: [
+        ...ready,
+        { type: 'Completed', state: 'CONDITION_FAILED', executionReason: 'CANCELLED', message: 'The execution was cancelled.' },
+      ],
     };
   }
   if (now < e.endsAt) {

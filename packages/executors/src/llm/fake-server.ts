@@ -64,7 +64,8 @@ export async function startFakeLlmServer(options: FakeLlmOptions = {}): Promise<
     req.on('end', () => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       const api = path === '/api/v1/generate' ? 'kobold' : path === '/v1/chat/completions' ? 'openai' : null;
-      if (req.method !== 'POST' || api === null) return send(res, 404, JSON.stringify({ detail: { msg: `no route ${req.method} ${path}` } }));
+      if (req.method !== 'POST' || api === null)
+        return send(res, 404, JSON.stringify({ detail: { msg: `no route ${req.method} ${path}` } }));
       let body: any;
       try {
         body = JSON.parse(raw);

@@ -98,18 +98,36 @@ async function generate(ctx: TaskContext, config: LlmStepConfig, settings: Setti
     headers.authorization = `Bearer ${key}`;
   }
   const prompt = assemblePrompt(parts, payload.modelFormat);
-  ctx.log(`payload "${payload.name}": ${parts.length} blocks, ${prompt.length} characters, format ${payload.modelFormat}, to ${api} at ${baseUrl}`);
+  ctx.log(
+    `payload "${payload.name}": ${parts.length} blocks, ${prompt.length} characters, format ${payload.modelFormat}, to ${api} at ${baseUrl}`,
+  );
   if (settings.logPrompt) ctx.markdown(prompt);
-  const call = { executor: settings.name, timeoutMs: config.timeoutMs ?? settings.timeoutMs, signal: ctx.signal, headers, maxBytes: settings.maxResponseBytes };
+  const call = {
+    executor: settings.name,
+    timeoutMs: config.timeoutMs ?? settings.timeoutMs,
+    signal: ctx.signal,
+    headers,
+    maxBytes: settings.maxResponseBytes,
+  };
   const started = performance.now();
   let generation: Generation;
   try {
     generation =
       api === 'kobold'
-        ? await koboldGenerate(baseUrl, { prompt, temperature: payload.temperature, maxLength: payload.responseLength, stop: config.stop }, call)
+        ? await koboldGenerate(
+            baseUrl,
+            { prompt, temperature: payload.temperature, maxLength: payload.responseLength, stop: config.stop },
+            call,
+          )
         : await openaiChat(
             baseUrl,
-            { messages: chatMessages(parts), temperature: payload.temperature, maxTokens: payload.responseLength, model: config.model, stop: config.stop },
+            {
+              messages: chatMessages(parts),
+              temperature: payload.temperature,
+              maxTokens: payload.responseLength,
+              model: config.model,
+              stop: config.stop,
+            },
             call,
           );
   } catch (error) {

@@ -1,7 +1,7 @@
-import { NotFoundError, type Block, type Payload, type Store } from '@baton/core';
+import { NotFoundError, type Block, type Payload, type ReadOnlyStore } from '@baton/core';
 
 /** Finds a payload by id, or by name when only a name is given (the first by creation order). */
-export async function findPayload(store: Store, ref: { payloadId?: string; payload?: string }): Promise<Payload> {
+export async function findPayload(store: ReadOnlyStore, ref: { payloadId?: string; payload?: string }): Promise<Payload> {
   if (ref.payloadId !== undefined) return store.getPayload(ref.payloadId);
   let cursor: string | null = null;
   do {
@@ -19,7 +19,7 @@ export async function findPayload(store: Store, ref: { payloadId?: string; paylo
  * deleted since fails with NotFoundError; `onEmptyTag` hears of tags that
  * matched nothing.
  */
-export async function resolveBlocks(store: Store, payload: Payload, onEmptyTag?: (tag: string) => void): Promise<Block[]> {
+export async function resolveBlocks(store: ReadOnlyStore, payload: Payload, onEmptyTag?: (tag: string) => void): Promise<Block[]> {
   const blocks: Block[] = [];
   for (const ref of payload.blocks) {
     if ('blockId' in ref) {

@@ -110,5 +110,11 @@ function clip(text: string, maxBytes: number): { text: string; cut: number } {
   if (text.length <= maxBytes / 4) return { text, cut: 0 };
   const bytes = Buffer.from(text);
   if (bytes.length <= maxBytes) return { text, cut: 0 };
-  return { text: bytes.subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, ''), cut: bytes.length - maxBytes };
+  return {
+    text: bytes
+      .subarray(0, maxBytes)
+      .toString('utf8')
+      .replace(/\uFFFD$/, ''),
+    cut: bytes.length - maxBytes,
+  };
 }

@@ -1,13 +1,15 @@
+import { z } from 'zod';
 import {
-  fail,
-  optionalBoolean,
-  optionalInt,
-  optionalString,
-  optionalStringArray,
-  optionalStringRecord,
-  rejectUnknown,
+  bool,
+  checkEnvNames,
+  intFrom,
+  issue,
+  parseConfig,
+  stringList,
+  stringRecord,
+  text,
   type StepConfig,
-} from '../shared/config-fields.js';
+} from '../shared/config-schema.js';
 
 /**
  * A process step's `config`. Give `command` (with `args`), or `jobName`: Ork's
@@ -17,52 +19,40 @@ import {
  * { command: 'python3', args: ['etl.py', '--day', 'today'], cwd: 'jobs', env: { MODE: 'full' } }
  * { jobName: 'example-task.sh' }
  */
-export interface ProcessStepConfig {
-  /** The program to run (found on PATH unless it contains a slash). */
-  command?: string;
-  /** Its arguments, passed as-is (no shell) unless `shell` is true. */
-  args?: string[];
-  /** Run `command` through `/bin/sh -c`. @defaultValue false */
-  shell?: boolean;
-  /** Ork's `job_name`: an executable script under the executor's `scriptsDir`. */
-  jobName?: string;
-  /** Working directory, relative to the executor's `cwd`. @defaultValue the task's workspace, else the executor's cwd */
-  cwd?: string;
-  /** Extra environment variables. */
-  env?: Record<string, string>;
-  /** Environment variables read from the config store: `{ API_TOKEN: 'service.token' }`. Never logged. */
-  envFromConfig?: Record<string, string>;
-  /** SIGTERM → SIGKILL grace period for this step, in ms. */
-  graceMs?: number;
-}
+const processStepConfig = z
+  .object({
+    /** The program to run (found on PATH unless it contains a slash). */
+    command: text.optional(),
+    /** Its arguments, passed as-is (no shell) unless `shell` is true. */
+    args: stringList.optional(),
+    /** Run `command` through `/bin/sh -c`. @defaultValue false */
+    shell: bool.optional(),
+    /** Ork's `job_name`: an executable script under the executor's `scriptsDir`. */
+    jobName: text.optional(),
+    /** Working directory, relative to the executor's `cwd`. @defaultValue the task's workspace, else the executor's cwd */
+    cwd: text.optional(),
+    /** Extra environment variables. */
+    env: stringRecord.optional(),
+    /** Environment variables read from the config store: `{ API_TOKEN: 'service.token' }`. Never logged. */
+    envFromConfig: stringRecord.optional(),
+    /** SIGTERM → SIGKILL grace period for this step, in ms. */
+    graceMs: intFrom(0, 3_600_000).optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.command === undefined && c.jobName === undefined) issue(ctx, ['command'], 'give command or jobName');
+    if (c.command !== undefined && c.jobName !== undefined) issue(ctx, ['jobName'], 'give command or jobName, not both');
+    if (c.jobName !== undefined && c.args !== undefined) issue(ctx, ['args'], 'args go with command, not jobName');
+    if (c.jobName !== undefined && !isInsideName(c.jobName))
+      issue(ctx, ['jobName'], 'must be a script path inside scriptsDir: relative, without ".." segments');
+    checkEnvNames(ctx, c, ['env', 'envFromConfig']);
+  });
 
-export const PROCESS_CONFIG_FIELDS = ['command', 'args', 'shell', 'jobName', 'cwd', 'env', 'envFromConfig', 'graceMs'] as const;
+export type ProcessStepConfig = z.output<typeof processStepConfig>;
 
 export function parseProcessConfig(config: StepConfig): ProcessStepConfig {
-  const what = 'process step config';
-  rejectUnknown(what, config, PROCESS_CONFIG_FIELDS);
-  const parsed: ProcessStepConfig = {
-    command: optionalString(what, config, 'command'),
-    args: optionalStringArray(what, config, 'args'),
-    shell: optionalBoolean(what, config, 'shell'),
-    jobName: optionalString(what, config, 'jobName'),
-    cwd: optionalString(what, config, 'cwd'),
-    env: optionalStringRecord(what, config, 'env'),
-    envFromConfig: optionalStringRecord(what, config, 'envFromConfig'),
-    graceMs: optionalInt(what, config, 'graceMs', 0, 3_600_000),
-  };
-  if (parsed.command === undefined && parsed.jobName === undefined) fail(what, 'command', 'give command or jobName');
-  if (parsed.command !== undefined && parsed.jobName !== undefined) fail(what, 'jobName', 'give command or jobName, not both');
-  if (parsed.jobName !== undefined && parsed.args !== undefined) fail(what, 'args', 'args go with command, not jobName');
-  if (parsed.jobName !== undefined && !isInsideName(parsed.jobName)) {
-    fail(what, 'jobName', 'must be a script path inside scriptsDir: relative, without ".." segments');
-  }
-  for (const key of [...Object.keys(parsed.env ?? {}), ...Object.keys(parsed.envFromConfig ?? {})]) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) fail(what, `env.${key}`, 'is not a valid environment variable name');
-  }
-  return parsed;
+  return parseConfig(processStepConfig, config, 'process step config');
 }
-
 /** `etl/run.sh` yes; `/bin/sh`, `../x.sh`, `a/../../x.sh`, `` no: a job name cannot leave `scriptsDir`. */
 function isInsideName(name: string): boolean {
   if (name === '' || name.includes('\0') || name.startsWith('/') || name.startsWith('\\')) return false;

@@ -95,7 +95,8 @@ interface Settings {
 /** Belt and braces after the config check: the resolved script must sit under `scriptsDir`. */
 function scriptPath(settings: Settings, jobName: string): string {
   const path = resolve(settings.scriptsDir, jobName);
-  if (!path.startsWith(settings.scriptsDir + sep)) throw new ExecutorError(settings.name, `jobName "${jobName}" resolves outside scriptsDir`);
+  if (!path.startsWith(settings.scriptsDir + sep))
+    throw new ExecutorError(settings.name, `jobName "${jobName}" resolves outside scriptsDir`);
   return path;
 }
 
@@ -121,7 +122,11 @@ async function runProcess(ctx: TaskContext, settings: Settings): Promise<Json | 
   const { message } = ended;
   if (message?.type === 'error') throw new ExecutorError(settings.name, `could not start ${basename(command)}: ${message.message}`);
   if (message?.type !== 'exit') {
-    throw failure(settings.name, `supervisor of ${basename(command)} ended without a report (${describeEnd(ended.code, ended.signal)})`, output);
+    throw failure(
+      settings.name,
+      `supervisor of ${basename(command)} ended without a report (${describeEnd(ended.code, ended.signal)})`,
+      output,
+    );
   }
   if (message.code !== 0) throw failure(settings.name, `${basename(command)} ${describeEnd(message.code, message.signal)}`, output);
   if (output.resultError) throw new ExecutorError(settings.name, output.resultError);

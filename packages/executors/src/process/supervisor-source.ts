@@ -19,6 +19,7 @@
  * Kept as a string so that it runs the same from TypeScript sources and from
  * the built package, without a file to locate at run time.
  */
+// biome-ignore lint/complexity/noUselessStringRaw: raw, so a `\n` written in the supervisor's code stays two characters there
 export const SUPERVISOR_SOURCE = String.raw`
 'use strict';
 const { spawn } = require('node:child_process');

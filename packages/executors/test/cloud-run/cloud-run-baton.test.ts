@@ -6,7 +6,10 @@ import { waitFor } from '../helpers.js';
 
 describe('cloud-run executor under the scheduler', () => {
   it('runs one execution per task, records execution names, and cancels with the run', async () => {
-    const fake = await startFakeCloudRun({ token: 't0k', jobs: { etl: { durationMs: 150, taskCount: 2 }, forever: { durationMs: 60_000 } } });
+    const fake = await startFakeCloudRun({
+      token: 't0k',
+      jobs: { etl: { durationMs: 150, taskCount: 2 }, forever: { durationMs: 60_000 } },
+    });
     try {
       const executor = cloudRunExecutor({ endpoint: fake.url, tokenProvider: async () => 't0k', pollIntervalMs: 25 });
       const { baton, store } = await startBaton([executor]);

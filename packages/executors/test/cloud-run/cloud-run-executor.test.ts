@@ -27,7 +27,10 @@ afterAll(() => fake.close());
 const make = () => cloudRunExecutor({ endpoint: fake.url, tokenProvider: async () => TOKEN, pollIntervalMs: 20 });
 const run = async (config: { [key: string]: Json }, options: ContextOptions = {}, exec = make()) => {
   const t = makeContext({ config: { ...JOB, ...config }, ...options });
-  const result = await exec.execute(t.ctx).then((value) => ({ value }), (error: unknown) => ({ error: error as Error }));
+  const result = await exec.execute(t.ctx).then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error: error as Error }),
+  );
   return { t, ...result } as { t: typeof t; value?: Json; error?: Error };
 };
 
@@ -80,7 +83,9 @@ describe('cloud-run executor', () => {
   it("fails a failed execution with its condition's message and counts", async () => {
     const { error } = await run({ job: 'broken' });
     expect(error).toBeInstanceOf(ExecutorError);
-    expect(error!.message).toMatch(/execution .*broken-\w+ failed: Task broken-0 failed: exit code 2 \(1 succeeded, 2 failed, 0 cancelled of 3\)/);
+    expect(error!.message).toMatch(
+      /execution .*broken-\w+ failed: Task broken-0 failed: exit code 2 \(1 succeeded, 2 failed, 0 cancelled of 3\)/,
+    );
   });
 
   it('cancels the execution when the task is aborted', async () => {
@@ -155,7 +160,8 @@ describe('cloud-run executor', () => {
   });
 
   it('validates step config, naming the bad field', () => {
-    const check = (config: { [key: string]: Json }) => () => cloudRunExecutor({ tokenProvider: async () => TOKEN }).validateConfig!(config, makeContext().ctx.step);
+    const check = (config: { [key: string]: Json }) => () =>
+      cloudRunExecutor({ tokenProvider: async () => TOKEN }).validateConfig!(config, makeContext().ctx.step);
     expect(check({})).toThrow(ValidationError);
     expect(check({ region: 'us-central1', job: 'x' })).toThrow(/project: is required/);
     expect(check({ project: 'p-1', job: 'x' })).toThrow(/region: is required/);
@@ -174,7 +180,9 @@ describe('metadataServerTokenProvider', () => {
     const server = createServer((req, res) => {
       hits++;
       if (req.headers['metadata-flavor'] !== 'Google') return res.writeHead(403).end('missing header');
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `tok-${hits}`, expires_in: 3599, token_type: 'Bearer' }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ access_token: `tok-${hits}`, expires_in: 3599, token_type: 'Bearer' }));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {

@@ -17,7 +17,9 @@ describe('http executor under the scheduler', () => {
         const body = JSON.parse(raw) as { params: { city: string }; attempt: number; inputs: { unit: string } };
         // The first request fails once: the scheduler's retry sends it again.
         if (calls === 1) return res.writeHead(503).end('warming up');
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ city: body.params.city, unit: body.inputs.unit, attempt: body.attempt }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ city: body.params.city, unit: body.inputs.unit, attempt: body.attempt }));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -33,7 +35,10 @@ describe('http executor under the scheduler', () => {
             name: 'fetch',
             executor: 'http',
             paramsList: [{ city: 'Oslo' }, { city: 'Lima' }],
-            config: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/weather`, headersFromConfig: { Authorization: 'weather.auth' } },
+            config: {
+              url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/weather`,
+              headersFromConfig: { Authorization: 'weather.auth' },
+            },
           },
         ],
       });

@@ -47,7 +47,13 @@ afterAll(async () => {
 const executor = httpExecutor({ maxResponseBytes: 50_000, timeoutMs: 5_000 });
 const run = (config: { [key: string]: Json }, extra: Parameters<typeof makeContext>[0] = {}) => {
   const t = makeContext({ config, configStore: { 'svc.auth': SECRET }, ...extra });
-  return { t, result: executor.execute(t.ctx).then((value) => ({ value }), (error: unknown) => ({ error: error as Error })) };
+  return {
+    t,
+    result: executor.execute(t.ctx).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error: error as Error }),
+    ),
+  };
 };
 
 describe('http executor', () => {

@@ -5,12 +5,21 @@ import { startBaton, tasksOf } from '../baton.js';
 
 describe('llm executor under the scheduler', () => {
   it("passes each step's response to the next through {{previous}}", async () => {
-    const llm = await startFakeLlmServer({ reply: (r) => (r.prompt.includes('Review') ? 'Approved.' : `A draft about ${r.body.prompt.includes('owls') ? 'owls' : '?'}.`) });
+    const llm = await startFakeLlmServer({
+      reply: (r) => (r.prompt.includes('Review') ? 'Approved.' : `A draft about ${r.body.prompt.includes('owls') ? 'owls' : '?'}.`),
+    });
     try {
       const { baton, store } = await startBaton([llmExecutor()]);
       const ask = await store.createBlock({ title: 'Ask', content: 'Write one line about {{input.topic}}.' });
       const review = await store.createBlock({ title: 'Review', content: 'Review this:\n{{previous}}' });
-      await store.createPayload({ name: 'draft', blocks: [{ blockId: ask.id }], llmPort: llm.port, modelFormat: 'mistral', temperature: 0.9, responseLength: 80 });
+      await store.createPayload({
+        name: 'draft',
+        blocks: [{ blockId: ask.id }],
+        llmPort: llm.port,
+        modelFormat: 'mistral',
+        temperature: 0.9,
+        responseLength: 80,
+      });
       await store.createPayload({ name: 'review', blocks: [{ blockId: review.id }], llmPort: llm.port, modelFormat: 'llama' });
       await baton.defineWorkflow({
         name: 'write',

@@ -14,7 +14,12 @@ let chat: Payload;
 beforeAll(async () => {
   ({ store, dispose } = await tempSqliteStore());
   llm = await startFakeLlmServer();
-  const persona = await store.createBlock({ title: 'Persona', content: 'You are a careful editor.', tags: ['system'], folderPath: 'Phase 1/Instructions' });
+  const persona = await store.createBlock({
+    title: 'Persona',
+    content: 'You are a careful editor.',
+    tags: ['system'],
+    folderPath: 'Phase 1/Instructions',
+  });
   const task = await store.createBlock({ title: 'Task', content: 'Write about {{input.topic}} for {{params.audience}}.' });
   // Tag refs expand by title: "A rule" before "B rule", whatever the creation order.
   await store.createBlock({ title: 'B rule', content: 'Rule B.', tags: ['rules'] });
@@ -28,7 +33,13 @@ beforeAll(async () => {
     modelFormat: 'chatml',
   });
   const review = await store.createBlock({ title: 'Review', content: 'Review this draft:\n{{previous}}' });
-  chat = await store.createPayload({ name: 'review', blocks: [{ blockId: persona.id }, { blockId: review.id }], temperature: 0.2, responseLength: 64, llmPort: llm.port });
+  chat = await store.createPayload({
+    name: 'review',
+    blocks: [{ blockId: persona.id }, { blockId: review.id }],
+    temperature: 0.2,
+    responseLength: 64,
+    llmPort: llm.port,
+  });
 });
 afterAll(async () => {
   await llm.close();
@@ -38,7 +49,10 @@ afterAll(async () => {
 const executor = llmExecutor({ timeoutMs: 5_000 });
 const run = async (config: { [key: string]: Json }, options: ContextOptions = {}) => {
   const t = makeContext({ config, store, ...options });
-  const result = await executor.execute(t.ctx).then((value) => ({ value }), (error: unknown) => ({ error: error as Error }));
+  const result = await executor.execute(t.ctx).then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error: error as Error }),
+  );
   return { t, ...result } as { t: typeof t; value?: Json; error?: Error };
 };
 
@@ -63,7 +77,9 @@ describe('llm executor', () => {
       api: 'kobold',
     });
     expect((value as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(0);
-    expect(t.lines('log')[0]).toBe(`payload "story": 4 blocks, ${request.prompt.length} characters, format chatml, to kobold at http://127.0.0.1:${llm.port}`);
+    expect(t.lines('log')[0]).toBe(
+      `payload "story": 4 blocks, ${request.prompt.length} characters, format chatml, to kobold at http://127.0.0.1:${llm.port}`,
+    );
   });
 
   it('sends chat messages to an OpenAI-compatible server, with the API key from config, and keeps usage', async () => {
@@ -85,12 +101,22 @@ describe('llm executor', () => {
       max_tokens: 64,
       stop: ['###'],
     });
-    expect(value).toMatchObject({ text: 'Looks good.', payloadId: chat.id, model: 'qwen-7b', tokens: { prompt: 11, completion: 2 }, format: 'chat', api: 'openai' });
+    expect(value).toMatchObject({
+      text: 'Looks good.',
+      payloadId: chat.id,
+      model: 'qwen-7b',
+      tokens: { prompt: 11, completion: 2 },
+      format: 'chat',
+      api: 'openai',
+    });
     expect(JSON.stringify(t.logs)).not.toContain('sk-secret');
   });
 
   it('appends the previous response when asked', async () => {
-    await run({ payloadId: story.id, appendPrevious: true }, { inputs: { topic: 'owls' }, params: { audience: 'all' }, upstream: { outline: ['1. Owls'] }, dependsOn: ['outline'] });
+    await run(
+      { payloadId: story.id, appendPrevious: true },
+      { inputs: { topic: 'owls' }, params: { audience: 'all' }, upstream: { outline: ['1. Owls'] }, dependsOn: ['outline'] },
+    );
     expect(llm.requests.at(-1)!.prompt).toContain('Write about owls for all.\n\n1. Owls<|im_end|>');
   });
 
@@ -105,7 +131,9 @@ describe('llm executor', () => {
     llm.script({ status: 200, body: '{"results": []}' });
     expect((await run({ payloadId: story.id }, ctx)).error!.message).toBe('llm: the model server answer has no results[0].text');
     llm.script({ delayMs: 2_000 });
-    expect((await run({ payloadId: story.id, timeoutMs: 100 }, ctx)).error!.message).toMatch(/POST http:\/\/127\.0\.0\.1:\d+\/api\/v1\/generate timed out after 100 ms/);
+    expect((await run({ payloadId: story.id, timeoutMs: 100 }, ctx)).error!.message).toMatch(
+      /POST http:\/\/127\.0\.0\.1:\d+\/api\/v1\/generate timed out after 100 ms/,
+    );
   });
 
   it('stops when the task is aborted', async () => {
@@ -124,7 +152,11 @@ describe('llm executor', () => {
     const broken = await store.createPayload({ name: 'broken', blocks: [{ blockId: gone.id }], llmPort: llm.port });
     await store.deleteBlock(gone.id);
     expect((await run({ payloadId: broken.id })).error).toBeInstanceOf(NotFoundError);
-    const empty = await store.createPayload({ name: 'empty-tag', blocks: [{ tag: 'nothing-has-this' }, { blockId: (await store.createBlock({ title: 'Q', content: 'Q?' })).id }], llmPort: llm.port });
+    const empty = await store.createPayload({
+      name: 'empty-tag',
+      blocks: [{ tag: 'nothing-has-this' }, { blockId: (await store.createBlock({ title: 'Q', content: 'Q?' })).id }],
+      llmPort: llm.port,
+    });
     const warned = await run({ payloadId: empty.id });
     expect(warned.value).toMatchObject({ text: 'response to: Q?' });
     expect(warned.t.lines('warn')).toEqual(['payload "empty-tag": no block has the tag "nothing-has-this"']);
@@ -138,6 +170,11 @@ describe('llm executor', () => {
     expect(check({ payloadId: 'a', api: 'anthropic' })).toThrow(/api: must be one of kobold, openai/);
     expect(check({ payloadId: 'a', port: 70000 })).toThrow(/port: must be an integer/);
     expect(check({ payloadId: 'a', baseUrl: 'localhost:5001' })).toThrow(/baseUrl/);
+    // The path reaches into arrays; an unknown key lists the known ones.
+    expect(check({ payloadId: 'a', stop: ['###', 3] })).toThrow(/stop\.1: must be a string/);
+    expect(check({ payloadId: 'a', temperature: 0.2 })).toThrow(
+      /temperature: unknown field \(known: payloadId, payload, api, baseUrl, port/,
+    );
     expect(check({ payload: 'a', api: 'openai', baseUrl: 'http://127.0.0.1:8080', model: 'm' })).not.toThrow();
   });
 });

@@ -18,7 +18,9 @@ describe('assemblePrompt', () => {
 
   it('uses the llama 2 chat template, with a <<SYS>> section only when there are system blocks', () => {
     expect(assemblePrompt([a, b], 'llama')).toBe('<s>[INST] First block.\n\nSecond block. [/INST]');
-    expect(assemblePrompt([a, system, b], 'llama')).toBe('<s>[INST] <<SYS>>\nYou are terse.\n<</SYS>>\n\nFirst block.\n\nSecond block. [/INST]');
+    expect(assemblePrompt([a, system, b], 'llama')).toBe(
+      '<s>[INST] <<SYS>>\nYou are terse.\n<</SYS>>\n\nFirst block.\n\nSecond block. [/INST]',
+    );
   });
 
   it('uses chatml turns and leaves the assistant turn open', () => {
@@ -55,13 +57,17 @@ describe('renderTemplate', () => {
 
   it('fills inputs, params and upstream responses', () => {
     expect(renderTemplate('Write about {{input.topic}} in {{ params.n }} parts.', values)).toBe('Write about owls in 3 parts.');
-    expect(renderTemplate('{{inputs.opts.depth}} {{input.opts.tags}} {{input.opts}}', values)).toBe('2 ["a","b"] {"depth":2,"tags":["a","b"]}');
+    expect(renderTemplate('{{inputs.opts.depth}} {{input.opts.tags}} {{input.opts}}', values)).toBe(
+      '2 ["a","b"] {"depth":2,"tags":["a","b"]}',
+    );
     expect(renderTemplate('Improve: {{previous}}', values)).toBe('Improve: An outline.');
     expect(renderTemplate('{{steps.facts}}|{{steps.count}}|{{previous.text}}', values)).toBe('fact one\n\nfact two|42|An outline.');
   });
 
   it('leaves other braces alone', () => {
-    expect(renderTemplate('JSON like {{"a": 1}} and {{ unknown.thing }} stay', values)).toBe('JSON like {{"a": 1}} and {{ unknown.thing }} stay');
+    expect(renderTemplate('JSON like {{"a": 1}} and {{ unknown.thing }} stay', values)).toBe(
+      'JSON like {{"a": 1}} and {{ unknown.thing }} stay',
+    );
   });
 
   it('fails on a placeholder that names nothing', () => {
@@ -72,7 +78,17 @@ describe('renderTemplate', () => {
   });
 
   it('never resolves a placeholder through the prototype: only JSON data fills a prompt', () => {
-    for (const placeholder of ['{{input.constructor}}', '{{input.__proto__}}', '{{input.toString}}', '{{params.hasOwnProperty}}', '{{input.opts.constructor}}', '{{input.opts.tags.length}}', '{{input.opts.tags.5}}', '{{steps.constructor}}', '{{previous.constructor}}']) {
+    for (const placeholder of [
+      '{{input.constructor}}',
+      '{{input.__proto__}}',
+      '{{input.toString}}',
+      '{{params.hasOwnProperty}}',
+      '{{input.opts.constructor}}',
+      '{{input.opts.tags.length}}',
+      '{{input.opts.tags.5}}',
+      '{{steps.constructor}}',
+      '{{previous.constructor}}',
+    ]) {
       expect(() => renderTemplate(placeholder, values), placeholder).toThrow(TemplateError);
     }
     expect(renderTemplate('{{input.opts.tags.1}}', values)).toBe('b');

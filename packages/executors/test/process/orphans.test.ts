@@ -8,7 +8,10 @@ const worker = fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url));
 
 /** Starts the stand-in worker and resolves with its pid and the pids of the task's processes. */
 async function startWorker(): Promise<{ worker: number; group: number; child: number; grandchild: number; exited: Promise<unknown> }> {
-  const proc = spawn(process.execPath, ['--conditions=baton-source', '--import', 'tsx', worker], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--conditions=baton-source', '--import', 'tsx', worker], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise((resolve) => proc.once('exit', resolve));
   let out = '';
   const pids = await new Promise<number[]>((resolve, reject) => {

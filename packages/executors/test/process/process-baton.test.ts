@@ -16,7 +16,10 @@ describe('process executor under the scheduler', () => {
           params: { scale: 10 },
           config: {
             command: process.execPath,
-            args: ['-e', `const i = Number(process.env.TASK_INDEX); console.log('task ' + i); console.log('${RESULT_MARKER} ' + JSON.stringify({ value: i * JSON.parse(process.env.BATON_PARAMS).scale }));`],
+            args: [
+              '-e',
+              `const i = Number(process.env.TASK_INDEX); console.log('task ' + i); console.log('${RESULT_MARKER} ' + JSON.stringify({ value: i * JSON.parse(process.env.BATON_PARAMS).scale }));`,
+            ],
           },
         },
       ],

@@ -72,9 +72,14 @@ describe('process executor', () => {
 
   it('fails a non-zero exit with the code and the tail of stderr', async () => {
     const t = makeContext({
-      config: node(`for (let i = 0; i < 500; i++) console.error('line ' + i + ' ' + 'x'.repeat(20)); process.exitCode = 3; // exitCode, not exit(): exit() can drop piped stderr not yet flushed`),
+      config: node(
+        `for (let i = 0; i < 500; i++) console.error('line ' + i + ' ' + 'x'.repeat(20)); process.exitCode = 3; // exitCode, not exit(): exit() can drop piped stderr not yet flushed`,
+      ),
     });
-    const error = await executor.execute(t.ctx).then(() => null, (e: unknown) => e);
+    const error = await executor.execute(t.ctx).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ExecutorError);
     expect((error as Error).message).toMatch(/exited with code 3/);
     expect((error as Error).message).toContain('line 499');
@@ -123,7 +128,9 @@ describe('process executor', () => {
     await chmod(outside, 0o755);
     const jobs = processExecutor({ scriptsDir: jobsDir });
     for (const jobName of ['../outside.sh', `sub/../../outside.sh`, outside, '', 'a//b.sh']) {
-      expect(() => jobs.validateConfig!({ jobName }, {} as never), jobName).toThrow(jobName ? /jobName: must be a script path inside scriptsDir/ : /jobName:/);
+      expect(() => jobs.validateConfig!({ jobName }, {} as never), jobName).toThrow(
+        jobName ? /jobName: must be a script path inside scriptsDir/ : /jobName:/,
+      );
       const t = makeContext({ config: { jobName } });
       await expect(jobs.execute(t.ctx), jobName).rejects.toThrow(/jobName/);
     }
@@ -152,7 +159,12 @@ describe('process executor', () => {
     const running = executor.execute(t.ctx);
     running.catch(() => {});
     expect(await waitFor(() => t.lines('log').some((l) => l.startsWith('pids ')))).toBe(true);
-    const [pid, grandchild] = t.lines('log').find((l) => l.startsWith('pids '))!.split(' ').slice(1).map(Number) as [number, number];
+    const [pid, grandchild] = t
+      .lines('log')
+      .find((l) => l.startsWith('pids '))!
+      .split(' ')
+      .slice(1)
+      .map(Number) as [number, number];
     const group = Number(t.started[0]);
     t.abort(new Error('cancelled by test'));
     await expect(running).rejects.toThrow('cancelled by test');

@@ -1,4 +1,13 @@
-import { ConflictError, FINISHED_TOOL_EXECUTION_STATUSES, NotFoundError, newId, type NewToolExecution, type Page, type PageOptions, type ToolExecution, type ToolExecutionEnd } from '@baton/core';
+import {
+  FINISHED_TOOL_EXECUTION_STATUSES,
+  NotFoundError,
+  type NewToolExecution,
+  type Page,
+  type PageOptions,
+  type ToolExecution,
+  type ToolExecutionEnd,
+} from '@baton/core';
+import { newId, toolExecutionFields, toolExecutionFinishedError } from '@baton/core/store-kit';
 import { cloneJson, decodeCursor, takePage, where } from '../page.js';
 import type { ToolExecutionRec } from '../records.js';
 import type { State } from '../state.js';
@@ -6,19 +15,7 @@ import { toolExecutionModel } from '../to-model.js';
 import type { Unit } from '../unit.js';
 
 export function recordToolExecution(u: Unit, input: NewToolExecution): ToolExecution {
-  const rec: ToolExecutionRec = {
-    id: newId(),
-    taskId: input.taskId ?? null,
-    runId: input.runId ?? null,
-    toolName: input.toolName,
-    arguments: cloneJson(input.arguments),
-    output: null,
-    status: input.status ?? 'running',
-    error: null,
-    durationMs: null,
-    createdAt: Date.now(),
-    completedAt: null,
-  };
+  const rec: ToolExecutionRec = { id: newId(), ...cloneJson(toolExecutionFields(input)), createdAt: Date.now(), completedAt: null };
   u.put('tool-executions', rec);
   return toolExecutionModel(rec);
 }
@@ -26,9 +23,8 @@ export function recordToolExecution(u: Unit, input: NewToolExecution): ToolExecu
 export function finishToolExecution(u: Unit, id: string, end: ToolExecutionEnd): ToolExecution {
   const current = u.state.get('tool-executions', id);
   if (!current) throw new NotFoundError('tool execution', id);
-  if ((FINISHED_TOOL_EXECUTION_STATUSES as readonly string[]).includes(current.status)) {
-    throw new ConflictError('tool execution', `${id} already finished (${current.status}); audit records are immutable`);
-  }
+  if ((FINISHED_TOOL_EXECUTION_STATUSES as readonly string[]).includes(current.status))
+    throw toolExecutionFinishedError(id, current.status);
   const rec: ToolExecutionRec = {
     ...current,
     status: end.status,
@@ -42,7 +38,10 @@ export function finishToolExecution(u: Unit, id: string, end: ToolExecutionEnd):
 }
 
 /** Oldest first. */
-export function listToolExecutions(state: State, options: PageOptions & { taskId?: string; runId?: string; toolName?: string }): Page<ToolExecution> {
+export function listToolExecutions(
+  state: State,
+  options: PageOptions & { taskId?: string; runId?: string; toolName?: string },
+): Page<ToolExecution> {
   const after = decodeCursor(options.cursor, 1);
   const recs = [...state.records['tool-executions'].values()].sort((a, b) => (a.id < b.id ? -1 : 1));
   return takePage(

@@ -1,4 +1,5 @@
-import { NotFoundError, inferValueType, type ConfigEntry, type NewConfigEntry } from '@baton/core';
+import { NotFoundError, type ConfigEntry, type NewConfigEntry } from '@baton/core';
+import { configFields } from '@baton/core/store-kit';
 import { bumped, cloneJson } from '../page.js';
 import type { ConfigRec } from '../records.js';
 import type { State } from '../state.js';
@@ -10,11 +11,7 @@ export function setConfig(u: Unit, entry: NewConfigEntry): ConfigEntry {
   const now = Date.now();
   const current = u.state.get('config', entry.key);
   const rec: ConfigRec = {
-    key: entry.key,
-    value: cloneJson(entry.value),
-    valueType: entry.valueType ?? inferValueType(entry.value),
-    description: entry.description ?? null,
-    isSecret: entry.isSecret ?? false,
+    ...cloneJson(configFields(entry)),
     createdAt: current?.createdAt ?? now,
     updatedAt: current ? bumped(current.updatedAt, now) : now,
   };

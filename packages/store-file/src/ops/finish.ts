@@ -1,5 +1,6 @@
-import type { Ending, FinishOutcome, FinishResult, FinishedRun, RunDelta, TaskResult } from '@baton/core';
-import { foldEndings, runDurationMs, runEndStatus, upstreamFailedMessage } from '@baton/core';
+import type { FinishOutcome, FinishResult, FinishedRun, TaskResult } from '@baton/core';
+import type { Ending, RunDelta } from '@baton/core/store-kit';
+import { endedTaskError, foldEndings, runDurationMs, runEndStatus, upstreamFailedMessage } from '@baton/core/store-kit';
 import { bumped, cloneJson } from '../page.js';
 import type { RunRec, StepState, TaskRec } from '../records.js';
 import type { Unit } from '../unit.js';
@@ -64,7 +65,7 @@ function writeResult(u: Unit, result: TaskResult, now: number): TaskRec | undefi
       ...cleared,
       status: runCancelled ? 'cancelled' : result.status,
       output: success ? cloneJson(result.output) : null,
-      error: success ? null : (result.error ?? 'cancelled'),
+      error: endedTaskError(result),
       finishedAt: now,
     };
   }
@@ -91,7 +92,12 @@ function rollUpRun(u: Unit, delta: RunDelta, now: number): { ready: number; fini
       if (!dependent) continue;
       dependent.depsRemaining -= 1;
       if (dependent.depsRemaining > 0) continue;
-      ready += updateTasks(u, runId, (t) => t.stepName === name && t.status === 'waiting', (t) => ({ ...t, status: 'pending', runAt: now, updatedAt: now }));
+      ready += updateTasks(
+        u,
+        runId,
+        (t) => t.stepName === name && t.status === 'waiting',
+        (t) => ({ ...t, status: 'pending', runAt: now, updatedAt: now }),
+      );
     }
   }
 
@@ -122,7 +128,12 @@ function rollUpRun(u: Unit, delta: RunDelta, now: number): { ready: number; fini
   let finished: FinishedRun | undefined;
   const status = runEndStatus(next);
   if (status) {
-    Object.assign(next, { status, finishedAt: now, durationMs: runDurationMs(next.startedAt, next.createdAt, now), updatedAt: bumped(next.updatedAt, now) });
+    Object.assign(next, {
+      status,
+      finishedAt: now,
+      durationMs: runDurationMs(next.startedAt, next.createdAt, now),
+      updatedAt: bumped(next.updatedAt, now),
+    });
     finished = { runId, status };
   }
   u.put('runs', next);
@@ -140,4 +151,3 @@ function updateTasks(u: Unit, runId: string, match: (t: TaskRec) => boolean, cha
   }
   return n;
 }
-

@@ -1,4 +1,6 @@
-import { NotFoundError, newId, type Block, type NewBlock, type NewPayload, type Page, type PageOptions, type Payload } from '@baton/core';
+import { NotFoundError } from '@baton/core';
+import { blockChanges, blockFields, newId, payloadChanges, payloadFields } from '@baton/core/store-kit';
+import type { Block, BlockPatch, NewBlock, NewPayload, Page, PageOptions, Payload, PayloadPatch } from '@baton/core';
 import { bumped, cloneJson, decodeCursor, takePage, where } from '../page.js';
 import type { BlockRec, PayloadRec } from '../records.js';
 import type { State } from '../state.js';
@@ -19,29 +21,15 @@ function payloadRec(state: State, id: string): PayloadRec {
 
 export function createBlock(u: Unit, input: NewBlock): Block {
   const now = Date.now();
-  const rec: BlockRec = {
-    id: newId(),
-    title: input.title,
-    content: input.content ?? '',
-    tags: [...(input.tags ?? [])],
-    folderPath: input.folderPath ?? null,
-    createdAt: now,
-    updatedAt: now,
-  };
+  const rec: BlockRec = { id: newId(), ...cloneJson(blockFields(input)), createdAt: now, updatedAt: now };
   u.put('blocks', rec);
   return blockModel(rec);
 }
 
-export function updateBlock(u: Unit, id: string, patch: Partial<NewBlock>): Block {
+/** Core's patch rule (`blockChanges`) decides what changes. */
+export function updateBlock(u: Unit, id: string, patch: BlockPatch): Block {
   const current = blockRec(u.state, id);
-  const rec: BlockRec = {
-    ...current,
-    ...(patch.title !== undefined && { title: patch.title }),
-    ...(patch.content !== undefined && { content: patch.content }),
-    ...(patch.tags !== undefined && { tags: [...patch.tags] }),
-    ...(patch.folderPath !== undefined && { folderPath: patch.folderPath }),
-    updatedAt: bumped(current.updatedAt, Date.now()),
-  };
+  const rec: BlockRec = { ...current, ...cloneJson(blockChanges(patch)), updatedAt: bumped(current.updatedAt, Date.now()) };
   u.put('blocks', rec);
   return blockModel(rec);
 }
@@ -74,33 +62,15 @@ export function deleteBlock(u: Unit, id: string): void {
 
 export function createPayload(u: Unit, input: NewPayload): Payload {
   const now = Date.now();
-  const rec: PayloadRec = {
-    id: newId(),
-    name: input.name,
-    blocks: cloneJson(input.blocks ?? []),
-    temperature: input.temperature ?? 0.6,
-    responseLength: input.responseLength ?? 1000,
-    llmPort: input.llmPort ?? 5001,
-    modelFormat: input.modelFormat ?? 'default',
-    createdAt: now,
-    updatedAt: now,
-  };
+  const rec: PayloadRec = { id: newId(), ...cloneJson(payloadFields(input)), createdAt: now, updatedAt: now };
   u.put('payloads', rec);
   return payloadModel(rec);
 }
 
-export function updatePayload(u: Unit, id: string, patch: Partial<NewPayload>): Payload {
+/** Core's patch rule (`payloadChanges`) decides what changes. */
+export function updatePayload(u: Unit, id: string, patch: PayloadPatch): Payload {
   const current = payloadRec(u.state, id);
-  const rec: PayloadRec = {
-    ...current,
-    ...(patch.name !== undefined && { name: patch.name }),
-    ...(patch.blocks !== undefined && { blocks: cloneJson(patch.blocks) }),
-    ...(patch.temperature !== undefined && { temperature: patch.temperature }),
-    ...(patch.responseLength !== undefined && { responseLength: patch.responseLength }),
-    ...(patch.llmPort !== undefined && { llmPort: patch.llmPort }),
-    ...(patch.modelFormat !== undefined && { modelFormat: patch.modelFormat }),
-    updatedAt: bumped(current.updatedAt, Date.now()),
-  };
+  const rec: PayloadRec = { ...current, ...cloneJson(payloadChanges(patch)), updatedAt: bumped(current.updatedAt, Date.now()) };
   u.put('payloads', rec);
   return payloadModel(rec);
 }

@@ -62,7 +62,12 @@ export async function listLogs(ctx: Ctx, runId: string, options: PageOptions & {
     if (found.length > limit) break;
   }
   if (found.length <= limit) found.push(...where(staged, matches));
-  return takePage(found, limit, (l) => toLog(runId, l), (l) => [l.id]);
+  return takePage(
+    found,
+    limit,
+    (l) => toLog(runId, l),
+    (l) => [l.id],
+  );
 }
 
 const toLog = (runId: string, l: LogRec): Log => ({

@@ -1,4 +1,15 @@
-import { CorruptDataError, newId, type ClaimOptions, type ClaimedTask, type Lease, type LeaseState, type RecoveredTask, type RunningMark, type Workflow } from '@baton/core';
+import {
+  CorruptDataError,
+  type ClaimOptions,
+  type ClaimedTask,
+  type Lease,
+  type LeaseState,
+  type MarkOutcome,
+  type RecoveredTask,
+  type RunningMark,
+  type Workflow,
+} from '@baton/core';
+import { leaseExpiredMessage, newId } from '@baton/core/store-kit';
 import { abs, recordPath } from '../layout.js';
 import type { TaskRec } from '../records.js';
 import type { State } from '../state.js';
@@ -63,26 +74,39 @@ export function claimTasks(u: Unit, o: ClaimOptions): ClaimedTask[] {
     const run = u.state.get('runs', task.runId);
     // Only a hand-deleted file gets here: say which, rather than fail on a missing property.
     if (!run) throw new CorruptDataError(abs(u.dir, recordPath('runs', task.runId)), `missing, yet task ${task.id} belongs to it`);
-    if (o.running && run.status === 'pending') u.put('runs', { ...run, status: 'running', startedAt: now, updatedAt: now });
-    return { task: taskModel(next), workflow, run: { id: run.id, inputs: structuredClone(run.inputs), triggeredBy: run.triggeredBy } };
+    // The run's next task in this claim reads it running: only the first says it started it.
+    const runStarted = o.running === true && run.status === 'pending';
+    if (runStarted) u.put('runs', { ...run, status: 'running', startedAt: now, updatedAt: now });
+    return {
+      task: taskModel(next),
+      workflow,
+      run: { id: run.id, inputs: structuredClone(run.inputs), triggeredBy: run.triggeredBy },
+      runStarted,
+    };
   });
 }
 
-export function markRunning(u: Unit, items: RunningMark[]): boolean[] {
+export function markRunning(u: Unit, items: RunningMark[]): MarkOutcome[] {
   const now = Date.now();
   const starts = new Map<string, number>();
-  const result = items.map((item) => {
+  /** Each run's first held mark: the one that says it started the run. */
+  const firstMark = new Map<string, MarkOutcome>();
+  const result = items.map((item): MarkOutcome => {
     const task = held(u.state, item);
-    if (!task) return false;
+    if (!task) return { held: false, runStarted: false };
     const startedAt = item.startedAt?.getTime() ?? now;
     u.put('tasks', { ...task, status: 'running', startedAt, executionName: item.executionName ?? null, updatedAt: now });
     starts.set(task.runId, Math.min(starts.get(task.runId) ?? Infinity, startedAt));
-    return true;
+    const outcome = { held: true, runStarted: false };
+    if (!firstMark.has(task.runId)) firstMark.set(task.runId, outcome);
+    return outcome;
   });
   // A run starts at its first attempt's start (core rollup.ts, rule 2).
   for (const [runId, startedAt] of starts) {
     const run = u.state.get('runs', runId);
-    if (run?.status === 'pending') u.put('runs', { ...run, status: 'running', startedAt, updatedAt: now });
+    if (run?.status !== 'pending') continue;
+    u.put('runs', { ...run, status: 'running', startedAt, updatedAt: now });
+    firstMark.get(runId)!.runStarted = true;
   }
   return result;
 }
@@ -105,7 +129,16 @@ export function releaseTasks(u: Unit, leases: Lease[]): number {
   for (const lease of leases) {
     const task = held(u.state, lease);
     if (!task) continue;
-    u.put('tasks', { ...task, status: 'pending', attempt: task.attempt - 1, leaseId: null, leaseOwner: null, leaseExpiresAt: null, runAt: now, updatedAt: now });
+    u.put('tasks', {
+      ...task,
+      status: 'pending',
+      attempt: task.attempt - 1,
+      leaseId: null,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      runAt: now,
+      updatedAt: now,
+    });
     released++;
   }
   if (released > 0) u.tasksReady = true;
@@ -118,7 +151,9 @@ export function releaseTasks(u: Unit, leases: Lease[]): number {
  */
 export function recoverExpiredLeases(u: Unit, now: Date | undefined): RecoveredTask[] {
   const at = now?.getTime() ?? Date.now();
-  const expired = [...u.state.leased].map((id) => u.state.get('tasks', id)!).filter((t) => t.leaseExpiresAt !== null && t.leaseExpiresAt < at);
+  const expired = [...u.state.leased]
+    .map((id) => u.state.get('tasks', id)!)
+    .filter((t) => t.leaseExpiresAt !== null && t.leaseExpiresAt < at);
   const requeued: RecoveredTask[] = [];
   const exhausted: TaskRec[] = [];
   for (const task of expired) {
@@ -136,14 +171,9 @@ export function recoverExpiredLeases(u: Unit, now: Date | undefined): RecoveredT
         taskId: t.id,
         leaseId: t.leaseId!,
         status: 'failed' as const,
-        error: `lease expired on attempt ${t.attempt} (the worker stopped heartbeating) and no attempts remain`,
+        error: leaseExpiredMessage(t.attempt),
       })),
     );
   }
   return [...requeued, ...exhausted.map((t) => ({ taskId: t.id, runId: t.runId, status: 'failed' as const }))];
-}
-
-export function nextDueAt(state: State): Date | null {
-  const earliest = state.pending.earliest();
-  return earliest === null ? null : new Date(earliest);
 }

@@ -1,4 +1,5 @@
-import { RETRYABLE_TASK_STATUSES, planRetry, type Run, type TaskStatus } from '@baton/core';
+import type { Run, TaskStatus } from '@baton/core';
+import { RETRYABLE_TASK_STATUSES, planRetry } from '@baton/core/store-kit';
 import { bumped } from '../page.js';
 import type { RunRec } from '../records.js';
 import { runModel } from '../to-model.js';

@@ -1,8 +1,5 @@
 import {
-  ConflictError,
   NotFoundError,
-  newId,
-  planRun,
   type Json,
   type NewRun,
   type Page,
@@ -13,6 +10,16 @@ import {
   type Task,
   type TaskQuery,
 } from '@baton/core';
+import {
+  ACTIVE_RUN_STATUSES,
+  CANCELLED_AT_ONCE_TASK_STATUSES,
+  assertTriggerable,
+  cancelledRunFields,
+  newId,
+  newRunFields,
+  runFinishedError,
+  planRun,
+} from '@baton/core/store-kit';
 import { bumped, cloneJson, decodeCursor, takePage, where } from '../page.js';
 import type { RunRec, TaskRec } from '../records.js';
 import type { State } from '../state.js';
@@ -26,42 +33,30 @@ export function runRec(state: State, id: string): RunRec {
   return rec;
 }
 
-export function taskRec(state: State, id: string): TaskRec {
+function taskRec(state: State, id: string): TaskRec {
   const rec = state.get('tasks', id);
   if (!rec) throw new NotFoundError('task', id);
   return rec;
 }
 
 /** Writes the run, its step state and every task in the caller's unit: one commit, one journal. */
-export function createRun(u: Unit, input: NewRun): { run: Run; created: boolean } {
+export function createRun(u: Unit, input: NewRun, item?: number): { run: Run; created: boolean } {
   if (input.idempotencyKey) {
     const existing = u.state.runIdByIdempotencyKey.get(`${input.workflowId}\n${input.idempotencyKey}`);
     if (existing !== undefined) return { run: runModel(runRec(u.state, existing)), created: false };
   }
   const workflow = workflowRec(u.state, input.workflowId);
-  if (workflow.status === 'archived' || workflow.status === 'draft') {
-    throw new ConflictError('workflow', `"${workflow.name}" is ${workflow.status} and cannot be triggered`);
-  }
-  const plan = planRun({ ...workflow, createdAt: new Date(workflow.createdAt), updatedAt: new Date(workflow.updatedAt) }, input.inputs ?? {});
+  assertTriggerable(workflow, item);
+  const plan = planRun(
+    { ...workflow, createdAt: new Date(workflow.createdAt), updatedAt: new Date(workflow.updatedAt) },
+    input.inputs ?? {},
+  );
   const now = Date.now();
   const runAt = input.runAt?.getTime() ?? now;
   const run: RunRec = {
     id: newId(),
-    workflowId: workflow.id,
-    workflowName: workflow.name,
-    status: 'pending',
-    inputs: cloneJson(input.inputs ?? {}),
-    triggeredBy: input.triggeredBy ?? 'manual',
-    idempotencyKey: input.idempotencyKey ?? null,
-    error: null,
+    ...cloneJson(newRunFields(input, workflow, plan.tasks.length)),
     failureStatus: null,
-    tasksTotal: plan.tasks.length,
-    tasksFinished: 0,
-    tasksFailed: 0,
-    metadata: cloneJson(input.metadata ?? {}),
-    startedAt: null,
-    finishedAt: null,
-    durationMs: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -118,7 +113,7 @@ export function createRun(u: Unit, input: NewRun): { run: Run; created: boolean 
 
 /** Many runs in this unit: all or nothing (the unit rolls back when one throws). */
 export function createRuns(u: Unit, inputs: NewRun[]): { run: Run; created: boolean }[] {
-  return inputs.map((input) => createRun(u, input));
+  return inputs.map((input, i) => createRun(u, input, inputs.length > 1 ? i : undefined));
 }
 
 export function getRun(state: State, id: string): Run {
@@ -150,29 +145,27 @@ export function countRuns(state: State, query: { workflowId?: string }): RunCoun
   return counts;
 }
 
+const activeRun = new Set<string>(ACTIVE_RUN_STATUSES);
+const cancelledAtOnce = new Set<string>(CANCELLED_AT_ONCE_TASK_STATUSES);
+
 /** Cancels the run and its waiting and pending tasks; leased tasks end when their workers finish them. */
 export function cancelRun(u: Unit, id: string, reason?: string): Run {
   const run = runRec(u.state, id);
-  if (run.status !== 'pending' && run.status !== 'running') throw new ConflictError('run', `${id} already finished as ${run.status}`);
+  if (!activeRun.has(run.status)) throw runFinishedError(id, run.status);
   const now = Date.now();
-  const error = reason ?? 'run cancelled';
+  const ended = cancelledRunFields(run, reason, now);
   let cancelled = 0;
   for (const taskId of u.state.tasksOfRun(id)) {
     const task = u.state.get('tasks', taskId)!;
-    if (task.status !== 'waiting' && task.status !== 'pending') continue;
-    u.put('tasks', { ...task, status: 'cancelled', error, finishedAt: now, updatedAt: now });
+    if (!cancelledAtOnce.has(task.status)) continue;
+    u.put('tasks', { ...task, status: 'cancelled', error: ended.error, finishedAt: now, updatedAt: now });
     cancelled++;
   }
-  const since = run.startedAt ?? run.createdAt;
   const next: RunRec = {
     ...run,
-    status: 'cancelled',
-    error,
-    failureStatus: 'cancelled',
+    ...ended,
     tasksFinished: run.tasksFinished + cancelled,
     tasksFailed: run.tasksFailed + cancelled,
-    finishedAt: now,
-    durationMs: Math.max(0, now - since),
     updatedAt: bumped(run.updatedAt, now),
   };
   u.put('runs', next);

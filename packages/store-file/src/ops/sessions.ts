@@ -1,4 +1,5 @@
-import { NotFoundError, newId, type ConnectionType, type NewSession, type Session } from '@baton/core';
+import { NotFoundError, type ConnectionType, type NewSession, type Session } from '@baton/core';
+import { newId } from '@baton/core/store-kit';
 import { bumped, cloneJson } from '../page.js';
 import type { SessionRec } from '../records.js';
 import type { State } from '../state.js';

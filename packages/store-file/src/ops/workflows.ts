@@ -1,8 +1,6 @@
 import {
   ConflictError,
   NotFoundError,
-  newId,
-  validateDefinition,
   type Page,
   type PageOptions,
   type Workflow,
@@ -10,6 +8,7 @@ import {
   type WorkflowPatch,
   type WorkflowStatus,
 } from '@baton/core';
+import { newId, patchWorkflow, workflowFields } from '@baton/core/store-kit';
 import { bumped, cloneJson, decodeCursor, takePage, where } from '../page.js';
 import type { WorkflowRec } from '../records.js';
 import type { State } from '../state.js';
@@ -22,21 +21,6 @@ export function workflowRec(state: State, id: string): WorkflowRec {
   return rec;
 }
 
-/** The definition's parts beyond name and status, with settings kept only when set. */
-function definitionFields(def: Partial<WorkflowDefinition>) {
-  return {
-    executor: def.executor ?? null,
-    ...(def.timeoutMs !== undefined && { timeoutMs: def.timeoutMs }),
-    ...(def.retry !== undefined && { retry: cloneJson(def.retry) }),
-    ...(def.priority !== undefined && { priority: def.priority }),
-    ...(def.concurrency !== undefined && { concurrency: cloneJson(def.concurrency) }),
-    ...(def.rateLimit !== undefined && { rateLimit: cloneJson(def.rateLimit) }),
-    steps: cloneJson(def.steps ?? []),
-    schedules: cloneJson(def.schedules ?? []),
-    metadata: cloneJson(def.metadata ?? {}),
-  };
-}
-
 function assertNameFree(state: State, name: string, self: string | null): void {
   const holder = state.workflowIdByName.get(name);
   if (holder !== undefined && holder !== self) throw new ConflictError('workflow', `name "${name}" is taken`);
@@ -45,45 +29,21 @@ function assertNameFree(state: State, name: string, self: string | null): void {
 export function createWorkflow(u: Unit, def: WorkflowDefinition): Workflow {
   assertNameFree(u.state, def.name, null);
   const now = Date.now();
-  const rec: WorkflowRec = {
-    id: newId(),
-    name: def.name,
-    description: def.description ?? null,
-    status: def.status ?? 'active',
-    ...definitionFields(def),
-    createdAt: now,
-    updatedAt: now,
-  };
+  const rec: WorkflowRec = { id: newId(), ...cloneJson(workflowFields(def)), createdAt: now, updatedAt: now };
   u.put('workflows', rec);
   return workflowModel(rec);
 }
 
+/** Patched by core's patch rule (`patchWorkflow`), in the caller's unit. */
 export function updateWorkflow(u: Unit, id: string, patch: WorkflowPatch): Workflow {
   const current = workflowRec(u.state, id);
-  const merged = { ...workflowModel(current), ...patch } as WorkflowDefinition;
-  validateDefinition(asDefinition(merged));
-  assertNameFree(u.state, merged.name, id);
-  const rec: WorkflowRec = {
-    id,
-    name: merged.name,
-    description: merged.description ?? null,
-    status: merged.status ?? 'active',
-    ...definitionFields(merged),
-    createdAt: current.createdAt,
-    updatedAt: bumped(current.updatedAt, Date.now()),
-  };
+  const fields = patchWorkflow(workflowModel(current), patch);
+  assertNameFree(u.state, fields.name, id);
+  const rec: WorkflowRec = { id, ...cloneJson(fields), createdAt: current.createdAt, updatedAt: bumped(current.updatedAt, Date.now()) };
   u.put('workflows', rec);
   // Un-pausing makes the workflow's pending tasks claimable.
   if (rec.status === 'active' && current.status !== 'active') u.tasksReady = true;
   return workflowModel(rec);
-}
-
-/** A stored workflow as a definition again: no ids, timestamps or empty fields. */
-function asDefinition(w: WorkflowDefinition & Partial<Workflow>): WorkflowDefinition {
-  const { id: _id, createdAt: _c, updatedAt: _u, ...def } = w;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(def)) if (v !== null && v !== undefined) out[k] = v;
-  return out as unknown as WorkflowDefinition;
 }
 
 export function getWorkflow(state: State, id: string): Workflow {

@@ -1,6 +1,7 @@
-import type { FinishOutcome, FinishResult, FinishedRun, RunningMark, TaskResult, TaskStatus } from '@baton/core';
+import type { FinishOutcome, FinishResult, FinishedRun, MarkOutcome, RunningMark, TaskResult, TaskStatus } from '@baton/core';
 import type { Db } from '@baton/store-sql';
 import type pg from 'pg';
+import { endedTaskError } from '@baton/core/store-kit';
 import { TASKS_READY_CHANNEL, runOnce } from './run-once.js';
 
 /**
@@ -22,7 +23,7 @@ import { TASKS_READY_CHANNEL, runOnce } from './run-once.js';
  * (`run_locks`). Indexes: tasks by primary key, waiting tasks by
  * `baton_tasks_run_idx` (run_id, step_name), steps and runs by primary key.
  */
-export const FINISH_SQL = `
+const FINISH_SQL = `
 with v as (
   select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
     with ordinality as v(id, lease_id, status, output, error, retry_at, started_at, ord)
@@ -131,11 +132,20 @@ export async function finishTasks(pool: pg.Pool | undefined, db: Db, results: Ta
     leases.push(r.leaseId);
     statuses.push(retryAt !== null ? 'pending' : r.status);
     outputs.push(r.status === 'success' ? JSON.stringify(r.output) : null);
-    errors.push(r.status === 'success' ? null : (r.error ?? 'cancelled'));
+    errors.push(endedTaskError(r));
     retryAts.push(retryAt);
     startedAts.push(r.startedAt?.getTime() ?? null);
   }
-  const rows = await runOnce<{ kind: string; id: string | null; status: string | null }>(db, pool, FINISH_SQL, [ids, leases, statuses, outputs, errors, retryAts, startedAts, now]);
+  const rows = await runOnce<{ kind: string; id: string | null; status: string | null }>(db, pool, FINISH_SQL, [
+    ids,
+    leases,
+    statuses,
+    outputs,
+    errors,
+    retryAts,
+    startedAts,
+    now,
+  ]);
 
   const written = new Map<string, string>();
   const current = new Map<string, string>();
@@ -182,9 +192,9 @@ with v as (
   from starts where r.id = starts.run_id and r.status = 'pending'
   returning r.id
 )
-select id from marked`;
+select m.id, m.run_id in (select id from runs) and row_number() over (partition by m.run_id) = 1 as run_started from marked m`;
 
-export async function markRunning(pool: pg.Pool | undefined, db: Db, items: RunningMark[], now: number): Promise<boolean[]> {
+export async function markRunning(pool: pg.Pool | undefined, db: Db, items: RunningMark[], now: number): Promise<MarkOutcome[]> {
   const parameters = [
     items.map((i) => i.taskId),
     items.map((i) => i.leaseId),
@@ -192,7 +202,12 @@ export async function markRunning(pool: pg.Pool | undefined, db: Db, items: Runn
     items.map((i) => i.startedAt?.getTime() ?? now),
     now,
   ];
-  const rows = await runOnce<{ id: string }>(db, pool, MARK_RUNNING, parameters);
-  const written = new Set(rows.map((r) => r.id));
-  return items.map((i) => written.has(i.taskId));
+  const rows = await runOnce<{ id: string; run_started: boolean }>(db, pool, MARK_RUNNING, parameters);
+  const written = new Map(rows.map((r) => [r.id, r.run_started]));
+  // A task listed twice was written once: its run start is told on the first listing.
+  return items.map((i) => {
+    const runStarted = written.get(i.taskId);
+    if (runStarted) written.set(i.taskId, false);
+    return { held: runStarted !== undefined, runStarted: runStarted === true };
+  });
 }

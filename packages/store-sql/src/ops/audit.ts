@@ -1,16 +1,26 @@
-import { ConflictError, FINISHED_TOOL_EXECUTION_STATUSES, NotFoundError, newId, type NewToolExecution, type Page, type PageOptions, type ToolExecution, type ToolExecutionEnd } from '@baton/core';
+import {
+  FINISHED_TOOL_EXECUTION_STATUSES,
+  NotFoundError,
+  type NewToolExecution,
+  type Page,
+  type PageOptions,
+  type ToolExecution,
+  type ToolExecutionEnd,
+} from '@baton/core';
+import { newId, toolExecutionFields, toolExecutionFinishedError } from '@baton/core/store-kit';
 import { DEFAULT_PAGE, decodeCursor, toPage, type Ctx } from '../context.js';
 import { nowMs } from '../rows.js';
 
 export async function recordToolExecution(ctx: Ctx, input: NewToolExecution): Promise<ToolExecution> {
+  const t = toolExecutionFields(input);
   const row = {
     id: newId(),
-    task_id: input.taskId ?? null,
-    run_id: input.runId ?? null,
-    tool_name: input.toolName,
-    arguments: ctx.dialect.encodeJson(input.arguments),
+    task_id: t.taskId,
+    run_id: t.runId,
+    tool_name: t.toolName,
+    arguments: ctx.dialect.encodeJson(t.arguments),
     output: null,
-    status: input.status ?? 'running',
+    status: t.status,
     error: null,
     duration_ms: null,
     created_at: nowMs(),
@@ -36,7 +46,7 @@ export async function finishToolExecution(ctx: Ctx, id: string, end: ToolExecuti
   if (Number(result.numUpdatedRows) === 0) {
     const current = await ctx.db.selectFrom('baton_tool_executions').select('status').where('id', '=', id).executeTakeFirst();
     if (!current) throw new NotFoundError('tool execution', id);
-    throw new ConflictError('tool execution', `${id} already finished (${current.status}); audit records are immutable`);
+    throw toolExecutionFinishedError(id, current.status);
   }
   const row = await ctx.db.selectFrom('baton_tool_executions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   return ctx.rows.toolExecution(row);
@@ -48,7 +58,11 @@ export async function listToolExecutions(
 ): Promise<Page<ToolExecution>> {
   const limit = options.limit ?? DEFAULT_PAGE;
   const after = decodeCursor(options.cursor, 1);
-  let q = ctx.db.selectFrom('baton_tool_executions').selectAll().orderBy('id').limit(limit + 1);
+  let q = ctx.db
+    .selectFrom('baton_tool_executions')
+    .selectAll()
+    .orderBy('id')
+    .limit(limit + 1);
   if (options.taskId) q = q.where('task_id', '=', options.taskId);
   if (options.runId) q = q.where('run_id', '=', options.runId);
   if (options.toolName) q = q.where('tool_name', '=', options.toolName);

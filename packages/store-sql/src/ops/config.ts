@@ -1,18 +1,20 @@
-import { NotFoundError, inferValueType, type ConfigEntry, type NewConfigEntry } from '@baton/core';
-import { type Ctx } from '../context.js';
+import { NotFoundError, type ConfigEntry, type NewConfigEntry } from '@baton/core';
+import { configFields } from '@baton/core/store-kit';
+import type { Ctx } from '../context.js';
 import { nowMs } from '../rows.js';
 
 export async function setConfig(ctx: Ctx, entry: NewConfigEntry): Promise<ConfigEntry> {
   const now = nowMs();
+  const c = configFields(entry);
   const values = {
-    value: ctx.dialect.encodeJson(entry.value),
-    value_type: entry.valueType ?? inferValueType(entry.value),
-    description: entry.description ?? null,
-    is_secret: entry.isSecret ? 1 : 0,
+    value: ctx.dialect.encodeJson(c.value),
+    value_type: c.valueType,
+    description: c.description,
+    is_secret: c.isSecret ? 1 : 0,
   };
   await ctx.db
     .insertInto('baton_config')
-    .values({ key: entry.key, ...values, created_at: now, updated_at: now })
+    .values({ key: c.key, ...values, created_at: now, updated_at: now })
     .onConflict((oc) =>
       oc.column('key').doUpdateSet((eb) => ({
         ...values,

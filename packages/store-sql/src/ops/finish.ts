@@ -1,5 +1,6 @@
-import type { FinishOutcome, FinishResult, FinishedRun, RunDelta, TaskResult, TaskStatus } from '@baton/core';
-import { foldEndings, runDurationMs, runEndStatus, upstreamFailedMessage } from '@baton/core';
+import type { FinishOutcome, FinishResult, FinishedRun, TaskResult, TaskStatus } from '@baton/core';
+import type { RunDelta } from '@baton/core/store-kit';
+import { endedTaskError, foldEndings, runDurationMs, runEndStatus, upstreamFailedMessage } from '@baton/core/store-kit';
 import { sql } from 'kysely';
 import { bumped, rowsTable, type Ctx } from '../context.js';
 import { fencedUpdate } from './fenced.js';
@@ -40,7 +41,8 @@ export async function finishTasks(ctx: Ctx, results: TaskResult[]): Promise<Fini
     const refused = results.filter((r) => !written.has(r.taskId)).map((r) => r.taskId);
     const current = new Map<string, string>();
     if (refused.length > 0) {
-      for (const row of await ctx.db.selectFrom('baton_tasks').select(['id', 'status']).where('id', 'in', refused).execute()) current.set(row.id, row.status);
+      for (const row of await ctx.db.selectFrom('baton_tasks').select(['id', 'status']).where('id', 'in', refused).execute())
+        current.set(row.id, row.status);
     }
     let readyTasks = 0;
     const endings: Written[] = [];
@@ -85,7 +87,7 @@ async function writeResults(ctx: Ctx, results: TaskResult[], now: number) {
         return [
           retryAt !== null ? 'pending' : r.status,
           r.status === 'success' ? dialect.encodeJson(r.output) : null,
-          r.status === 'success' ? null : (r.error ?? 'cancelled'),
+          endedTaskError(r),
           retryAt,
           r.startedAt?.getTime() ?? null,
         ];
@@ -114,7 +116,9 @@ async function unblockDependents(ctx: Ctx, deltas: RunDelta[], now: number): Pro
     with v(run_id, step_name, n) as (${rowsTable(ctx, successes, ['text', 'text', 'int'])})
     update baton_run_steps set succeeded = succeeded + v.n
     from v where baton_run_steps.run_id = v.run_id and baton_run_steps.step_name = v.step_name
-    returning baton_run_steps.run_id, baton_run_steps.step_name, baton_run_steps.succeeded, baton_run_steps.task_count, baton_run_steps.dependents`.execute(ctx.db);
+    returning baton_run_steps.run_id, baton_run_steps.step_name, baton_run_steps.succeeded, baton_run_steps.task_count, baton_run_steps.dependents`.execute(
+    ctx.db,
+  );
   const lowered = new Map<string, [string, string, number]>();
   for (const step of steps) {
     const succeeded = Number(step.succeeded);
@@ -152,7 +156,9 @@ async function cancelDownstream(ctx: Ctx, deltas: RunDelta[], now: number): Prom
   if (failed.length === 0) return cancelledPerRun;
   const { rows: steps } = await sql<{ run_id: string; step_name: string; downstream: unknown }>`
     with v(run_id, step_name) as (${rowsTable(ctx, failed, ['text', 'text'])})
-    select s.run_id, s.step_name, s.downstream from baton_run_steps s join v on s.run_id = v.run_id and s.step_name = v.step_name`.execute(ctx.db);
+    select s.run_id, s.step_name, s.downstream from baton_run_steps s join v on s.run_id = v.run_id and s.step_name = v.step_name`.execute(
+    ctx.db,
+  );
   // Each downstream step is cancelled once, naming the first failed step (by name) upstream of it.
   const targets = new Map<string, [string, string, string]>();
   for (const step of steps.sort((a, b) => byRunAndStep([a.run_id, a.step_name], [b.run_id, b.step_name]))) {
@@ -172,38 +178,65 @@ async function cancelDownstream(ctx: Ctx, deltas: RunDelta[], now: number): Prom
   return cancelledPerRun;
 }
 
-/** Rules 2, 5, 6: run counters moved, first failure kept, runs that are done ended. Two statements at most. */
+/**
+ * Rules 2, 5, 6: run counters moved, first failure kept, runs that are done
+ * ended and runs still pending started. Two statements at most. The counters'
+ * statement leaves `status` alone: naming it in SET makes SQLite rewrite both
+ * status indexes of every run in the batch, and with claims that start runs
+ * nearly every run is already `running` (single-task runs: a third of the
+ * batch's run-index writes were these no-op rewrites). The status moves only
+ * in the second statement, for the runs whose status changes.
+ */
 async function rollUpRuns(ctx: Ctx, deltas: RunDelta[], cancelled: Map<string, number>, now: number): Promise<FinishedRun[]> {
   if (deltas.length === 0) return [];
   const rows = deltas.map((d) => {
     const c = cancelled.get(d.runId) ?? 0;
     return [d.runId, d.finished + c, d.failed + c, d.firstFailure?.status ?? null, d.firstFailure?.error ?? null, d.startedAt ?? now];
   });
-  const { rows: runs } = await sql<{ id: string; status: string; tasks_total: number; tasks_finished: number; failure_status: string | null; started_at: number | string | null; created_at: number | string }>`
+  const { rows: runs } = await sql<{
+    id: string;
+    status: string;
+    tasks_total: number;
+    tasks_finished: number;
+    failure_status: string | null;
+    started_at: number | string | null;
+    created_at: number | string;
+  }>`
     with v(id, finished, failed, failure_status, error, started_at) as (${rowsTable(ctx, rows, ['text', 'int', 'int', 'text', 'text', 'ms'])})
     update baton_runs set
       tasks_finished = tasks_finished + v.finished,
       tasks_failed = tasks_failed + v.failed,
       failure_status = coalesce(baton_runs.failure_status, v.failure_status),
       error = coalesce(baton_runs.error, v.error),
-      status = case when baton_runs.status = 'pending' then 'running' else baton_runs.status end,
       started_at = coalesce(baton_runs.started_at, v.started_at),
       updated_at = ${bumped(now)}
     from v where baton_runs.id = v.id
-    returning baton_runs.id, baton_runs.status, baton_runs.tasks_total, baton_runs.tasks_finished, baton_runs.failure_status, baton_runs.started_at, baton_runs.created_at`.execute(ctx.db);
-  const ended: [string, string, number][] = [];
+    returning baton_runs.id, baton_runs.status, baton_runs.tasks_total, baton_runs.tasks_finished, baton_runs.failure_status, baton_runs.started_at, baton_runs.created_at`.execute(
+    ctx.db,
+  );
+  // [run, new status, duration (ended runs only)]
+  const moved: [string, string, number | null][] = [];
   const finished: FinishedRun[] = [];
   for (const run of runs.sort((a, b) => (a.id < b.id ? -1 : 1))) {
-    const status = runEndStatus({ status: run.status, tasksTotal: Number(run.tasks_total), tasksFinished: Number(run.tasks_finished), failureStatus: run.failure_status });
-    if (!status) continue;
-    ended.push([run.id, status, runDurationMs(run.started_at === null ? null : Number(run.started_at), Number(run.created_at), now)]);
-    finished.push({ runId: run.id, status });
+    const status = runEndStatus({
+      status: run.status,
+      tasksTotal: Number(run.tasks_total),
+      tasksFinished: Number(run.tasks_finished),
+      failureStatus: run.failure_status,
+    });
+    if (status) {
+      moved.push([run.id, status, runDurationMs(run.started_at === null ? null : Number(run.started_at), Number(run.created_at), now)]);
+      finished.push({ runId: run.id, status });
+    } else if (run.status === 'pending') {
+      moved.push([run.id, 'running', null]); // rule 2: an ending, even a retry, starts its run
+    }
   }
-  if (ended.length === 0) return finished;
+  if (moved.length === 0) return finished;
   const at = ctx.dialect.cast(sql`${now}`, 'ms');
   await sql`
-    with v(id, status, duration_ms) as (${rowsTable(ctx, ended, ['text', 'text', 'ms'])})
-    update baton_runs set status = v.status, finished_at = ${at}, duration_ms = v.duration_ms, updated_at = ${bumped(now)}
+    with v(id, status, duration_ms) as (${rowsTable(ctx, moved, ['text', 'text', 'ms'])})
+    update baton_runs set status = v.status, finished_at = case when v.status = 'running' then null else ${at} end,
+      duration_ms = v.duration_ms, updated_at = ${bumped(now)}
     from v where baton_runs.id = v.id`.execute(ctx.db);
   return finished;
 }

@@ -1,22 +1,18 @@
-import { NotFoundError, newId, type Block, type NewBlock, type NewPayload, type Page, type PageOptions, type Payload } from '@baton/core';
+import { NotFoundError } from '@baton/core';
+import { blockChanges, blockFields, newId, payloadChanges, payloadFields } from '@baton/core/store-kit';
+import type { Block, BlockPatch, NewBlock, NewPayload, Page, PageOptions, Payload, PayloadPatch } from '@baton/core';
+import type { Fields } from '@baton/core/store-kit';
 import { sql } from 'kysely';
 import { DEFAULT_PAGE, bumped, decodeCursor, toPage, type Ctx } from '../context.js';
 import { nowMs } from '../rows.js';
+import type { BlockTable, PayloadTable } from '../schema.js';
 
 const tagsColumn = (tags: string[]) => (tags.length ? `,${tags.join(',')},` : '');
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export async function createBlock(ctx: Ctx, input: NewBlock): Promise<Block> {
   const now = nowMs();
-  const row = {
-    id: newId(),
-    title: input.title,
-    content: input.content ?? '',
-    tags: tagsColumn(input.tags ?? []),
-    folder_path: input.folderPath ?? null,
-    created_at: now,
-    updated_at: now,
-  };
+  const row = { id: newId(), ...blockRow(blockFields(input)), created_at: now, updated_at: now };
   return ctx.rows.block(await ctx.db.insertInto('baton_blocks').values(row).returningAll().executeTakeFirstOrThrow());
 }
 
@@ -26,16 +22,26 @@ export async function getBlock(ctx: Ctx, id: string): Promise<Block> {
   return ctx.rows.block(row);
 }
 
-export async function updateBlock(ctx: Ctx, id: string, patch: Partial<NewBlock>): Promise<Block> {
+type BlockColumns = Pick<BlockTable, 'title' | 'content' | 'tags' | 'folder_path'>;
+type PayloadColumns = Pick<PayloadTable, 'name' | 'blocks' | 'temperature' | 'response_length' | 'llm_port' | 'model_format'>;
+
+/** The columns of a block's fields: all of them, or those a patch changes. */
+function blockRow(b: Fields<Block>): BlockColumns;
+function blockRow(b: Partial<Fields<Block>>): Partial<BlockColumns>;
+function blockRow(b: Partial<Fields<Block>>): Partial<BlockColumns> {
+  return {
+    ...(b.title !== undefined && { title: b.title }),
+    ...(b.content !== undefined && { content: b.content }),
+    ...(b.tags !== undefined && { tags: tagsColumn(b.tags) }),
+    ...(b.folderPath !== undefined && { folder_path: b.folderPath }),
+  };
+}
+
+/** One guarded statement: core's patch rule (`blockChanges`) decides what changes. */
+export async function updateBlock(ctx: Ctx, id: string, patch: BlockPatch): Promise<Block> {
   const result = await ctx.db
     .updateTable('baton_blocks')
-    .set({
-      ...(patch.title !== undefined && { title: patch.title }),
-      ...(patch.content !== undefined && { content: patch.content }),
-      ...(patch.tags !== undefined && { tags: tagsColumn(patch.tags) }),
-      ...(patch.folderPath !== undefined && { folder_path: patch.folderPath }),
-      updated_at: bumped(nowMs()),
-    })
+    .set({ ...blockRow(blockChanges(patch)), updated_at: bumped(nowMs()) })
     .where('id', '=', id)
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) throw new NotFoundError('block', id);
@@ -45,7 +51,12 @@ export async function updateBlock(ctx: Ctx, id: string, patch: Partial<NewBlock>
 export async function listBlocks(ctx: Ctx, options: PageOptions & { tag?: string; folderPath?: string }): Promise<Page<Block>> {
   const limit = options.limit ?? DEFAULT_PAGE;
   const after = decodeCursor(options.cursor, 2);
-  let q = ctx.db.selectFrom('baton_blocks').selectAll().orderBy('title').orderBy('id').limit(limit + 1);
+  let q = ctx.db
+    .selectFrom('baton_blocks')
+    .selectAll()
+    .orderBy('title')
+    .orderBy('id')
+    .limit(limit + 1);
   if (options.tag) q = q.where(sql<boolean>`tags like ${`%,${likeEscape(options.tag)},%`} escape '\\'`);
   if (options.folderPath) q = q.where('folder_path', '=', options.folderPath);
   if (after) {
@@ -62,17 +73,7 @@ export async function deleteBlock(ctx: Ctx, id: string): Promise<void> {
 
 export async function createPayload(ctx: Ctx, input: NewPayload): Promise<Payload> {
   const now = nowMs();
-  const row = {
-    id: newId(),
-    name: input.name,
-    blocks: ctx.dialect.encodeJson(input.blocks ?? []),
-    temperature: input.temperature ?? 0.6,
-    response_length: input.responseLength ?? 1000,
-    llm_port: input.llmPort ?? 5001,
-    model_format: input.modelFormat ?? 'default',
-    created_at: now,
-    updated_at: now,
-  };
+  const row = { id: newId(), ...payloadRow(ctx, payloadFields(input)), created_at: now, updated_at: now };
   return ctx.rows.payload(await ctx.db.insertInto('baton_payloads').values(row).returningAll().executeTakeFirstOrThrow());
 }
 
@@ -82,18 +83,25 @@ export async function getPayload(ctx: Ctx, id: string): Promise<Payload> {
   return ctx.rows.payload(row);
 }
 
-export async function updatePayload(ctx: Ctx, id: string, patch: Partial<NewPayload>): Promise<Payload> {
+/** The columns of a payload's fields: all of them, or those a patch changes. */
+function payloadRow(ctx: Ctx, p: Fields<Payload>): PayloadColumns;
+function payloadRow(ctx: Ctx, p: Partial<Fields<Payload>>): Partial<PayloadColumns>;
+function payloadRow(ctx: Ctx, p: Partial<Fields<Payload>>): Partial<PayloadColumns> {
+  return {
+    ...(p.name !== undefined && { name: p.name }),
+    ...(p.blocks !== undefined && { blocks: ctx.dialect.encodeJson(p.blocks) }),
+    ...(p.temperature !== undefined && { temperature: p.temperature }),
+    ...(p.responseLength !== undefined && { response_length: p.responseLength }),
+    ...(p.llmPort !== undefined && { llm_port: p.llmPort }),
+    ...(p.modelFormat !== undefined && { model_format: p.modelFormat }),
+  };
+}
+
+/** One guarded statement: core's patch rule (`payloadChanges`) decides what changes. */
+export async function updatePayload(ctx: Ctx, id: string, patch: PayloadPatch): Promise<Payload> {
   const result = await ctx.db
     .updateTable('baton_payloads')
-    .set({
-      ...(patch.name !== undefined && { name: patch.name }),
-      ...(patch.blocks !== undefined && { blocks: ctx.dialect.encodeJson(patch.blocks) }),
-      ...(patch.temperature !== undefined && { temperature: patch.temperature }),
-      ...(patch.responseLength !== undefined && { response_length: patch.responseLength }),
-      ...(patch.llmPort !== undefined && { llm_port: patch.llmPort }),
-      ...(patch.modelFormat !== undefined && { model_format: patch.modelFormat }),
-      updated_at: bumped(nowMs()),
-    })
+    .set({ ...payloadRow(ctx, payloadChanges(patch)), updated_at: bumped(nowMs()) })
     .where('id', '=', id)
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) throw new NotFoundError('payload', id);
@@ -103,7 +111,11 @@ export async function updatePayload(ctx: Ctx, id: string, patch: Partial<NewPayl
 export async function listPayloads(ctx: Ctx, options: PageOptions): Promise<Page<Payload>> {
   const limit = options.limit ?? DEFAULT_PAGE;
   const after = decodeCursor(options.cursor, 1);
-  let q = ctx.db.selectFrom('baton_payloads').selectAll().orderBy('id').limit(limit + 1);
+  let q = ctx.db
+    .selectFrom('baton_payloads')
+    .selectAll()
+    .orderBy('id')
+    .limit(limit + 1);
   if (after) q = q.where('id', '>', String(after[0]));
   return toPage(await q.execute(), limit, ctx.rows.payload, (r) => [r.id]);
 }

@@ -1,4 +1,5 @@
-import type { ClaimOptions, LimitState, PlannedTask } from '@baton/core';
+import { LEASED_TASK_STATUSES, type ClaimOptions, type LimitState } from '@baton/core';
+import type { PlannedTask } from '@baton/core/store-kit';
 import { sql } from 'kysely';
 import type { Ctx } from '../context.js';
 import type { ClaimRow, Db } from '../dialect.js';
@@ -74,7 +75,8 @@ const keyId = (k: Key) => `${k.kind}\n${k.key}`;
 export async function registerLimitKeys(ctx: Ctx, tasks: PlannedTask[]): Promise<void> {
   const keys = new Map<string, Key>();
   for (const t of tasks) {
-    if (t.concurrencyLimit) keys.set(keyId({ kind: 'concurrency', key: t.concurrencyLimit.key }), { kind: 'concurrency', key: t.concurrencyLimit.key });
+    if (t.concurrencyLimit)
+      keys.set(keyId({ kind: 'concurrency', key: t.concurrencyLimit.key }), { kind: 'concurrency', key: t.concurrencyLimit.key });
     if (t.rateLimit) keys.set(keyId({ kind: 'rate', key: t.rateLimit.key }), { kind: 'rate', key: t.rateLimit.key });
   }
   if (keys.size === 0) return;
@@ -102,7 +104,8 @@ export async function claimLimitedTasks(ctx: Ctx, o: ClaimOptions & { leaseId: s
   return ctx.tx(async (ctx) => {
     const wanted = new Map<string, Key>();
     for (const c of candidates) {
-      if (c.concurrency_key !== null) wanted.set(keyId({ kind: 'concurrency', key: c.concurrency_key }), { kind: 'concurrency', key: c.concurrency_key });
+      if (c.concurrency_key !== null)
+        wanted.set(keyId({ kind: 'concurrency', key: c.concurrency_key }), { kind: 'concurrency', key: c.concurrency_key });
       if (c.rate_key !== null) wanted.set(keyId({ kind: 'rate', key: c.rate_key }), { kind: 'rate', key: c.rate_key });
     }
     const sortedKeys = [...wanted.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, k]) => k);
@@ -118,7 +121,7 @@ export async function claimLimitedTasks(ctx: Ctx, o: ClaimOptions & { leaseId: s
         .selectFrom('baton_tasks')
         .select(['concurrency_key', (eb) => eb.fn.countAll().as('n')])
         .where('concurrency_key', 'in', concurrencyKeys)
-        .where('status', 'in', ['dispatched', 'running'])
+        .where('status', 'in', LEASED_TASK_STATUSES)
         .where('lease_expires_at', '>=', now)
         .groupBy('concurrency_key')
         .execute();
@@ -147,7 +150,8 @@ export async function claimLimitedTasks(ctx: Ctx, o: ClaimOptions & { leaseId: s
       if (chosen.length === o.limit) break;
       const ck = c.concurrency_key;
       const rk = c.rate_key;
-      if (ck !== null && (!locked.has(keyId({ kind: 'concurrency', key: ck })) || (held.get(ck) ?? 0) >= Number(c.concurrency_limit))) continue;
+      if (ck !== null && (!locked.has(keyId({ kind: 'concurrency', key: ck })) || (held.get(ck) ?? 0) >= Number(c.concurrency_limit)))
+        continue;
       if (rk !== null) {
         if (!locked.has(keyId({ kind: 'rate', key: rk }))) continue;
         const since = now - Number(c.rate_period_ms);
@@ -160,7 +164,13 @@ export async function claimLimitedTasks(ctx: Ctx, o: ClaimOptions & { leaseId: s
     }
     if (chosen.length === 0) return [];
 
-    const claimed = await ctx.dialect.leaseTasks(ctx.db, chosen, { workerId: o.workerId, leaseId: o.leaseId, leaseMs: o.leaseMs, now, running: o.running });
+    const claimed = await ctx.dialect.leaseTasks(ctx.db, chosen, {
+      workerId: o.workerId,
+      leaseId: o.leaseId,
+      leaseMs: o.leaseMs,
+      now,
+      running: o.running,
+    });
     const tasks = claimed.map((c) => c.task);
     const claims = tasks.filter((t) => t.rate_key !== null).map((t) => ({ key: t.rate_key!, claimed_at: now }));
     if (claims.length > 0) {
@@ -206,7 +216,12 @@ async function readCandidates(db: Db, ctx: Ctx, o: ClaimOptions & { now: number 
     );
   if (o.workflowIds) q = q.where('t.workflow_id', 'in', o.workflowIds.length ? o.workflowIds : ['']);
   if (o.excludeWorkflowIds?.length) q = q.where('t.workflow_id', 'not in', o.excludeWorkflowIds);
-  return q.orderBy('t.priority', 'desc').orderBy('t.run_at').orderBy('t.id').limit(o.limit * CANDIDATES_PER_TASK).execute();
+  return q
+    .orderBy('t.priority', 'desc')
+    .orderBy('t.run_at')
+    .orderBy('t.id')
+    .limit(o.limit * CANDIDATES_PER_TASK)
+    .execute();
 }
 
 /**
@@ -227,7 +242,12 @@ export async function listLimits(ctx: Ctx): Promise<LimitState[]> {
     .execute();
   const rate = await ctx.db
     .selectFrom('baton_tasks')
-    .select(['rate_key as key', (eb) => eb.fn.max('rate_limit').as('lim'), (eb) => eb.fn.max('rate_period_ms').as('period'), waiting.as('waiting')])
+    .select([
+      'rate_key as key',
+      (eb) => eb.fn.max('rate_limit').as('lim'),
+      (eb) => eb.fn.max('rate_period_ms').as('period'),
+      waiting.as('waiting'),
+    ])
     .where('rate_key', 'is not', null)
     .where('status', 'in', ['pending', 'dispatched', 'running'])
     .groupBy('rate_key')
@@ -239,7 +259,11 @@ export async function listLimits(ctx: Ctx): Promise<LimitState[]> {
     const claims = await ctx.db
       .selectFrom('baton_rate_claims')
       .select(['key', 'claimed_at'])
-      .where('key', 'in', rate.map((r) => r.key!))
+      .where(
+        'key',
+        'in',
+        rate.map((r) => r.key!),
+      )
       .where('claimed_at', '>', now - longest)
       .execute();
     const periods = new Map(rate.map((r) => [r.key!, Number(r.period)]));

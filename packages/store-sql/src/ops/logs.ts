@@ -12,7 +12,11 @@ export async function appendLogs(ctx: Ctx, logs: NewLog[]): Promise<void> {
     for (let i = 0; i < logs.length; i += CHUNK) {
       await ctx.db
         .insertInto('baton_logs')
-        .values(logs.slice(i, i + CHUNK).map((l) => ({ run_id: l.runId, task_id: l.taskId ?? null, type: l.type, content: l.content, created_at: now })))
+        .values(
+          logs
+            .slice(i, i + CHUNK)
+            .map((l) => ({ run_id: l.runId, task_id: l.taskId ?? null, type: l.type, content: l.content, created_at: now })),
+        )
         .execute();
     }
   });
@@ -21,7 +25,12 @@ export async function appendLogs(ctx: Ctx, logs: NewLog[]): Promise<void> {
 export async function listLogs(ctx: Ctx, runId: string, options: PageOptions & { taskId?: string }): Promise<Page<Log>> {
   const limit = options.limit ?? DEFAULT_PAGE;
   const after = decodeCursor(options.cursor, 1);
-  let q = ctx.db.selectFrom('baton_logs').selectAll().where('run_id', '=', runId).orderBy('id').limit(limit + 1);
+  let q = ctx.db
+    .selectFrom('baton_logs')
+    .selectAll()
+    .where('run_id', '=', runId)
+    .orderBy('id')
+    .limit(limit + 1);
   if (options.taskId) q = q.where('task_id', '=', options.taskId);
   if (after) q = q.where('id', '>', Number(after[0]));
   return toPage(await q.execute(), limit, ctx.rows.log, (r) => [Number(r.id)]);

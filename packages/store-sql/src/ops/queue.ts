@@ -1,12 +1,20 @@
-import { newId, type ClaimOptions, type ClaimedTask, type Lease, type LeaseState, type RecoveredTask, type RunningMark } from '@baton/core';
+import {
+  LEASED_TASK_STATUSES,
+  type ClaimOptions,
+  type ClaimedTask,
+  type Lease,
+  type LeaseState,
+  type MarkOutcome,
+  type RecoveredTask,
+  type RunningMark,
+} from '@baton/core';
+import { leaseExpiredMessage, newId } from '@baton/core/store-kit';
 import { sql } from 'kysely';
 import { rowsTable, type Ctx } from '../context.js';
 import { fencedUpdate } from './fenced.js';
 import { nowMs } from '../rows.js';
 import { finishTasks } from './finish.js';
 import { claimLimitedTasks } from './limits.js';
-
-const LEASED = ['dispatched', 'running'] as const;
 
 /** The pending-task query; the dialect owns the statement (see its `claim`). */
 export async function claimTasks(ctx: Ctx, options: ClaimOptions): Promise<ClaimedTask[]> {
@@ -18,23 +26,28 @@ export async function claimTasks(ctx: Ctx, options: ClaimOptions): Promise<Claim
   const rows = limited.length === 0 ? plain : [...limited, ...plain];
   // One decode per workflow, not per task: a batch usually shares a few workflows.
   const workflows = new Map<string, ClaimedTask['workflow']>();
-  return rows.map(({ task, workflow, run }) => {
+  // A run this claim started says so on its first task only (the dialect marks every row of it).
+  const startedRuns = new Set<string>();
+  return rows.map(({ task, workflow, run, runStarted }) => {
     let wf = workflows.get(workflow.id);
     if (!wf) workflows.set(workflow.id, (wf = ctx.rows.workflow(workflow)));
+    const first = runStarted && !startedRuns.has(run.id);
+    if (first) startedRuns.add(run.id);
     return {
       task: ctx.rows.task(task),
       workflow: wf,
       run: { id: run.id, inputs: ctx.rows.json(run.inputs), triggeredBy: run.triggered_by as ClaimedTask['run']['triggeredBy'] },
+      runStarted: first,
     };
   });
 }
 
 /**
  * The "running" marks, fenced, and the runs they start (pending → running,
- * started at their earliest mark): two statements per batch, or the
- * dialect's one (PostgreSQL). Runs are updated in id order.
+ * started at their earliest mark; RETURNING says which): two statements per
+ * batch, or the dialect's one (PostgreSQL). Runs are updated in id order.
  */
-export async function markRunning(ctx: Ctx, items: RunningMark[]): Promise<boolean[]> {
+export async function markRunning(ctx: Ctx, items: RunningMark[]): Promise<MarkOutcome[]> {
   if (items.length === 0) return [];
   if (ctx.dialect.markRunning) return ctx.dialect.markRunning(ctx.db, items, nowMs());
   return ctx.tx(async (ctx) => {
@@ -47,17 +60,25 @@ export async function markRunning(ctx: Ctx, items: RunningMark[]): Promise<boole
       sql`status = 'running', started_at = ${ctx.dialect.cast(sql`v.started_at`, 'ms')}, execution_name = v.execution_name, updated_at = ${at}`,
       sql`baton_tasks.run_id, baton_tasks.started_at`,
     );
-    const written = new Set(rows.map((r) => r.id));
+    const written = new Map(rows.map((r) => [r.id, r.run_id]));
     const starts = new Map<string, number>();
     for (const r of rows) starts.set(r.run_id, Math.min(starts.get(r.run_id) ?? Infinity, Number(r.started_at)));
+    const started = new Set<string>();
     if (starts.size > 0) {
       const rows = [...starts].sort(([a], [b]) => (a < b ? -1 : 1));
-      await sql`
+      const { rows: runs } = await sql<{ id: string }>`
         with v(id, started_at) as (${rowsTable(ctx, rows, ['text', 'ms'])})
         update baton_runs set status = 'running', started_at = v.started_at, updated_at = ${at}
-        from v where baton_runs.id = v.id and baton_runs.status = 'pending'`.execute(ctx.db);
+        from v where baton_runs.id = v.id and baton_runs.status = 'pending'
+        returning baton_runs.id`.execute(ctx.db);
+      for (const r of runs) started.add(r.id);
     }
-    return items.map((item) => written.has(item.taskId));
+    // A run started says so on its first mark only.
+    return items.map((item) => {
+      const runId = written.get(item.taskId);
+      const runStarted = runId !== undefined && started.delete(runId);
+      return { held: runId !== undefined, runStarted };
+    });
   });
 }
 
@@ -112,7 +133,7 @@ export async function recoverExpiredLeases(ctx: Ctx, now: Date | undefined): Pro
     let q = ctx.db
       .selectFrom('baton_tasks')
       .select(['id', 'run_id', 'lease_id', 'attempt'])
-      .where('status', 'in', LEASED)
+      .where('status', 'in', LEASED_TASK_STATUSES)
       .where('lease_expires_at', '<', at)
       .where((eb) => (attemptsLeft ? eb('attempt', '<', eb.ref('max_attempts')) : eb('attempt', '>=', eb.ref('max_attempts'))))
       .orderBy('id')
@@ -127,7 +148,11 @@ export async function recoverExpiredLeases(ctx: Ctx, now: Date | undefined): Pro
     await ctx.db
       .updateTable('baton_tasks')
       .set({ status: 'pending', lease_id: null, lease_owner: null, lease_expires_at: null, updated_at: at })
-      .where('id', 'in', rows.map((r) => r.id))
+      .where(
+        'id',
+        'in',
+        rows.map((r) => r.id),
+      )
       .execute();
     await ctx.dialect.notifyTasksReady?.(ctx.db);
     return rows;
@@ -142,7 +167,7 @@ export async function recoverExpiredLeases(ctx: Ctx, now: Date | undefined): Pro
           taskId: t.id,
           leaseId: t.lease_id!,
           status: 'failed' as const,
-          error: `lease expired on attempt ${t.attempt} (the worker stopped heartbeating) and no attempts remain`,
+          error: leaseExpiredMessage(t.attempt),
         })),
       );
     }
@@ -158,12 +183,3 @@ export async function recoverExpiredLeases(ctx: Ctx, now: Date | undefined): Pro
 const RECOVER_BATCH = 1000;
 /** Recovery's own bound on a lock wait; a pass that gives up is retried at the next tick. */
 const RECOVER_LOCK_WAIT_MS = 1000;
-
-export async function nextDueAt(ctx: Ctx): Promise<Date | null> {
-  const row = await ctx.db
-    .selectFrom('baton_tasks')
-    .select((eb) => eb.fn.min('run_at').as('next'))
-    .where('status', '=', 'pending')
-    .executeTakeFirst();
-  return row?.next === null || row?.next === undefined ? null : new Date(Number(row.next));
-}

@@ -1,4 +1,5 @@
-import { ConflictError, RETRYABLE_TASK_STATUSES, planRetry, type Run, type TaskStatus } from '@baton/core';
+import { ConflictError, type Run, type TaskStatus } from '@baton/core';
+import { RETRYABLE_TASK_STATUSES, planRetry } from '@baton/core/store-kit';
 import { bumped, type Ctx } from '../context.js';
 import { nowMs } from '../rows.js';
 import { getRun } from './runs.js';
@@ -59,7 +60,10 @@ export async function retryRun(ctx: Ctx, id: string): Promise<Run> {
       finished_at: null,
       updated_at: now,
     };
-    for (const [status, stepNames] of [['pending', plan.readySteps], ['waiting', plan.waitingSteps]] as const) {
+    for (const [status, stepNames] of [
+      ['pending', plan.readySteps],
+      ['waiting', plan.waitingSteps],
+    ] as const) {
       if (stepNames.length === 0) continue;
       await ctx.db
         .updateTable('baton_tasks')

@@ -1,4 +1,5 @@
-import { NotFoundError, newId, type ConnectionType, type NewSession, type Session } from '@baton/core';
+import { NotFoundError, type ConnectionType, type NewSession, type Session } from '@baton/core';
+import { newId } from '@baton/core/store-kit';
 import { bumped, type Ctx } from '../context.js';
 import { nowMs } from '../rows.js';
 
@@ -39,7 +40,11 @@ export async function heartbeatSession(ctx: Ctx, id: string): Promise<Session> {
 }
 
 export async function endSession(ctx: Ctx, id: string): Promise<void> {
-  const result = await ctx.db.updateTable('baton_sessions').set({ is_active: 0, updated_at: bumped(nowMs()) }).where('id', '=', id).executeTakeFirst();
+  const result = await ctx.db
+    .updateTable('baton_sessions')
+    .set({ is_active: 0, updated_at: bumped(nowMs()) })
+    .where('id', '=', id)
+    .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) throw new NotFoundError('session', id);
 }
 

@@ -1,28 +1,26 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { allTasks, onCleanup, tempStore, testBaton, until } from './helpers.js';
+import { spawnTs } from '@baton/test-kit';
+import { expect } from 'vitest';
+import { allTasks, eachStore, onCleanup, testBaton, until } from '../src/index.js';
 
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const fixture = fileURLToPath(new URL('./fixtures/crash-worker.ts', import.meta.url));
 
-describe('scheduler: crash recovery and fencing', () => {
+eachStore('scheduler: crash recovery and fencing', ({ it, tempStore }) => {
   it('takes over the tasks of a worker killed with SIGKILL once its leases expire, and the run completes', async () => {
-    const { store, filename } = await tempStore();
-    const child = spawn(process.execPath, ['--conditions=baton-source', '--import', 'tsx', fixture, filename, '1000'], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const { store, spec } = await tempStore();
+    const worker = spawnTs(fixture, [spec, '1000']);
+    const child = worker.process;
     onCleanup(() => void child.kill('SIGKILL'));
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    await until(() => out.includes('ready'), 20_000, 'the child worker');
+    await worker.ready();
 
     const baton = testBaton(store, { leaseMs: 1000 });
     const executedHere: number[] = [];
-    await baton.defineWorkflow({ name: 'crashy', steps: [{ name: 's', taskCount: 8 }] }, { s: async (ctx) => void executedHere.push(ctx.taskIndex) });
+    await baton.defineWorkflow(
+      { name: 'crashy', steps: [{ name: 's', taskCount: 8 }] },
+      { s: async (ctx) => void executedHere.push(ctx.taskIndex) },
+    );
     const run = await baton.trigger('crashy');
-    await until(() => (out.match(/started/g) ?? []).length >= 4, 10_000, 'the child to start 4 tasks');
+    await until(() => worker.lines.filter((l) => l.startsWith('started')).length >= 4, 10_000, 'the child to start 4 tasks');
 
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
@@ -65,19 +63,24 @@ describe('scheduler: crash recovery and fencing', () => {
 
   it('aborts a task whose lease was lost and emits lease:lost instead of writing', async () => {
     const { store } = await tempStore();
-    const baton = testBaton(store, { leaseMs: 300, heartbeatMs: 100, recoverIntervalMs: 50 });
+    // One slot, held by the stuck handler: the released task can go only to the thief. With free
+    // slots the worker itself re-claimed it first on the file store (its release wakes the worker).
+    const baton = testBaton(store, { concurrency: 1, leaseMs: 300, heartbeatMs: 100, recoverIntervalMs: 50 });
     const lost: string[] = [];
     baton.on('lease:lost', (e) => lost.push(e.task.id));
     let sawAbort = false;
-    await baton.defineWorkflow({ name: 'stolen', steps: [{ name: 's' }] }, {
-      s: (ctx) =>
-        new Promise((_, reject) =>
-          ctx.signal.addEventListener('abort', () => {
-            sawAbort = true;
-            reject(ctx.signal.reason);
-          }),
-        ),
-    });
+    await baton.defineWorkflow(
+      { name: 'stolen', steps: [{ name: 's' }] },
+      {
+        s: (ctx) =>
+          new Promise((_, reject) =>
+            ctx.signal.addEventListener('abort', () => {
+              sawAbort = true;
+              reject(ctx.signal.reason);
+            }),
+          ),
+      },
+    );
     await baton.start();
     const run = await baton.trigger('stolen');
     await until(async () => (await store.listTasks({ runId: run.id, status: 'running' })).items.length === 1, 5000, 'a running task');

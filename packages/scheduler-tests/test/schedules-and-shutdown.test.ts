@@ -1,11 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { DefinitionError, ValidationError, createBaton } from '@baton/core';
-import { allTasks, quiet, sleep, tempStore, testBaton, until } from './helpers.js';
+import { allTasks, eachStore, sleep, testBaton, until } from '../src/index.js';
 
-describe('scheduler: schedules, shutdown, definitions, audit', () => {
+eachStore('scheduler: schedules, shutdown, definitions, audit', ({ it, tempStore }) => {
   it('two schedulers on one store with the same cron schedule create one run per fire', async () => {
     const { store } = await tempStore();
-    const def = { name: 'ticker', steps: [{ name: 's' }], schedules: [{ name: 'every-second', cron: '* * * * * *', inputs: { from: 'cron' } }] };
+    const def = {
+      name: 'ticker',
+      steps: [{ name: 's' }],
+      schedules: [{ name: 'every-second', cron: '* * * * * *', inputs: { from: 'cron' } }],
+    };
     const fired: string[] = [];
     const a = testBaton(store, { workerId: 'a' });
     const b = testBaton(store, { workerId: 'b' });
@@ -30,13 +34,16 @@ describe('scheduler: schedules, shutdown, definitions, audit', () => {
   it('stop() mid-run lets short tasks finish, aborts the rest after the grace period, and leaves no task running', async () => {
     const { store } = await tempStore();
     const baton = testBaton(store, { concurrency: 4, shutdownGraceMs: 300 });
-    await baton.defineWorkflow({ name: 'mixed', steps: [{ name: 's', taskCount: 8 }] }, {
-      s: async (ctx) => {
-        if (ctx.taskIndex % 2 === 0) return 'quick';
-        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
-        throw ctx.signal.reason;
+    await baton.defineWorkflow(
+      { name: 'mixed', steps: [{ name: 's', taskCount: 8 }] },
+      {
+        s: async (ctx) => {
+          if (ctx.taskIndex % 2 === 0) return 'quick';
+          await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+          throw ctx.signal.reason;
+        },
       },
-    });
+    );
     await baton.start();
     const run = await baton.trigger('mixed');
     await until(async () => (await store.listTasks({ runId: run.id, status: 'running' })).items.length > 0, 5000, 'running tasks');
@@ -56,7 +63,16 @@ describe('scheduler: schedules, shutdown, definitions, audit', () => {
     const baton = testBaton(store);
     const s = async () => 1;
     const cases: [object, RegExp][] = [
-      [{ name: 'cyc', steps: [{ name: 'a', dependsOn: ['b'] }, { name: 'b', dependsOn: ['a'] }] }, /dependency cycle: a -> b -> a|b -> a -> b/],
+      [
+        {
+          name: 'cyc',
+          steps: [
+            { name: 'a', dependsOn: ['b'] },
+            { name: 'b', dependsOn: ['a'] },
+          ],
+        },
+        /dependency cycle: a -> b -> a|b -> a -> b/,
+      ],
       [{ name: 'missing', steps: [{ name: 'a', dependsOn: ['ghost'] }] }, /unknown step "ghost"/],
       [{ name: 'exec', steps: [{ name: 'a', executor: 'teleport' }] }, /unknown executor "teleport"/],
       [{ name: 'cron', steps: [{ name: 'a' }], schedules: [{ cron: 'every tuesday' }] }, /invalid cron "every tuesday"/],
@@ -79,18 +95,25 @@ describe('scheduler: schedules, shutdown, definitions, audit', () => {
     const { store } = await tempStore();
     await store.setConfig({ key: 'api.token', value: 'sk-very-secret-token', isSecret: true });
     const baton = testBaton(store);
-    await baton.defineWorkflow({ name: 'agent', retry: { maxAttempts: 1 }, steps: [{ name: 'call' }] }, {
-      call: async (ctx) => {
-        const token = await ctx.config('api.token');
-        ctx.log(`using token ${token}`);
-        const sum = await ctx.tool('add', { a: 2, b: 3, auth: token }, async () => 5);
-        await ctx.tool('sleepy', {}, (signal) => new Promise<void>((r) => signal.addEventListener('abort', () => r())), { timeoutMs: 50 }).catch(() => {});
-        await ctx.tool('broken', { x: 1 }, async () => {
-          throw new Error(`failed with ${token}`);
-        }).catch(() => {});
-        return sum;
+    await baton.defineWorkflow(
+      { name: 'agent', retry: { maxAttempts: 1 }, steps: [{ name: 'call' }] },
+      {
+        call: async (ctx) => {
+          const token = await ctx.config('api.token');
+          ctx.log(`using token ${token}`);
+          const sum = await ctx.tool('add', { a: 2, b: 3, auth: token }, async () => 5);
+          await ctx
+            .tool('sleepy', {}, (signal) => new Promise<void>((r) => signal.addEventListener('abort', () => r())), { timeoutMs: 50 })
+            .catch(() => {});
+          await ctx
+            .tool('broken', { x: 1 }, async () => {
+              throw new Error(`failed with ${token}`);
+            })
+            .catch(() => {});
+          return sum;
+        },
       },
-    });
+    );
     await baton.start();
     const run = await baton.trigger('agent');
     expect((await baton.waitForRun(run.id)).status).toBe('success');
@@ -121,7 +144,11 @@ describe('scheduler: schedules, shutdown, definitions, audit', () => {
     await store.registerSession({ id: 'dead-worker', clientId: 'gone', connectionType: 'worker' });
     const baton = testBaton(store, { workerId: 'live-worker', leaseMs: 200, heartbeatMs: 50 });
     await baton.start();
-    await until(async () => !(await store.listSessions({ activeOnly: true })).some((s) => s.id === 'dead-worker'), 10_000, 'the dead worker to expire');
+    await until(
+      async () => !(await store.listSessions({ activeOnly: true })).some((s) => s.id === 'dead-worker'),
+      10_000,
+      'the dead worker to expire',
+    );
     await sleep(300); // well past 3 × leaseMs since the websocket session's last heartbeat
     expect((await store.listSessions({ activeOnly: true })).map((s) => s.id).sort()).toEqual(['browser-tab', 'live-worker']);
   });
@@ -131,7 +158,10 @@ describe('scheduler: schedules, shutdown, definitions, audit', () => {
     const baton = testBaton(store);
     await baton.defineWorkflow({ name: 'evolving', timeoutMs: 1000, steps: [{ name: 'a' }] }, { a: async () => 1 });
     await baton.pauseWorkflow('evolving');
-    const again = await baton.defineWorkflow({ name: 'evolving', steps: [{ name: 'a' }, { name: 'b' }] }, { a: async () => 1, b: async () => 2 });
+    const again = await baton.defineWorkflow(
+      { name: 'evolving', steps: [{ name: 'a' }, { name: 'b' }] },
+      { a: async () => 1, b: async () => 2 },
+    );
     expect(again.timeoutMs).toBeUndefined();
     expect(again.steps.map((s) => s.name)).toEqual(['a', 'b']);
     expect(again.status).toBe('paused');

@@ -1,17 +1,20 @@
-import { describe, expect, it } from 'vitest';
-import { allTasks, tempStore, testBaton } from './helpers.js';
+import { expect } from 'vitest';
+import { allTasks, eachStore, testBaton } from '../src/index.js';
 
-describe('scheduler: runs end to end on SQLite', () => {
+eachStore('scheduler: runs end to end', ({ it, tempStore }) => {
   it('runs a 1,000-task fan-out, each task exactly once, and the run ends success with its duration', async () => {
     const { store } = await tempStore();
     const baton = testBaton(store, { concurrency: 50 });
     const executed = new Map<number, number>();
-    await baton.defineWorkflow({ name: 'fanout', steps: [{ name: 'work', taskCount: 1000 }] }, {
-      work: async (ctx) => {
-        executed.set(ctx.taskIndex, (executed.get(ctx.taskIndex) ?? 0) + 1);
-        return ctx.taskIndex * 2;
+    await baton.defineWorkflow(
+      { name: 'fanout', steps: [{ name: 'work', taskCount: 1000 }] },
+      {
+        work: async (ctx) => {
+          executed.set(ctx.taskIndex, (executed.get(ctx.taskIndex) ?? 0) + 1);
+          return ctx.taskIndex * 2;
+        },
       },
-    });
+    );
     await baton.start();
     const run = await baton.trigger('fanout');
     const done = await baton.waitForRun(run.id, { timeoutMs: 60_000 });
@@ -47,13 +50,16 @@ describe('scheduler: runs end to end on SQLite', () => {
       return out;
     };
     const baton = testBaton(slow, { concurrency: 10 });
-    await baton.defineWorkflow({ name: 'backlog', steps: [{ name: 'work', taskCount: 300 }] }, {
-      work: async () => {
-        maxExecuting = Math.max(maxExecuting, ++executing);
-        await new Promise((r) => setImmediate(r));
-        executing--;
+    await baton.defineWorkflow(
+      { name: 'backlog', steps: [{ name: 'work', taskCount: 300 }] },
+      {
+        work: async () => {
+          maxExecuting = Math.max(maxExecuting, ++executing);
+          await new Promise((r) => setImmediate(r));
+          executing--;
+        },
       },
-    });
+    );
     await baton.start();
     const run = await baton.trigger('backlog');
     expect((await baton.waitForRun(run.id, { timeoutMs: 60_000 })).status).toBe('success');
@@ -109,12 +115,15 @@ describe('scheduler: runs end to end on SQLite', () => {
   it('records a handler error with its message and stack, and a non-JSON return as a failure', async () => {
     const { store } = await tempStore();
     const baton = testBaton(store);
-    await baton.defineWorkflow({ name: 'bad', retry: { maxAttempts: 1 }, steps: [{ name: 'throws' }, { name: 'date' }] }, {
-      throws: async () => {
-        throw new TypeError('wrong shape of thing');
+    await baton.defineWorkflow(
+      { name: 'bad', retry: { maxAttempts: 1 }, steps: [{ name: 'throws' }, { name: 'date' }] },
+      {
+        throws: async () => {
+          throw new TypeError('wrong shape of thing');
+        },
+        date: async () => new Date() as never,
       },
-      date: async () => new Date() as never,
-    });
+    );
     await baton.start();
     const run = await baton.trigger('bad');
     const done = await baton.waitForRun(run.id);

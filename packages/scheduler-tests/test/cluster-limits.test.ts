@@ -1,14 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '@baton/core';
-import { openPgStore } from '@baton/store-pg';
-import { openSqliteStore } from '@baton/store-sqlite';
-// PostgreSQL reachability (loud skip outside CI, failure with CI=true) and schema clean-up, shared with store-pg's tests.
-import { PG_URL, dropSchemas, pgAvailable, schemaName } from '../../../store-pg/test/pg.js';
+import { spawnTs, until, type Child } from '@baton/test-kit';
+import { afterEach, expect } from 'vitest';
+import { eachStore, onCleanup } from '../src/index.js';
 import { KEYS, LIMIT, LIMITED, RATE, RATED, RATED_TASKS, TASKS_PER_KEY, WORK_MS } from './fixtures/workflows.js';
 
 /**
@@ -16,18 +13,11 @@ import { KEYS, LIMIT, LIMITED, RATE, RATED, RATED_TASKS, TASKS_PER_KEY, WORK_MS 
  * never exceeded across them and is used to the full, and a rate limit of N per
  * period holds at the window edges. Handlers record what they observed.
  */
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const worker = fileURLToPath(new URL('./fixtures/limit-worker.ts', import.meta.url));
-const children: ChildProcess[] = [];
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
-  while (cleanups.length) await cleanups.pop()!();
+const children: Child[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.process.kill('SIGKILL');
 });
-
-const pgUp = await pgAvailable();
-const schemas: string[] = [];
-afterAll(() => dropSchemas(schemas));
 
 interface Event {
   key: string;
@@ -38,25 +28,20 @@ interface Event {
   claimedAt: number;
 }
 
-function startWorker(spec: string, id: string, events: string): Promise<void> {
-  const child = spawn(process.execPath, ['--conditions=baton-source', '--import', 'tsx', worker, spec, id, events], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+async function startWorker(spec: string, id: string, events: string): Promise<void> {
+  const child = spawnTs(worker, [spec, id, events]);
   children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('ready')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`worker ${id} exited early with ${code}`)));
-  });
+  await child.ready();
 }
 
 /** Most intervals open at once; at equal times an end comes first (the slot is freed only after it). */
 function maxOverlap(events: Event[]): number {
-  const points = events.flatMap((e) => [{ at: e.start, d: 1 }, { at: e.end, d: -1 }]).sort((a, b) => a.at - b.at || a.d - b.d);
+  const points = events
+    .flatMap((e) => [
+      { at: e.start, d: 1 },
+      { at: e.end, d: -1 },
+    ])
+    .sort((a, b) => a.at - b.at || a.d - b.d);
   let open = 0;
   let max = 0;
   for (const p of points) max = Math.max(max, (open += p.d));
@@ -73,13 +58,7 @@ function maxInWindow(times: number[], periodMs: number): number {
   return max;
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = (check: () => Promise<boolean>, timeoutMs: number, what: string) => until(check, timeoutMs, what, 100);
 
 async function exercise(store: Store, spec: string, dir: string) {
   // Defined once before the workers start, so their defineWorkflow calls only update.
@@ -91,8 +70,15 @@ async function exercise(store: Store, spec: string, dir: string) {
   const limited = (await store.createRun({ workflowId: (await store.findWorkflow('limited'))!.id })).run;
   const rated = (await store.createRun({ workflowId: (await store.findWorkflow('rated'))!.id, inputs: { provider: 'p1' } })).run;
   const expectedMs = (TASKS_PER_KEY / LIMIT) * WORK_MS + (RATED_TASKS / RATE.limit) * RATE.periodMs;
-  await waitFor(async () => (await store.getRun(limited.id)).status === 'success' && (await store.getRun(rated.id)).status === 'success', 20 * expectedMs, 'both runs');
-  const all: Event[] = readFileSync(events, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  await waitFor(
+    async () => (await store.getRun(limited.id)).status === 'success' && (await store.getRun(rated.id)).status === 'success',
+    20 * expectedMs,
+    'both runs',
+  );
+  const all: Event[] = readFileSync(events, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
   // Concurrency: per key, never more than the limit at once across the four processes, and the limit used.
   const perKey = new Map<string, Event[]>();
@@ -139,27 +125,11 @@ async function exercise(store: Store, spec: string, dir: string) {
   expect(claims.at(-1)! - claims[0]!).toBeGreaterThanOrEqual((Math.ceil(RATED_TASKS / RATE.limit) - 1) * RATE.periodMs);
 }
 
-describe('cluster-wide limits: four worker processes on one store', () => {
-  it('SQLite: a limit of 2 per key is never exceeded and is used to the full; a rate limit holds at window edges', async () => {
+eachStore('cluster-wide limits: four worker processes on one store', ({ it, tempStore }) => {
+  it('a limit of 2 per key is never exceeded and is used to the full; a rate limit holds at window edges', async () => {
+    const { store, spec } = await tempStore();
     const dir = mkdtempSync(join(tmpdir(), 'baton-limits-'));
-    const filename = join(dir, 'shared.db');
-    const store = await openSqliteStore({ filename });
-    cleanups.push(async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    await exercise(store, `sqlite:${filename}`, dir);
-  }, 120_000);
-
-  it.skipIf(!pgUp)('PostgreSQL: the same, with claimers on separate connections locking the key rows', async () => {
-    const schema = schemaName('baton_limits');
-    schemas.push(schema);
-    const dir = mkdtempSync(join(tmpdir(), 'baton-limits-pg-'));
-    const store = await openPgStore({ connectionString: PG_URL, schema, poolSize: 4, warn: () => {} });
-    cleanups.push(async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    await exercise(store, `pg:${PG_URL}#${schema}`, dir);
+    onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+    await exercise(store, spec, dir);
   }, 120_000);
 });

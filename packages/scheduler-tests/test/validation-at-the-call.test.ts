@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { expect } from 'vitest';
 import { ValidationError, createBaton, type Executor } from '@baton/core';
-import { quiet, tempStore, testBaton } from './helpers.js';
+import { eachStore, quiet, testBaton } from '../src/index.js';
 
 const rejects = async (fn: () => unknown, field: string, message?: RegExp) => {
   let error: unknown;
@@ -14,7 +14,7 @@ const rejects = async (fn: () => unknown, field: string, message?: RegExp) => {
   if (message) expect((error as Error).message).toMatch(message);
 };
 
-describe('bad input fails at the call, naming what was wrong', () => {
+eachStore('bad input fails at the call, naming what was wrong', ({ it, tempStore }) => {
   it('trigger: unknown keys, wrong types and inputs that are not JSON are refused, naming the key; no run is created', async () => {
     const { store } = await tempStore();
     const baton = testBaton(store);
@@ -29,7 +29,11 @@ describe('bad input fails at the call, naming what was wrong', () => {
     await rejects(() => baton.trigger('wf', { inputs: { n: Number.NaN } }), 'inputs.n', /NaN/);
     await rejects(() => baton.trigger('wf', { metadata: { list: [1, undefined] } } as never), 'metadata.list.1', /undefined/);
     await rejects(() => baton.trigger('' as never), '', /workflow name/);
-    await rejects(() => baton.triggerMany('wf', [{ inputs: { a: 1 } }, { input: { a: 2 } } as never]), 'items.1.input', /not a known field/);
+    await rejects(
+      () => baton.triggerMany('wf', [{ inputs: { a: 1 } }, { input: { a: 2 } } as never]),
+      'items.1.input',
+      /not a known field/,
+    );
     await rejects(() => baton.triggerMany('wf', [{ inputs: { when: new Date() } } as never]), 'items.0.inputs.when', /Date/);
     expect((await store.listRuns()).items).toEqual([]);
     expect((await baton.trigger('wf', { inputs: { a: 1 }, triggeredBy: 'manual' })).triggeredBy).toBe('manual');
@@ -40,8 +44,15 @@ describe('bad input fails at the call, naming what was wrong', () => {
     await rejects(() => createBaton({} as never), 'store', /a Store such as openSqliteStore/);
     await rejects(() => createBaton(undefined as never), '');
     await rejects(() => createBaton({ store: { kind: 'fake' } } as never), 'store');
-    await rejects(() => createBaton({ store, logger: quiet, executors: [{ name: 'remote' } as Executor] }), 'executors.0.execute', /must be a function/);
-    await rejects(() => createBaton({ store, logger: quiet, executors: [{ name: 'bad name!', execute: async () => 1 }] }), 'executors.0.name');
+    await rejects(
+      () => createBaton({ store, logger: quiet, executors: [{ name: 'remote' } as Executor] }),
+      'executors.0.execute',
+      /must be a function/,
+    );
+    await rejects(
+      () => createBaton({ store, logger: quiet, executors: [{ name: 'bad name!', execute: async () => 1 }] }),
+      'executors.0.name',
+    );
     await rejects(() => createBaton({ store, logger: quiet, concurency: 4 } as never), 'concurency', /not a known field/);
     await rejects(() => createBaton({ store, logger: { warn: () => {} } } as never), 'logger');
     const baton = createBaton({ store, logger: quiet });

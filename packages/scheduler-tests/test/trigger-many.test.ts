@@ -1,18 +1,21 @@
 import { ValidationError } from '@baton/core';
-import { describe, expect, it } from 'vitest';
-import { tempStore, testBaton } from './helpers.js';
+import { expect } from 'vitest';
+import { eachStore, testBaton } from '../src/index.js';
 
-describe('scheduler: triggerMany', () => {
+eachStore('scheduler: triggerMany', ({ it, tempStore }) => {
   it('creates one run per item in one call, each with its own inputs and key, and runs them all', async () => {
     const { store } = await tempStore();
     const baton = testBaton(store, { concurrency: 20 });
     const seen: number[] = [];
-    await baton.defineWorkflow({ name: 'job', steps: [{ name: 'only' }] }, {
-      only: async (ctx) => {
-        seen.push(ctx.inputs.n as number);
-        return (ctx.inputs.n as number) * 10;
+    await baton.defineWorkflow(
+      { name: 'job', steps: [{ name: 'only' }] },
+      {
+        only: async (ctx) => {
+          seen.push(ctx.inputs.n as number);
+          return (ctx.inputs.n as number) * 10;
+        },
       },
-    });
+    );
     const created: string[] = [];
     baton.on('run:created', (run) => created.push(run.id));
     await baton.start();
@@ -35,7 +38,9 @@ describe('scheduler: triggerMany', () => {
     const { store } = await tempStore();
     const baton = testBaton(store);
     await baton.defineWorkflow({ name: 'job', steps: [{ name: 'only' }] }, { only: async () => null });
-    const error = await baton.triggerMany('job', [{ inputs: { ok: 1 } }, { inputs: { ok: 2 } }, { priority: 1.5 }]).catch((e: unknown) => e);
+    const error = await baton
+      .triggerMany('job', [{ inputs: { ok: 1 } }, { inputs: { ok: 2 } }, { priority: 1.5 }])
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).field).toBe('items.2.priority');
     expect((error as Error).message).toMatch(/items\.2\.priority/);

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { StoreUnavailableError, type Store } from '@baton/core';
-import { allTasks, sleep, tempStore, testBaton, until } from './helpers.js';
+import { allTasks, eachStore, sleep, testBaton } from '../src/index.js';
 
 // Any rejection nobody handled fails the test that caused it, not just the run's summary.
 const unhandled: unknown[] = [];
@@ -18,7 +18,7 @@ function faulty(store: Store, overrides: Partial<Store>): Store {
   return { ...store, kind: store.kind, ...overrides };
 }
 
-describe('scheduler: store faults never crash the worker', () => {
+eachStore('scheduler: store faults never crash the worker', ({ it, tempStore }) => {
   it('a "running" mark that fails while the handler runs is handled: no unhandled rejection, the task still ends', async () => {
     const { store } = await tempStore();
     let marks = 0;
@@ -33,7 +33,15 @@ describe('scheduler: store faults never crash the worker', () => {
     });
     const baton = testBaton(broken);
     // The handler outlives the failed mark by far: a rejection left unhandled until it returns is reported meanwhile.
-    await baton.defineWorkflow({ name: 'slow', steps: [{ name: 's', taskCount: 3 }] }, { s: async () => (await sleep(300), 'ok') });
+    await baton.defineWorkflow(
+      { name: 'slow', steps: [{ name: 's', taskCount: 3 }] },
+      {
+        s: async () => {
+          await sleep(300);
+          return 'ok';
+        },
+      },
+    );
     await baton.start();
     const run = await baton.trigger('slow');
     expect((await baton.waitForRun(run.id)).status).toBe('success');
@@ -78,6 +86,8 @@ describe('scheduler: store faults never crash the worker', () => {
     let inFlight = 0;
     let most = 0;
     let calls = 0;
+    let sessionsInFlight = 0;
+    let sessionMost = 0;
     const slow = faulty(store, {
       recoverExpiredLeases: async (now) => {
         calls++;
@@ -92,14 +102,30 @@ describe('scheduler: store faults never crash the worker', () => {
         inFlight--;
         return store.heartbeat(leases, ms);
       },
+      // The session's beat too: stacked, these queued without end (and took the file store's lock 100 times a second).
+      heartbeatSession: async (id) => {
+        sessionMost = Math.max(sessionMost, ++sessionsInFlight);
+        await sleep(400);
+        sessionsInFlight--;
+        return store.heartbeatSession(id);
+      },
     });
     const baton = testBaton(slow, { recoverIntervalMs: 10, heartbeatMs: 10, leaseMs: 5000 });
-    await baton.defineWorkflow({ name: 'w', steps: [{ name: 's' }] }, { s: async () => (await sleep(1000), 'ok') });
+    await baton.defineWorkflow(
+      { name: 'w', steps: [{ name: 's' }] },
+      {
+        s: async () => {
+          await sleep(1000);
+          return 'ok';
+        },
+      },
+    );
     const run = await baton.trigger('w');
     await baton.start();
     expect((await baton.waitForRun(run.id)).status).toBe('success');
     expect(calls).toBeGreaterThanOrEqual(2);
     // One recovery and one heartbeat at most at any moment, though ticks came every 10 ms.
     expect(most).toBeLessThanOrEqual(2);
+    expect(sessionMost).toBe(1);
   });
 });

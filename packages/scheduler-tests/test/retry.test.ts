@@ -1,24 +1,34 @@
-import { describe, expect, it } from 'vitest';
-import { RetryRefusedError } from '../../src/index.js';
-import { tempStore, testBaton } from './helpers.js';
+import { expect } from 'vitest';
+import { RetryRefusedError } from '@baton/core';
+import { eachStore, testBaton } from '../src/index.js';
 
-describe('scheduler: retrying a finished run', () => {
+eachStore('scheduler: retrying a finished run', ({ it, tempStore }) => {
   it('runs the failed fan-out tasks again on an idle worker, and the run succeeds', async () => {
     const { store } = await tempStore();
     const baton = testBaton(store, { pollIntervalMs: 60_000 });
     let broken = true;
     const calls: string[] = [];
-    await baton.defineWorkflow({ name: 'fan', retry: { maxAttempts: 1 }, steps: [{ name: 's', taskCount: 3 }, { name: 'after', dependsOn: ['s'] }] }, {
-      s: async (ctx) => {
-        calls.push(`s${ctx.taskIndex}#${ctx.attempt}`);
-        if (broken && ctx.taskIndex === 1) throw new Error('flaky disk');
-        return ctx.taskIndex;
+    await baton.defineWorkflow(
+      {
+        name: 'fan',
+        retry: { maxAttempts: 1 },
+        steps: [
+          { name: 's', taskCount: 3 },
+          { name: 'after', dependsOn: ['s'] },
+        ],
       },
-      after: async () => {
-        calls.push('after');
-        return 'done';
+      {
+        s: async (ctx) => {
+          calls.push(`s${ctx.taskIndex}#${ctx.attempt}`);
+          if (broken && ctx.taskIndex === 1) throw new Error('flaky disk');
+          return ctx.taskIndex;
+        },
+        after: async () => {
+          calls.push('after');
+          return 'done';
+        },
       },
-    });
+    );
     const retried: string[] = [];
     baton.on('run:retried', (run) => retried.push(run.id));
     await baton.start();

@@ -1,18 +1,21 @@
-import { describe, expect, it } from 'vitest';
-import { sleep, tempStore, testBaton } from './helpers.js';
+import { expect } from 'vitest';
+import { eachStore, sleep, testBaton } from '../src/index.js';
 
-describe('scheduler: when attempts and runs start', () => {
+eachStore('scheduler: when attempts and runs start', ({ it, tempStore }) => {
   it("a task's startedAt is when its handler was called, not when the batched running mark was written", async () => {
     const { store } = await tempStore();
     const baton = testBaton(store, { concurrency: 4 });
     const calledAt = new Map<number, number>();
-    await baton.defineWorkflow({ name: 'slowish', steps: [{ name: 'work', taskCount: 4 }] }, {
-      work: async (ctx) => {
-        calledAt.set(ctx.taskIndex, Date.now());
-        // Long enough for the "running" mark (batched, 10 ms) to be written while the handler runs.
-        await sleep(60);
+    await baton.defineWorkflow(
+      { name: 'slowish', steps: [{ name: 'work', taskCount: 4 }] },
+      {
+        work: async (ctx) => {
+          calledAt.set(ctx.taskIndex, Date.now());
+          // Long enough for the "running" mark (batched, 10 ms) to be written while the handler runs.
+          await sleep(60);
+        },
       },
-    });
+    );
     await baton.start();
     const run = await baton.trigger('slowish');
     const done = await baton.waitForRun(run.id);
@@ -31,13 +34,16 @@ describe('scheduler: when attempts and runs start', () => {
     const { store } = await tempStore();
     const baton = testBaton(store);
     let calledAt = 0;
-    await baton.defineWorkflow({ name: 'quick', steps: [{ name: 'only' }] }, {
-      only: async () => {
-        calledAt = Date.now();
-        // Ends before the batched "running" mark is written (10 ms): the mark is dropped.
-        await sleep(6);
+    await baton.defineWorkflow(
+      { name: 'quick', steps: [{ name: 'only' }] },
+      {
+        only: async () => {
+          calledAt = Date.now();
+          // Ends before the batched "running" mark is written (10 ms): the mark is dropped.
+          await sleep(6);
+        },
       },
-    });
+    );
     await baton.start();
     const run = await baton.trigger('quick');
     const done = await baton.waitForRun(run.id);
@@ -56,12 +62,15 @@ describe('scheduler: when attempts and runs start', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let calledAt = 0;
-    await baton.defineWorkflow({ name: 'held', steps: [{ name: 'only' }] }, {
-      only: async () => {
-        calledAt = Date.now();
-        await gate;
+    await baton.defineWorkflow(
+      { name: 'held', steps: [{ name: 'only' }] },
+      {
+        only: async () => {
+          calledAt = Date.now();
+          await gate;
+        },
       },
-    });
+    );
     await baton.start();
     const run = await baton.trigger('held');
     const deadline = Date.now() + 10_000;

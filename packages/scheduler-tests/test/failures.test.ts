@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { allTasks, sleep, tempStore, testBaton, until } from './helpers.js';
+import { expect } from 'vitest';
+import { allTasks, eachStore, sleep, testBaton, until } from '../src/index.js';
 
-describe('scheduler: retries, timeouts, cancellation, pausing, failure propagation', () => {
+eachStore('scheduler: retries, timeouts, cancellation, pausing, failure propagation', ({ it, tempStore }) => {
   it('retries a failed attempt after its backoff until it succeeds', async () => {
     const { store } = await tempStore();
     const baton = testBaton(store);
@@ -32,11 +32,14 @@ describe('scheduler: retries, timeouts, cancellation, pausing, failure propagati
   it('fails the run once attempts run out, keeping the last error', async () => {
     const { store } = await tempStore();
     const baton = testBaton(store);
-    await baton.defineWorkflow({ name: 'doomed', retry: { maxAttempts: 2, initialDelayMs: 10 }, steps: [{ name: 's' }] }, {
-      s: async (ctx) => {
-        throw new Error(`nope ${ctx.attempt}`);
+    await baton.defineWorkflow(
+      { name: 'doomed', retry: { maxAttempts: 2, initialDelayMs: 10 }, steps: [{ name: 's' }] },
+      {
+        s: async (ctx) => {
+          throw new Error(`nope ${ctx.attempt}`);
+        },
       },
-    });
+    );
     await baton.start();
     const run = await baton.trigger('doomed');
     const done = await baton.waitForRun(run.id);
@@ -51,15 +54,18 @@ describe('scheduler: retries, timeouts, cancellation, pausing, failure propagati
     const { store } = await tempStore();
     const baton = testBaton(store);
     let sawAbort = false;
-    await baton.defineWorkflow({ name: 'slow', timeoutMs: 150, retry: { maxAttempts: 1 }, steps: [{ name: 's' }] }, {
-      s: async (ctx) =>
-        new Promise((_, reject) => {
-          ctx.signal.addEventListener('abort', () => {
-            sawAbort = true;
-            reject(ctx.signal.reason);
-          });
-        }),
-    });
+    await baton.defineWorkflow(
+      { name: 'slow', timeoutMs: 150, retry: { maxAttempts: 1 }, steps: [{ name: 's' }] },
+      {
+        s: async (ctx) =>
+          new Promise((_, reject) => {
+            ctx.signal.addEventListener('abort', () => {
+              sawAbort = true;
+              reject(ctx.signal.reason);
+            });
+          }),
+      },
+    );
     await baton.start();
     const run = await baton.trigger('slow');
     const done = await baton.waitForRun(run.id);
@@ -73,9 +79,12 @@ describe('scheduler: retries, timeouts, cancellation, pausing, failure propagati
   it('ends a handler that ignores its signal as timeout too', async () => {
     const { store } = await tempStore();
     const baton = testBaton(store, { abortGraceMs: 100 });
-    await baton.defineWorkflow({ name: 'stubborn', timeoutMs: 100, retry: { maxAttempts: 1 }, steps: [{ name: 's' }] }, {
-      s: () => new Promise((resolve) => setTimeout(() => resolve('late'), 3000)),
-    });
+    await baton.defineWorkflow(
+      { name: 'stubborn', timeoutMs: 100, retry: { maxAttempts: 1 }, steps: [{ name: 's' }] },
+      {
+        s: () => new Promise((resolve) => setTimeout(() => resolve('late'), 3000)),
+      },
+    );
     await baton.start();
     const run = await baton.trigger('stubborn');
     expect((await baton.waitForRun(run.id, { timeoutMs: 2000 })).status).toBe('timeout');
@@ -85,15 +94,18 @@ describe('scheduler: retries, timeouts, cancellation, pausing, failure propagati
     const { store } = await tempStore();
     const baton = testBaton(store, { concurrency: 2 });
     let aborted = 0;
-    await baton.defineWorkflow({ name: 'long', steps: [{ name: 's', taskCount: 6 }] }, {
-      s: (ctx) =>
-        new Promise((_, reject) => {
-          ctx.signal.addEventListener('abort', () => {
-            aborted++;
-            reject(ctx.signal.reason);
-          });
-        }),
-    });
+    await baton.defineWorkflow(
+      { name: 'long', steps: [{ name: 's', taskCount: 6 }] },
+      {
+        s: (ctx) =>
+          new Promise((_, reject) => {
+            ctx.signal.addEventListener('abort', () => {
+              aborted++;
+              reject(ctx.signal.reason);
+            });
+          }),
+      },
+    );
     await baton.start();
     const run = await baton.trigger('long');
     await until(async () => (await store.listTasks({ runId: run.id, status: 'running' })).items.length === 2, 5000, 'two running tasks');

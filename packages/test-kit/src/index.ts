@@ -1,0 +1,3 @@
+export { pgKit, type PgKit } from './pg.js';
+export { REPO_ROOT, spawnTs, type Child } from './spawn.js';
+export { sleep, until } from './wait.js';
