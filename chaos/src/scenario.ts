@@ -30,6 +30,8 @@ interface Worker {
   isReady: boolean;
   frozen: boolean;
   ready: Promise<void>;
+  /** Resolves once the child's stdout has closed: every line it wrote has been read. */
+  drained: Promise<void>;
 }
 
 /**
@@ -180,6 +182,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       isReady: false,
       frozen: false,
       ready: new Promise<void>((r) => (readyResolve = r)),
+      drained: new Promise<void>((r) => child.stdout!.once('close', () => r())),
     };
     let buffer = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -275,23 +278,31 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
         // Victims are ready, running workers: one fault at a time on each.
         const victims = alive().filter((w) => w.isReady && !w.frozen);
         const victim = victims[Math.floor(Math.random() * victims.length)];
+        // What a victim held is read after the fault, once the lines it wrote before it have
+        // arrived: read before, a task whose 'end' line was still in the pipe (its completion
+        // already committed) counted as held, and CI once saw 12 take-overs for 16 "held".
         if (fault === 'kill' && victim) {
-          const held = inFlight(victim.id);
+          const at = Date.now();
           victim.killedByUs = true;
           victim.child.kill('SIGKILL');
-          hits.push({ at: Date.now(), victim: victim.id, held, kind: 'kill' });
+          spawnWorker();
+          await Promise.race([victim.drained, sleep(2000)]);
+          const held = inFlight(victim.id);
+          hits.push({ at, victim: victim.id, held, kind: 'kill' });
           faults.kill++;
           o.log(`${tag} SIGKILL ${victim.id} holding ${held.length} tasks; a new worker takes its place`);
-          spawnWorker();
         } else if (fault === 'stop' && victim) {
-          const held = inFlight(victim.id);
+          const at = Date.now();
           victim.child.kill('SIGSTOP');
           victim.frozen = true;
-          hits.push({ at: Date.now(), victim: victim.id, held, kind: 'stop' });
+          // A stopped process writes nothing more; 300 ms lets the conductor read what it wrote.
+          await sleep(300);
+          const held = inFlight(victim.id);
+          hits.push({ at, victim: victim.id, held, kind: 'stop' });
           faults.stop++;
           const ms = freezeMs;
           o.log(`${tag} SIGSTOP ${victim.id} holding ${held.length} tasks, for ${ms} ms (past its lease)`);
-          const thaw = sleep(ms).then(() => {
+          const thaw = sleep(ms - (Date.now() - at)).then(() => {
             victim.frozen = false;
             if (!victim.exited) victim.child.kill('SIGCONT');
           });

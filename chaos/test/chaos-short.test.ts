@@ -28,7 +28,7 @@ describe('chaos (short): worker processes killed, frozen and cut off from the da
       if (store === 'pg') expect(r.faults.terminate).toBeGreaterThanOrEqual(1);
       if (restart && store === 'pg') expect(r.faults.restart).toBe(1);
       expect(r.held).toBeGreaterThan(0);
-      expect(r.recovery.length + r.recoveryFrozen.length).toBe(r.held);
+      expect(r.recovery.length + r.recoveryFrozen.length, lines.join('\n')).toBe(r.held);
     });
   }
 });
