@@ -69,6 +69,26 @@ eachStore('scheduler: runs end to end', ({ it, tempStore }) => {
     expect(maxLeased).toBeGreaterThan(10);
   });
 
+  it('writes endings in batches of up to concurrency (past the floor of 100), never more', async () => {
+    const { store } = await tempStore();
+    // A store slow to finish: endings pile up while a write is in flight, then go in one write.
+    const sizes: number[] = [];
+    const slow: typeof store = Object.create(store);
+    slow.finishTasks = async (results) => {
+      sizes.push(results.length);
+      await new Promise((r) => setTimeout(r, 30));
+      return store.finishTasks(results);
+    };
+    const baton = testBaton(slow, { concurrency: 300 });
+    await baton.defineWorkflow({ name: 'wide', steps: [{ name: 'work', taskCount: 1200 }] }, { work: async () => null });
+    await baton.start();
+    const run = await baton.trigger('wide');
+    expect((await baton.waitForRun(run.id, { timeoutMs: 60_000 })).status).toBe('success');
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(1200);
+    expect(Math.max(...sizes)).toBeGreaterThan(100);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(300);
+  });
+
   it('passes inputs, params, fan-out params and upstream outputs to handlers and keeps logs in order', async () => {
     const { store } = await tempStore();
     const baton = testBaton(store);

@@ -23,6 +23,8 @@ export interface Attempt {
 export interface AttemptsOptions {
   store: Store;
   workerId: string;
+  /** The worker's concurrency: the endings' write takes up to this many at once. */
+  concurrency: number;
   executors: Map<string, Executor>;
   defaultExecutor: string;
   /** After an abort, how long to wait for the executor to wind down before recording the end. */
@@ -67,7 +69,11 @@ export class Attempts {
   constructor(options: AttemptsOptions) {
     this.#o = options;
     this.#reader = readOnlyView(options.store);
-    this.#finish = new Batcher((results) => this.#writeResults(results), 100, 2);
+    // Endings are written up to `concurrency` at a time (at least 100): a batch's cost is
+    // mostly per row, but each write also costs a round trip, a plan and a commit. 20,000
+    // no-op tasks on PostgreSQL at concurrency 500: 12,400 tasks/s in writes of 500,
+    // 10,300 in writes of 100.
+    this.#finish = new Batcher((results) => this.#writeResults(results), Math.max(100, options.concurrency), 2);
     this.#markRunning = new Batcher((items) => options.store.markRunning(items), 200, 10);
     this.#logs = new Batcher<NewLog, void>(
       async (logs) => {
