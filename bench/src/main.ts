@@ -63,7 +63,7 @@ if (options.only.includes('throughput')) {
         async (dir: string) => {
           const store = await openSqliteStore({ filename: `${dir}/baton.db` });
           try {
-            return await batonThroughput(store, 'sqlite', options.tasks, options.workers, say);
+            return await batonThroughput(store, 'sqlite', options.tasks, options.batonConcurrency, say);
           } finally {
             await store.close();
           }
@@ -86,7 +86,7 @@ if (options.only.includes('throughput')) {
         async (url: string) => {
           const store = await openPgStore({ connectionString: url });
           try {
-            return await batonThroughput(store, 'pg', options.tasks, options.workers, say);
+            return await batonThroughput(store, 'pg', options.tasks, options.batonConcurrency, say);
           } finally {
             await store.close();
           }
