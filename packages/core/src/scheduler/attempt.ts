@@ -87,9 +87,15 @@ export class Attempts {
 
   /** Runs the attempt and writes its end; resolves once that is written (or is not this worker's to write). */
   async run(attempt: Attempt): Promise<void> {
-    if (attempt.claimed.task.concurrencyLimit) this.#keyed.add(attempt.claimed.task.id);
-    const ended = await this.#execute(attempt);
-    if (ended) await this.#record(attempt, ended);
+    const { id, concurrencyLimit } = attempt.claimed.task;
+    if (concurrencyLimit) this.#keyed.add(id);
+    try {
+      const ended = await this.#execute(attempt);
+      if (ended) await this.#record(attempt, ended);
+    } finally {
+      // An end this worker never wrote (stop, a lost lease, a failed write) leaves no id behind.
+      this.#keyed.delete(id);
+    }
   }
 
   /** Writes every ending and log queued so far. */
