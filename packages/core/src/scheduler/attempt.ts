@@ -69,11 +69,11 @@ export class Attempts {
   constructor(options: AttemptsOptions) {
     this.#o = options;
     this.#reader = readOnlyView(options.store);
-    // Endings are written up to `concurrency` at a time (at least 100): a batch's cost is
-    // mostly per row, but each write also costs a round trip, a plan and a commit. 20,000
-    // no-op tasks on PostgreSQL at concurrency 500: 12,400 tasks/s in writes of 500,
-    // 10,300 in writes of 100.
-    this.#finish = new Batcher((results) => this.#writeResults(results), Math.max(100, options.concurrency), 2);
+    // Endings are written up to `concurrency` at a time (at least 100, at most 1,000): a batch's
+    // cost is mostly per row, but each write also costs a round trip, a plan and a commit.
+    // 20,000 no-op tasks on PostgreSQL at concurrency 500: 12,400 tasks/s in writes of 500,
+    // 10,300 in writes of 100. Past 1,000 the gain is small and one write holds its row locks longer.
+    this.#finish = new Batcher((results) => this.#writeResults(results), Math.min(1000, Math.max(100, options.concurrency)), 2);
     this.#markRunning = new Batcher((items) => options.store.markRunning(items), 200, 10);
     this.#logs = new Batcher<NewLog, void>(
       async (logs) => {
