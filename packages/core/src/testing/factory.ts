@@ -48,6 +48,16 @@ export async function defineWorkflow(store: Store, overrides: Partial<WorkflowDe
   });
 }
 
+/** The conformance suite's usual shape: step `a` fanned out to `fanOut` tasks, then `b`, which depends on it. */
+export function defineFanIn(store: Store, fanOut: number) {
+  return defineWorkflow(store, {
+    steps: [
+      { name: 'a', taskCount: fanOut },
+      { name: 'b', dependsOn: ['a'] },
+    ],
+  });
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Claims until nothing is left; returns every claimed task. */

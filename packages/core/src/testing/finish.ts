@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { Store } from '../store.js';
-import { claimAll, defineWorkflow, leaseOf, sleep, type StoreFactory } from './factory.js';
+import { claimAll, defineFanIn, defineWorkflow, leaseOf, sleep, type StoreFactory } from './factory.js';
 import { suite } from './suite.js';
 
 async function succeed(store: Store, claimed: Awaited<ReturnType<typeof claimAll>>) {
@@ -13,12 +13,7 @@ export function finishCases(factory: StoreFactory): void {
   suite(factory, 'finish and roll-up', (test, { open }) => {
     test('dependents wait until every upstream task succeeded, then become pending in the same call', async () => {
       const store = await open();
-      const wf = await defineWorkflow(store, {
-        steps: [
-          { name: 'a', taskCount: 3 },
-          { name: 'b', dependsOn: ['a'] },
-        ],
-      });
+      const wf = await defineFanIn(store, 3);
       const { run } = await store.createRun({ workflowId: wf.id });
       const a = await claimAll(store);
       expect(a.map((c) => c.task.stepName)).toEqual(['a', 'a', 'a']);

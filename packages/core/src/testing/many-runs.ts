@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { BatonError, ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { claimAll, defineWorkflow, expectStartedByClaim, leaseOf, type StoreFactory } from './factory.js';
+import { claimAll, defineFanIn, defineWorkflow, expectStartedByClaim, leaseOf, type StoreFactory } from './factory.js';
 import { suite } from './suite.js';
 
 /**
@@ -171,12 +171,7 @@ export function manyRunsCases(factory: StoreFactory): void {
 
     test('a claim with running: true leases the tasks running, started now, and starts their pending runs', async () => {
       const store = await open();
-      const wf = await defineWorkflow(store, {
-        steps: [
-          { name: 'a', taskCount: 2 },
-          { name: 'b', dependsOn: ['a'] },
-        ],
-      });
+      const wf = await defineFanIn(store, 2);
       const { run } = await store.createRun({ workflowId: wf.id });
       const other = await store.createRun({ workflowId: wf.id });
       const before = Date.now();

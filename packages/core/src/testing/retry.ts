@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { ConflictError, RetryRefusedError } from '../errors.js';
 import type { Store } from '../store.js';
-import { claimAll, defineWorkflow, leaseOf, type StoreFactory } from './factory.js';
+import { claimAll, defineFanIn, defineWorkflow, leaseOf, type StoreFactory } from './factory.js';
 import { suite } from './suite.js';
 
 type Claimed = Awaited<ReturnType<typeof claimAll>>;
@@ -93,12 +93,7 @@ export function retryCases(factory: StoreFactory): void {
 
     test('a cancelled run retried: its cancelled tasks run again', async () => {
       const store = await open();
-      const wf = await defineWorkflow(store, {
-        steps: [
-          { name: 'a', taskCount: 2 },
-          { name: 'b', dependsOn: ['a'] },
-        ],
-      });
+      const wf = await defineFanIn(store, 2);
       const { run } = await store.createRun({ workflowId: wf.id });
       await store.cancelRun(run.id, 'operator said stop');
       const retried = await store.retryRun(run.id);

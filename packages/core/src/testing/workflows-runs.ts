@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { defineWorkflow, type StoreFactory } from './factory.js';
+import { defineFanIn, defineWorkflow, type StoreFactory } from './factory.js';
 import { suite } from './suite.js';
 
 export function workflowAndRunCases(factory: StoreFactory): void {
@@ -149,12 +149,7 @@ export function workflowAndRunCases(factory: StoreFactory): void {
 
     test('cancels a run: waiting and pending tasks cancelled, leased ones learn of it, finished runs refuse', async () => {
       const store = await open();
-      const wf = await defineWorkflow(store, {
-        steps: [
-          { name: 'a', taskCount: 3 },
-          { name: 'b', dependsOn: ['a'] },
-        ],
-      });
+      const wf = await defineFanIn(store, 3);
       const { run } = await store.createRun({ workflowId: wf.id });
       const [leased] = await store.claimTasks({ workerId: 'w', limit: 1, leaseMs: 60_000 });
       const cancelled = await store.cancelRun(run.id, 'stop it');
