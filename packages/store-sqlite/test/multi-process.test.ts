@@ -1,27 +1,20 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '@baton/store-sqlite';
+import { spawnTs } from '@baton/test-kit';
 
-/** Spawns a claimer; `ready` resolves when it waits for the go file, `done` with its stdout. */
-function claimerProcess(args: string[]) {
-  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  let onReady: () => void;
-  const ready = new Promise<void>((r) => (onReady = r));
-  child.stdout.on('data', (d) => {
-    out += d;
-    if (out.includes('ready')) onReady();
+/** A claimer process: ready when it waits for the go file; `done` with the task ids it claimed (its last line). */
+function claimerProcess(filename: string, id: string) {
+  const child = spawnTs(claimer, [filename, id]);
+  const done = child.exited.then(({ code }) => {
+    if (code !== 0) throw new Error(`claimer exited ${code}: ${child.stderr()}`);
+    return JSON.parse(child.lines.at(-1)!) as string[];
   });
-  const done = new Promise<string>((resolve, reject) =>
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`claimer exited ${code}`)))),
-  );
-  return { ready, done };
+  return { ready: child.ready(), done };
 }
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const claimer = fileURLToPath(new URL('./fixtures/claimer.ts', import.meta.url));
 const dirs: string[] = [];
 afterEach(() => {
@@ -38,14 +31,11 @@ describe('store-sqlite: one database file, several processes', () => {
     const { run: created } = await store.createRun({ workflowId: wf.id });
     await store.close();
 
-    const args = (id: string) => ['--conditions=baton-source', '--import', 'tsx', claimer, filename, id];
-    const a = claimerProcess(args('a'));
-    const b = claimerProcess(args('b'));
+    const a = claimerProcess(filename, 'a');
+    const b = claimerProcess(filename, 'b');
     await Promise.all([a.ready, b.ready]);
     writeFileSync(`${filename}.go`, '');
-    const [outA, outB] = await Promise.all([a.done, b.done]);
-    const gotA: string[] = JSON.parse(outA.trim().split('\n').at(-1)!);
-    const gotB: string[] = JSON.parse(outB.trim().split('\n').at(-1)!);
+    const [gotA, gotB] = await Promise.all([a.done, b.done]);
     expect(gotA.length + gotB.length).toBe(400);
     expect(new Set([...gotA, ...gotB]).size).toBe(400);
     // Both processes did real work: the lock was shared, not held by one.

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,6 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CorruptDataError, SchemaVersionError, ValidationError } from '@baton/core';
 import { openSqliteStore } from '@baton/store-sqlite';
+import { spawnTs } from '@baton/test-kit';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -103,28 +103,16 @@ describe('store-sqlite: opening fails with typed errors naming the file or optio
 
 describe('store-sqlite: processes opening a fresh file at once', () => {
   it('every one of 4 processes opens and writes, 5 fresh files in a row: the first migration does not race', async () => {
-    const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
     const opener = fileURLToPath(new URL('./fixtures/opener.ts', import.meta.url));
     const dir = tempDir();
     const ROUNDS = 5;
-    const children = Array.from({ length: 4 }, (_, i) => {
-      const child = spawn(process.execPath, ['--conditions=baton-source', '--import', 'tsx', opener, dir, String(ROUNDS), String(i)], {
-        cwd: repoRoot,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      const state = { out: '' };
-      child.stdout.on('data', (d) => (state.out += d));
-      const done = new Promise<void>((r) => child.on('exit', () => r()));
-      return { state, done };
-    });
+    const children = Array.from({ length: 4 }, (_, i) => spawnTs(opener, [dir, String(ROUNDS), String(i)]));
     for (let round = 0; round < ROUNDS; round++) {
-      const deadline = Date.now() + 30_000;
-      while (!children.every((c) => c.state.out.includes(`ready ${round}\n`)) && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 5));
+      await Promise.all(children.map((c) => c.line((l) => l === `ready ${round}`)));
       mkdirSync(join(dir, `go-${round}`)); // all four poll for it: they open within a millisecond or two of each other
     }
-    await Promise.all(children.map((c) => c.done));
-    const results = children.flatMap((c) => c.state.out.split('\n').filter((l) => l && !l.startsWith('ready')));
+    await Promise.all(children.map((c) => c.exited));
+    const results = children.flatMap((c) => c.lines.filter((l) => l && !l.startsWith('ready')));
     expect(results.filter((r) => !r.startsWith('ok'))).toEqual([]);
     expect(results).toHaveLength(4 * ROUNDS);
     for (let round = 0; round < ROUNDS; round++) {

@@ -1,29 +1,16 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { spawnTs } from '@baton/test-kit';
 import { alive, groupMembers, waitFor } from '../helpers.js';
 
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const worker = fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url));
 
 /** Starts the stand-in worker and resolves with its pid and the pids of the task's processes. */
 async function startWorker(): Promise<{ worker: number; group: number; child: number; grandchild: number; exited: Promise<unknown> }> {
-  const proc = spawn(process.execPath, ['--conditions=baton-source', '--import', 'tsx', worker], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  let out = '';
-  const pids = await new Promise<number[]>((resolve, reject) => {
-    proc.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /pids (\d+) (\d+) (\d+)/.exec(out);
-      if (match) resolve(match.slice(1).map(Number));
-    });
-    proc.once('exit', (code) => reject(new Error(`worker exited early (${code}): ${out}`)));
-  });
-  const [group, child, grandchild] = pids as [number, number, number];
-  return { worker: proc.pid!, group, child, grandchild, exited };
+  const proc = spawnTs(worker, []);
+  const line = await proc.line((l) => /^pids \d+ \d+ \d+/.test(l));
+  const [group, child, grandchild] = /pids (\d+) (\d+) (\d+)/.exec(line)!.slice(1).map(Number) as [number, number, number];
+  return { worker: proc.process.pid!, group, child, grandchild, exited: proc.exited };
 }
 
 describe('process executor leaves no orphans', () => {
