@@ -89,6 +89,27 @@ eachStore('scheduler: runs end to end', ({ it, tempStore }) => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(300);
   });
 
+  it('writes endings at most 1,000 at a time, whatever the concurrency', async () => {
+    const { store } = await tempStore();
+    const sizes: number[] = [];
+    const slow: typeof store = Object.create(store);
+    slow.finishTasks = async (results) => {
+      sizes.push(results.length);
+      await new Promise((r) => setTimeout(r, 30));
+      return store.finishTasks(results);
+    };
+    // A long lease: on the file store, heartbeating 1,500 leases and writing 1,000 endings outlast
+    // the suite's 2 s lease, and expired tasks would run twice (at least once, as promised).
+    const baton = testBaton(slow, { concurrency: 1500, leaseMs: 30_000 });
+    await baton.defineWorkflow({ name: 'wider', steps: [{ name: 'work', taskCount: 2500 }] }, { work: async () => null });
+    await baton.start();
+    const run = await baton.trigger('wider');
+    expect((await baton.waitForRun(run.id, { timeoutMs: 120_000 })).status).toBe('success');
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(2500);
+    expect(Math.max(...sizes)).toBeGreaterThan(300);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(1000);
+  }, 120_000);
+
   it('passes inputs, params, fan-out params and upstream outputs to handlers and keeps logs in order', async () => {
     const { store } = await tempStore();
     const baton = testBaton(store);

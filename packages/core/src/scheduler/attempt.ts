@@ -94,7 +94,7 @@ export class Attempts {
       if (ended) await this.#record(attempt, ended);
     } finally {
       // An end this worker never wrote (stop, a lost lease, a failed write) leaves no id behind.
-      this.#keyed.delete(id);
+      if (concurrencyLimit) this.#keyed.delete(id);
     }
   }
 
