@@ -12,16 +12,8 @@ export interface WorkerProcess {
 }
 
 export function startWorkerProcess(kind: 'pg' | 'sqlite', location: string, concurrency: number, untilRun?: string): WorkerProcess {
-  const args = [
-    '--conditions=baton-source',
-    '--import',
-    'tsx',
-    workerScript,
-    kind,
-    location,
-    String(concurrency),
-    ...(untilRun ? [untilRun] : []),
-  ];
+  // The parent's own flags: built packages for `pnpm bench`, sources (`--conditions=baton-source`) for its test.
+  const args = [...process.execArgv, workerScript, kind, location, String(concurrency), ...(untilRun ? [untilRun] : [])];
   const child = spawn(process.execPath, args, { cwd: benchDir, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   let onReady: () => void;

@@ -24,6 +24,21 @@ const logQuery = z.object({ taskId: v.id.optional(), ...v.pageOptions }).strict(
 const payloadQuery = z.object(v.pageOptions).strict();
 const sessionQuery = z.object({ activeOnly: z.boolean().optional() }).strict();
 
+/** The store each guard wraps: see `unguarded`. */
+const innerOf = new WeakMap<Store, Store>();
+
+/**
+ * The store under a guard made by `guardStore` (any other store as it is), for
+ * the scheduler's endings and running marks only: it builds those arguments
+ * itself (leases the store handed out, outputs it checked with `isJson`, error
+ * texts it cut to 16,000 characters), and parsing them again with zod cost 135 ms
+ * of 2,100 (6%) in a CPU profile of 20,000 no-op tasks on SQLite. Everything a
+ * handler or a host passes still goes through the guard.
+ */
+export function unguarded(store: Store): Store {
+  return innerOf.get(store) ?? store;
+}
+
 /**
  * Wraps a store so that every public operation validates its input first and
  * fails with a ValidationError naming the field, before anything is written.
@@ -101,6 +116,7 @@ export function guardStore(inner: Store): Store {
     close: () => inner.close(),
   };
   if (inner.onTasksReady) guarded.onTasksReady = (listener) => inner.onTasksReady!(listener);
+  innerOf.set(guarded, inner);
   return guarded;
 }
 

@@ -4,7 +4,9 @@ import type { Executor } from '../executor.js';
 import type { Json, Task } from '../models.js';
 import { readOnlyView, type ReadOnlyStore } from '../read-only-store.js';
 import type { ClaimedTask, FinishOutcome, FinishResult, Lease, MarkOutcome, NewLog, RunningMark, Store, TaskResult } from '../store.js';
+import { unguarded } from '../guard.js';
 import { isJson } from '../validation.js';
+import type { AbortSwitch } from './abort.js';
 import { Batcher } from './batcher.js';
 import type { BatonEmitter } from './events.js';
 import type { Redactor } from './redactor.js';
@@ -15,7 +17,7 @@ export interface Attempt {
   claimed: ClaimedTask;
   lease: Lease;
   step: ResolvedStep;
-  controller: AbortController;
+  abort: AbortSwitch;
   /** True while the executor runs; false once only the end is being written. */
   executing: boolean;
 }
@@ -62,6 +64,8 @@ export class Attempts {
   readonly #reader: ReadOnlyStore;
   readonly #finish: Batcher<TaskResult, FinishOutcome>;
   readonly #markRunning: Batcher<RunningMark, MarkOutcome>;
+  /** Endings and running marks are the scheduler's own arguments: written past the guard's zod parse (see unguarded). */
+  readonly #writer: Store;
   readonly #logs: Batcher<NewLog, void>;
   /** Tasks in flight under a cluster-wide concurrency key: writing their end frees a slot in the store. */
   readonly #keyed = new Set<string>();
@@ -69,12 +73,13 @@ export class Attempts {
   constructor(options: AttemptsOptions) {
     this.#o = options;
     this.#reader = readOnlyView(options.store);
+    this.#writer = unguarded(options.store);
     // Endings are written up to `concurrency` at a time (at least 100, at most 1,000): a batch's
     // cost is mostly per row, but each write also costs a round trip, a plan and a commit.
     // 20,000 no-op tasks on PostgreSQL at concurrency 500: 12,400 tasks/s in writes of 500,
     // 10,300 in writes of 100. Past 1,000 the gain is small and one write holds its row locks longer.
     this.#finish = new Batcher((results) => this.#writeResults(results), Math.min(1000, Math.max(100, options.concurrency)), 2);
-    this.#markRunning = new Batcher((items) => options.store.markRunning(items), 200, 10);
+    this.#markRunning = new Batcher((items) => this.#writer.markRunning(items), 200, 10);
     this.#logs = new Batcher<NewLog, void>(
       async (logs) => {
         await options.store.appendLogs(logs);
@@ -106,14 +111,14 @@ export class Attempts {
 
   /** Runs the executor; resolves with how the attempt ended, or undefined when it is not this worker's to end. */
   async #execute(attempt: Attempt): Promise<Ended | undefined> {
-    const { claimed, lease, controller, step } = attempt;
+    const { claimed, lease, abort, step } = attempt;
     const { task } = claimed;
     const executorName = step.executor ?? this.#o.defaultExecutor;
     const executor = this.#o.executors.get(executorName);
     let timer: NodeJS.Timeout | undefined;
     if (step.timeoutMs !== null) {
       const ms = step.timeoutMs;
-      timer = setTimeout(() => controller.abort(new TimeoutError(ms)), ms);
+      timer = setTimeout(() => abort.abort(new TimeoutError(ms)), ms);
     }
     let marked: Promise<unknown> = Promise.resolve();
     let markItem: RunningMark | undefined;
@@ -123,7 +128,7 @@ export class Attempts {
     const markRunning = (executionName?: string) => {
       markItem = { ...lease, startedAt, ...(executionName !== undefined && { executionName }) };
       const written = this.#markRunning.add(markItem).then(({ held, runStarted }) => {
-        if (!held) controller.abort(new LeaseLostError(lease.taskId, lease.leaseId));
+        if (!held) abort.abort(new LeaseLostError(lease.taskId, lease.leaseId));
         // Only for a claim that did not start it (one without `running`): the store says so here instead.
         if (runStarted) this.#o.emitter.emit('run:started', { runId: claimed.run.id, workflowName: claimed.workflow.name });
       });
@@ -140,7 +145,7 @@ export class Attempts {
       if (!executor.reportsStart && task.status !== 'running') markRunning().catch(() => {});
       this.#o.emitter.emit('task:started', task);
       const upstream = step.step.dependsOn?.length ? await this.#o.store.getStepOutputs(claimed.run.id, step.step.dependsOn) : {};
-      const ctx = createTaskContext(claimed, step, controller.signal, upstream, {
+      const ctx = createTaskContext(claimed, step, abort, upstream, {
         store: this.#o.store,
         reader: this.#reader,
         redactor: this.#o.redactor,
@@ -154,13 +159,13 @@ export class Attempts {
       // committed: a handler that blocks the event loop at its start (CPU work, sync I/O) must
       // not do so in the middle of a write transaction (SQLite: holding the database's write lock).
       await nextMacrotask();
-      if (controller.signal.aborted) throw controller.signal.reason;
-      const output = await abortable(executor.execute(ctx), controller.signal, this.#o.abortGraceMs);
+      if (abort.aborted) throw abort.reason;
+      const output = await abortable(executor.execute(ctx), abort, this.#o.abortGraceMs);
       const value = output === undefined ? null : output;
       if (!isJson(value)) throw new Error('the task returned a value that is not JSON (a function, a Date, NaN, a class instance?)');
       result = { ...lease, startedAt, status: 'success', output: value as Json };
     } catch (error) {
-      const reason = controller.signal.aborted ? controller.signal.reason : error;
+      const reason = abort.aborted ? abort.reason : error;
       if (reason instanceof ShutdownError || reason instanceof LeaseLostError) {
         // Not this worker's to end: stop() releases it, or another worker holds it.
         clearTimeout(timer);
@@ -225,7 +230,7 @@ export class Attempts {
   }
 
   async #writeResults(results: TaskResult[]): Promise<FinishOutcome[]> {
-    const out: FinishResult = await this.#o.store.finishTasks(results);
+    const out: FinishResult = await this.#writer.finishTasks(results);
     for (const run of out.finishedRuns) this.#o.emitter.emit('run:finished', run);
     // A keyed task's slot frees when its end is written, not when it stopped running:
     // claim again now rather than at the next poll (a claim made in between found the key full).
@@ -237,31 +242,29 @@ export class Attempts {
 }
 
 /**
- * After the signal aborts, waits up to `graceMs` for the executor to wind down
+ * After the switch aborts, waits up to `graceMs` for the executor to wind down
  * (a process group being killed, a cloud job being cancelled), so that a retry
  * or another worker never overlaps the aborted attempt; then gives up on it.
  */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T> {
+function abortable<T>(promise: Promise<T>, abort: AbortSwitch, graceMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
-    const onAbort = () => {
-      timer = setTimeout(() => reject(signal.reason), graceMs);
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+    const stopListening = abort.onAbort(() => {
+      timer = setTimeout(() => reject(abort.reason), graceMs);
+    });
     const settle = () => {
       clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      stopListening();
     };
     promise.then(
       (v) => {
         settle();
-        if (signal.aborted) reject(signal.reason);
+        if (abort.aborted) reject(abort.reason);
         else resolve(v);
       },
       (e) => {
         settle();
-        reject(signal.aborted ? signal.reason : e);
+        reject(abort.aborted ? abort.reason : e);
       },
     );
   });

@@ -1,10 +1,11 @@
 import { CancelledError, LeaseLostError } from '../errors.js';
 import type { Lease, Store } from '../store.js';
+import type { AbortSwitch } from './abort.js';
 
-/** What holds a lease here: an attempt in flight, aborted through its controller. */
+/** What holds a lease here: an attempt in flight, aborted through its switch. */
 export interface Held {
   lease: Lease;
-  controller: AbortController;
+  abort: AbortSwitch;
 }
 
 export interface LeasesOptions {
@@ -57,8 +58,8 @@ export class Leases<A extends Held = Held> {
       );
       states.forEach((state, i) => {
         const attempt = attempts[i]!;
-        if (state === 'lost') attempt.controller.abort(new LeaseLostError(attempt.lease.taskId, attempt.lease.leaseId));
-        if (state === 'cancelled') attempt.controller.abort(new CancelledError());
+        if (state === 'lost') attempt.abort.abort(new LeaseLostError(attempt.lease.taskId, attempt.lease.leaseId));
+        if (state === 'cancelled') attempt.abort.abort(new CancelledError());
       });
     } catch (error) {
       this.#o.emitError(error);

@@ -4,6 +4,7 @@ import type { TaskContext, ToolCallOptions } from '../executor.js';
 import type { Json, LogType } from '../models.js';
 import type { ReadOnlyStore } from '../read-only-store.js';
 import type { ClaimedTask, NewLog, Store } from '../store.js';
+import type { AbortSwitch } from './abort.js';
 import type { Redactor } from './redactor.js';
 
 /** The pieces of the scheduler a task context talks to. */
@@ -44,11 +45,12 @@ class BatonTaskContext implements TaskContext {
   readonly maxAttempts: number;
   readonly store: ReadOnlyStore;
   readonly #deps: ContextDeps;
+  readonly #abort: AbortSwitch;
 
   constructor(
     claimed: ClaimedTask,
     readonly step: ResolvedStep,
-    readonly signal: AbortSignal,
+    abort: AbortSwitch,
     readonly upstream: { [stepName: string]: (Json | null)[] },
     deps: ContextDeps,
   ) {
@@ -64,6 +66,12 @@ class BatonTaskContext implements TaskContext {
     this.maxAttempts = task.maxAttempts;
     this.store = deps.reader;
     this.#deps = deps;
+    this.#abort = abort;
+  }
+
+  /** Made on first read (see AbortSwitch): most handlers never look. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
   }
 
   #write(type: LogType, content: unknown): void {
@@ -122,11 +130,11 @@ class BatonTaskContext implements TaskContext {
 export function createTaskContext(
   claimed: ClaimedTask,
   step: ResolvedStep,
-  signal: AbortSignal,
+  abort: AbortSwitch,
   upstream: { [stepName: string]: (Json | null)[] },
   deps: ContextDeps,
 ): TaskContext {
-  return new BatonTaskContext(claimed, step, signal, upstream, deps);
+  return new BatonTaskContext(claimed, step, abort, upstream, deps);
 }
 
 /** acolib's audited tool call: a ToolExecution row records every call, secrets redacted. */

@@ -2,6 +2,7 @@ import { resolveStep } from '../definition.js';
 import { CancelledError, ShutdownError } from '../errors.js';
 import type { Executor } from '../executor.js';
 import type { ClaimedTask, Store } from '../store.js';
+import { AbortSwitch } from './abort.js';
 import { Admission } from './admission.js';
 import { Attempts, type Attempt } from './attempt.js';
 import { ClaimLoop } from './claim-loop.js';
@@ -86,7 +87,7 @@ export class Worker {
 
   /** Aborts tasks of a run on this worker (the run was cancelled). */
   abortRun(runId: string, reason: string): void {
-    for (const a of this.#leases.held.values()) if (a.claimed.run.id === runId) a.controller.abort(new CancelledError(reason));
+    for (const a of this.#leases.held.values()) if (a.claimed.run.id === runId) a.abort.abort(new CancelledError(reason));
   }
 
   get inFlight(): number {
@@ -104,7 +105,7 @@ export class Worker {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([all(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
     clearTimeout(timer);
-    for (const a of held()) a.controller.abort(new ShutdownError());
+    for (const a of held()) a.abort.abort(new ShutdownError());
     await Promise.race([all(), new Promise((r) => (timer = setTimeout(r, this.#abortGraceMs + 100)))]);
     clearTimeout(timer);
     const stuck = held().map((a) => a.lease);
@@ -118,7 +119,7 @@ export class Worker {
     const step = resolveStep(claimed.workflow, claimed.task.stepName);
     if (!this.#admission.admit(claimed, step)) return false;
     const lease = { taskId: claimed.task.id, leaseId: claimed.task.leaseId! };
-    const attempt = { claimed, lease, step, controller: new AbortController(), executing: true } as InFlight;
+    const attempt = { claimed, lease, step, abort: new AbortSwitch(), executing: true } as InFlight;
     this.#leases.held.set(claimed.task.id, attempt);
     // The slot is held while the executor runs, not while the end is written:
     // the next batch starts while this one's endings wait for their batched write.
