@@ -46,9 +46,11 @@ export interface AttemptsOptions {
 
 interface Ended {
   result: TaskResult;
-  /** The task's "running" mark, if one was queued, and its write. */
+  /** The task's "running" mark, if one was queued, and its write (which never rejects). */
   markItem: RunningMark | undefined;
-  marked: Promise<unknown>;
+  marked: Promise<unknown> | undefined;
+  /** Whether the attempt wrote logs: they must be written before its end. */
+  logged: boolean;
 }
 
 const MAX_ERROR_LENGTH = 16_000;
@@ -120,8 +122,9 @@ export class Attempts {
       const ms = step.timeoutMs;
       timer = setTimeout(() => abort.abort(new TimeoutError(ms)), ms);
     }
-    let marked: Promise<unknown> = Promise.resolve();
+    let marked: Promise<unknown> | undefined;
     let markItem: RunningMark | undefined;
+    let logged = false;
     // The attempt starts now (a claim that marked it running says when): the
     // batched mark and the ending carry this time, not their write's.
     const startedAt = task.status === 'running' && task.startedAt ? task.startedAt : new Date();
@@ -149,7 +152,10 @@ export class Attempts {
         store: this.#o.store,
         reader: this.#reader,
         redactor: this.#o.redactor,
-        log: (entry) => void this.#logs.add(entry).catch((e) => this.#o.log('warn', 'writing logs failed', e)),
+        log: (entry) => {
+          logged = true;
+          this.#logs.add(entry).catch((e) => this.#o.log('warn', 'writing logs failed', e));
+        },
         heartbeat: () => this.#o.heartbeat(attempt),
         started: async (executionName) => {
           await markRunning(executionName);
@@ -169,7 +175,7 @@ export class Attempts {
       if (reason instanceof ShutdownError || reason instanceof LeaseLostError) {
         // Not this worker's to end: stop() releases it, or another worker holds it.
         clearTimeout(timer);
-        await this.#logs.flush().catch(() => {});
+        if (logged) await this.#logs.flush().catch(() => {});
         if (reason instanceof LeaseLostError) this.#o.emitter.emit('lease:lost', { task });
         else await this.#o.release([lease], `releasing task ${task.id} on stop failed; its lease will expire`);
         return;
@@ -179,18 +185,19 @@ export class Attempts {
       clearTimeout(timer);
       this.#o.executed(attempt);
     }
-    return { result, markItem, marked };
+    return { result, markItem, marked, logged };
   }
 
   /** Writes the end of an attempt (batched with others) and tells the host what came of it. */
-  async #record(attempt: Attempt, { result, markItem, marked }: Ended): Promise<void> {
+  async #record(attempt: Attempt, { result, markItem, marked, logged }: Ended): Promise<void> {
     const { task } = attempt.claimed;
     const { lease } = attempt;
     // A task that ended before its "running" mark was written skips that write:
     // finishing records its start and moves its run to running anyway.
     if (markItem) this.#markRunning.withdraw(markItem, { held: true, runStarted: false });
-    await marked.catch(() => {});
-    await this.#logs.flush().catch((e) => this.#o.log('warn', 'writing logs failed', e));
+    // Awaited only when there is something to wait for: two promises a task fewer otherwise.
+    if (marked) await marked;
+    if (logged) await this.#logs.flush().catch((e) => this.#o.log('warn', 'writing logs failed', e));
     const outcome = await this.#finish.add(result).catch((error) => {
       this.#o.log('error', `recording the end of task ${task.id} failed; its lease will expire and it will run again`, error);
       return undefined;

@@ -2,7 +2,7 @@ import type { FinishOutcome, FinishResult, FinishedRun, TaskResult, TaskStatus }
 import type { RunDelta } from '@baton/core/store-kit';
 import { endedTaskError, foldEndings, runDurationMs, runEndStatus, upstreamFailedMessage } from '@baton/core/store-kit';
 import { sql } from 'kysely';
-import { bumped, rowsTable, type Ctx } from '../context.js';
+import { bumped, rowsTable, type ColumnType, type Ctx } from '../context.js';
 import { fencedUpdate } from './fenced.js';
 import { nowMs } from '../rows.js';
 
@@ -180,19 +180,18 @@ async function cancelDownstream(ctx: Ctx, deltas: RunDelta[], now: number): Prom
 
 /**
  * Rules 2, 5, 6: run counters moved, first failure kept, runs that are done
- * ended and runs still pending started. Two statements at most. The counters'
- * statement leaves `status` alone: naming it in SET makes SQLite rewrite both
- * status indexes of every run in the batch, and with claims that start runs
- * nearly every run is already `running` (single-task runs: a third of the
- * batch's run-index writes were these no-op rewrites). The status moves only
- * in the second statement, for the runs whose status changes.
+ * ended and runs still pending started. One read, then each run written once:
+ * the runs whose status moves in one statement, the rest (counters only) in
+ * another. A status named in SET makes SQLite rewrite both status indexes of
+ * the row even when the value stays, so the counters-only statement leaves it
+ * out (with claims that start runs nearly every run of a multi-task batch is
+ * already `running`). Single-task runs all end: before, their counters and
+ * their end were two writes of the same 500 rows per batch (finishing 20,000
+ * single-task runs on SQLite: roll-up 423 ms of 2,555 in a CPU profile).
  */
 async function rollUpRuns(ctx: Ctx, deltas: RunDelta[], cancelled: Map<string, number>, now: number): Promise<FinishedRun[]> {
   if (deltas.length === 0) return [];
-  const rows = deltas.map((d) => {
-    const c = cancelled.get(d.runId) ?? 0;
-    return [d.runId, d.finished + c, d.failed + c, d.firstFailure?.status ?? null, d.firstFailure?.error ?? null, d.startedAt ?? now];
-  });
+  const ids = deltas.map((d) => [d.runId]);
   const { rows: runs } = await sql<{
     id: string;
     status: string;
@@ -202,42 +201,62 @@ async function rollUpRuns(ctx: Ctx, deltas: RunDelta[], cancelled: Map<string, n
     started_at: number | string | null;
     created_at: number | string;
   }>`
-    with v(id, finished, failed, failure_status, error, started_at) as (${rowsTable(ctx, rows, ['text', 'int', 'int', 'text', 'text', 'ms'])})
-    update baton_runs set
-      tasks_finished = tasks_finished + v.finished,
+    with v(id) as (${rowsTable(ctx, ids, ['text'])})
+    select r.id, r.status, r.tasks_total, r.tasks_finished, r.failure_status, r.started_at, r.created_at
+    from baton_runs r join v on r.id = v.id
+    order by r.id`.execute(ctx.db);
+  const byId = new Map(deltas.map((d) => [d.runId, d]));
+  // [run, finished, failed, failure status, error, started at] and, for runs whose status moves, [status, duration]
+  const counted: unknown[][] = [];
+  const moved: unknown[][] = [];
+  const finished: FinishedRun[] = [];
+  for (const run of runs) {
+    const d = byId.get(run.id)!;
+    const c = cancelled.get(d.runId) ?? 0;
+    const counters = [
+      run.id,
+      d.finished + c,
+      d.failed + c,
+      d.firstFailure?.status ?? null,
+      d.firstFailure?.error ?? null,
+      d.startedAt ?? now,
+    ];
+    const startedAt = run.started_at === null ? (d.startedAt ?? now) : Number(run.started_at);
+    const status = runEndStatus({
+      status: run.status,
+      tasksTotal: Number(run.tasks_total),
+      tasksFinished: Number(run.tasks_finished) + d.finished + c,
+      failureStatus: run.failure_status ?? d.firstFailure?.status ?? null,
+    });
+    if (status) {
+      moved.push([...counters, status, runDurationMs(startedAt, Number(run.created_at), now)]);
+      finished.push({ runId: run.id, status });
+    } else if (run.status === 'pending') {
+      moved.push([...counters, 'running', null]); // rule 2: an ending, even a retry, starts its run
+    } else {
+      counted.push(counters);
+    }
+  }
+  const set = sql`tasks_finished = tasks_finished + v.finished,
       tasks_failed = tasks_failed + v.failed,
       failure_status = coalesce(baton_runs.failure_status, v.failure_status),
       error = coalesce(baton_runs.error, v.error),
       started_at = coalesce(baton_runs.started_at, v.started_at),
-      updated_at = ${bumped(now)}
-    from v where baton_runs.id = v.id
-    returning baton_runs.id, baton_runs.status, baton_runs.tasks_total, baton_runs.tasks_finished, baton_runs.failure_status, baton_runs.started_at, baton_runs.created_at`.execute(
-    ctx.db,
-  );
-  // [run, new status, duration (ended runs only)]
-  const moved: [string, string, number | null][] = [];
-  const finished: FinishedRun[] = [];
-  for (const run of runs.sort((a, b) => (a.id < b.id ? -1 : 1))) {
-    const status = runEndStatus({
-      status: run.status,
-      tasksTotal: Number(run.tasks_total),
-      tasksFinished: Number(run.tasks_finished),
-      failureStatus: run.failure_status,
-    });
-    if (status) {
-      moved.push([run.id, status, runDurationMs(run.started_at === null ? null : Number(run.started_at), Number(run.created_at), now)]);
-      finished.push({ runId: run.id, status });
-    } else if (run.status === 'pending') {
-      moved.push([run.id, 'running', null]); // rule 2: an ending, even a retry, starts its run
-    }
+      updated_at = ${bumped(now)}`;
+  const types: ColumnType[] = ['text', 'int', 'int', 'text', 'text', 'ms'];
+  if (counted.length > 0)
+    await sql`
+      with v(id, finished, failed, failure_status, error, started_at) as (${rowsTable(ctx, counted, types)})
+      update baton_runs set ${set}
+      from v where baton_runs.id = v.id`.execute(ctx.db);
+  if (moved.length > 0) {
+    const at = ctx.dialect.cast(sql`${now}`, 'ms');
+    await sql`
+      with v(id, finished, failed, failure_status, error, started_at, status, duration_ms) as (${rowsTable(ctx, moved, [...types, 'text', 'ms'])})
+      update baton_runs set ${set}, status = v.status,
+        finished_at = case when v.status = 'running' then null else ${at} end, duration_ms = v.duration_ms
+      from v where baton_runs.id = v.id`.execute(ctx.db);
   }
-  if (moved.length === 0) return finished;
-  const at = ctx.dialect.cast(sql`${now}`, 'ms');
-  await sql`
-    with v(id, status, duration_ms) as (${rowsTable(ctx, moved, ['text', 'text', 'ms'])})
-    update baton_runs set status = v.status, finished_at = case when v.status = 'running' then null else ${at} end,
-      duration_ms = v.duration_ms, updated_at = ${bumped(now)}
-    from v where baton_runs.id = v.id`.execute(ctx.db);
   return finished;
 }
 
