@@ -141,6 +141,31 @@ export function finishCases(factory: StoreFactory): void {
       expect(await store.recoverExpiredLeases(new Date(Date.now() + 10_000))).toEqual([]);
     });
 
+    test('in one call: written endings, a refused one answered with the task as it stands, a task listed twice written once', async () => {
+      const store = await open();
+      const wf = await defineWorkflow(store, { steps: [{ name: 's', taskCount: 3 }] });
+      await store.createRun({ workflowId: wf.id });
+      const [a, b, c] = await claimAll(store);
+      // b's lease is given up and taken again: its first lease is stale.
+      await store.releaseTasks([leaseOf(b!)]);
+      const [again] = await store.claimTasks({ workerId: 'other', limit: 1, leaseMs: 60_000 });
+      expect(again!.task.id).toBe(b!.task.id);
+      const out = await store.finishTasks([
+        { ...leaseOf(a!), status: 'success', output: 1 },
+        { ...leaseOf(b!), status: 'success', output: 'stale' },
+        { ...leaseOf(c!), status: 'failed', error: 'boom' },
+        { ...leaseOf(c!), status: 'success', output: 'second listing' },
+      ]);
+      expect(out.outcomes).toEqual([
+        { taskId: a!.task.id, accepted: true, status: 'success' },
+        { taskId: b!.task.id, accepted: false, status: again!.task.status },
+        { taskId: c!.task.id, accepted: true, status: 'failed' },
+        { taskId: c!.task.id, accepted: false, status: 'failed' },
+      ]);
+      expect((await store.getTask(b!.task.id)).output).toBeNull();
+      expect((await store.getTask(c!.task.id)).error).toBe('boom');
+    });
+
     test('expired leases come back; the stale worker cannot finish; the new one can', async () => {
       const store = await open();
       const wf = await defineWorkflow(store, { retry: { maxAttempts: 3 } });

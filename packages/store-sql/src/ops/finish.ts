@@ -37,7 +37,11 @@ export async function finishTasks(ctx: Ctx, results: TaskResult[]): Promise<Fini
   return ctx.tx(async (ctx) => {
     const now = nowMs();
     const written = new Map<string, Written>();
-    for (const row of await writeResults(ctx, results, now)) written.set(row.id, row);
+    // A task listed twice is written once, by its first listing (an UPDATE … FROM joining two
+    // rows to one target uses either, engine's choice); the later listing is refused.
+    const seen = new Set<string>();
+    const firsts = results.filter((r) => !seen.has(r.taskId) && seen.add(r.taskId));
+    for (const row of await writeResults(ctx, firsts, now)) written.set(row.id, row);
     const refused = results.filter((r) => !written.has(r.taskId)).map((r) => r.taskId);
     const current = new Map<string, string>();
     if (refused.length > 0) {
@@ -49,8 +53,9 @@ export async function finishTasks(ctx: Ctx, results: TaskResult[]): Promise<Fini
     const outcomes = results.map((result): FinishOutcome => {
       const row = written.get(result.taskId);
       if (!row) return { taskId: result.taskId, accepted: false, status: (current.get(result.taskId) ?? 'failed') as TaskStatus };
-      // A task listed twice in one call is written once: the second finds no lease.
+      // A task listed twice in one call is written once: the second finds no lease and is told the status written.
       written.delete(result.taskId);
+      current.set(result.taskId, row.status);
       if (row.status === 'pending') readyTasks++;
       endings.push(row);
       return { taskId: result.taskId, accepted: true, status: row.status as TaskStatus };
