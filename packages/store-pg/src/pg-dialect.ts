@@ -46,7 +46,7 @@ export const pgDialect: SqlDialect = {
   // The table's own row type types every column: jsonb from JSON values, bigint from numbers.
   insertJsonRows: async (db, table, columns, _json, rows) => {
     const list = sql.raw(columns.join(', '));
-    await sql`insert into ${sql.table(table)} (${list}) select ${list} from json_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::json)`.execute(
+    await sql`insert into ${sql.table(table)} (${list}) select ${list} from json_populate_recordset(null::${sql.table(table)}, ${withoutNulls(rows, columns)}::json)`.execute(
       db,
     );
   },
@@ -73,6 +73,27 @@ export const pgDialect: SqlDialect = {
         baton_runs (id, workflow_id, status), baton_workflows`.execute(db);
   },
 };
+
+/**
+ * The rows as one JSON document, each column that is null left out: a missing key
+ * and a JSON null both become SQL NULL in json_populate_recordset, and every key
+ * costs parsing (a task row has 31 columns, ~15 of them null at trigger).
+ * `triggerMany` of 20,000 single-task runs: 2,230–2,300 ms with the nulls written,
+ * 1,600–2,070 ms without (three A/B runs). Only top-level columns: a JSON column's
+ * own nulls (`{"x": null}`) are its content and stay.
+ */
+function withoutNulls(rows: object[], columns: string[]): string {
+  return JSON.stringify(
+    rows.map((row) => {
+      const kept: Record<string, unknown> = {};
+      for (const column of columns) {
+        const value = (row as Record<string, unknown>)[column];
+        if (value !== null && value !== undefined) kept[column] = value;
+      }
+      return kept;
+    }),
+  );
+}
 
 /**
  * The SELECT over a `claimed` CTE (leased task rows) that returns each with its

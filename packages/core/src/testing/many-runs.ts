@@ -34,6 +34,22 @@ export function manyRunsCases(factory: StoreFactory): void {
       expect((await store.listTasks({ runId: answers[2]!.run.id })).items[0]!.runAt.getTime()).toBe(later.getTime());
     });
 
+    test('createRuns keeps the nulls inside JSON values, and fields never set read back null', async () => {
+      const store = await open();
+      const params = { p: null, q: [null, 1] };
+      const wf = await defineWorkflow(store, { steps: [{ name: 'a', params }] });
+      const inputs = { a: null, b: { c: null }, d: [null] };
+      const [answer, plain] = await store.createRuns([{ workflowId: wf.id, inputs, metadata: { m: null } }, { workflowId: wf.id }]);
+      const run = await store.getRun(answer!.run.id);
+      expect(run.inputs).toEqual(inputs);
+      expect(run.metadata).toEqual({ m: null });
+      expect(run).toMatchObject({ idempotencyKey: null, error: null, startedAt: null, finishedAt: null });
+      const [task] = (await store.listTasks({ runId: run.id })).items;
+      expect(task!.params).toEqual(params);
+      expect(task).toMatchObject({ output: null, error: null, leaseId: null, startedAt: null, finishedAt: null });
+      expect((await store.getRun(plain!.run.id)).inputs).toEqual({});
+    });
+
     test('createRuns answers a key used before, or earlier in the same call, with that run and created: false', async () => {
       const store = await open();
       const wf = await defineWorkflow(store);
