@@ -299,7 +299,10 @@ export interface QueueStore {
    * step whose tasks all succeeded become pending; a task that ends in failure
    * cancels the waiting tasks of every step downstream of it; the run's
    * counters move and, when every task has ended, the run finishes (`success`,
-   * or the status of its first failure) with its duration.
+   * or the status of its first failure) with its duration. A result whose
+   * lease is not held is refused (`accepted: false`, with the task's current
+   * status); a task listed twice is written by its first listing, and the
+   * repeat is refused with the status written.
    */
   finishTasks(results: TaskResult[]): Promise<FinishResult>;
   /**
