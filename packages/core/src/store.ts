@@ -301,8 +301,8 @@ export interface QueueStore {
    * counters move and, when every task has ended, the run finishes (`success`,
    * or the status of its first failure) with its duration. A result whose
    * lease is not held is refused (`accepted: false`, with the task's current
-   * status); a task listed twice is written by its first listing, and the
-   * repeat is refused with the status written.
+   * status). Only a task's first listing in one call counts: a repeat is
+   * refused, with the status the first one left.
    */
   finishTasks(results: TaskResult[]): Promise<FinishResult>;
   /**
