@@ -3,7 +3,7 @@ import { openSqliteStore } from '@baton/store-sqlite';
 import type { BenchOptions } from './args.js';
 import { freshPgDatabase, tempDir } from './databases.js';
 import { startWorkerProcess } from './processes.js';
-import { progress, waitUntil } from './stats.js';
+import { perSec, progress, waitUntil } from './stats.js';
 
 export interface ScaleRow {
   processes: number;
@@ -33,7 +33,7 @@ export async function scaleOut(options: BenchOptions): Promise<ScaleRow[]> {
     await Promise.all(workers.map((w) => w.exited.catch(() => 0)));
     await store.close();
     await db.drop();
-    rows.push({ processes, tasks: options.tasks, processPerSec: Math.round(options.tasks / (ms / 1000)) });
+    rows.push({ processes, tasks: options.tasks, processPerSec: perSec(options.tasks, ms) });
     say(`${processes} process(es): ${rows.at(-1)!.processPerSec} tasks/s`);
   }
   return rows;

@@ -1,8 +1,24 @@
+import type { ThroughputRow } from './throughput.js';
 /** The q-th percentile (0..1) of the samples, nearest rank. */
 export function percentile(samples: number[], q: number): number {
   if (samples.length === 0) return Number.NaN;
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+/** Items per second, rounded: `n` items in `ms` milliseconds. */
+export const perSec = (n: number, ms: number) => Math.round(n / (ms / 1000));
+
+/** A peer's result row: its jobs (a job has no run around it), both rates from the measured times. */
+export function jobsRow(
+  system: string,
+  db: ThroughputRow['db'],
+  tasks: number,
+  enqueueMs: number,
+  processMs: number,
+  config: string,
+): ThroughputRow {
+  return { system, db, shape: 'jobs', tasks, enqueuePerSec: perSec(tasks, enqueueMs), processPerSec: perSec(tasks, processMs), config };
 }
 
 export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;

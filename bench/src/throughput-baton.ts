@@ -1,5 +1,5 @@
 import { createBaton, type Baton, type Store } from '@baton/core';
-import { percentile, round, timed, waitUntil } from './stats.js';
+import { percentile, perSec, round, timed, waitUntil } from './stats.js';
 import type { ThroughputRow } from './throughput.js';
 
 const quiet = { warn() {}, error() {} };
@@ -83,7 +83,6 @@ export async function batonThroughput(
   });
   say(`baton/${db}: ${calls} runs by separate trigger calls in ${Math.round(callsMs)} ms`);
   await idle.stop();
-  const perSec = (n: number, ms: number) => Math.round(n / (ms / 1000));
   return [
     {
       system: 'baton',

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { makeWorkerUtils, run } from 'graphile-worker';
-import { waitUntil } from '../stats.js';
+import { jobsRow, waitUntil } from '../stats.js';
 import type { ThroughputRow } from '../throughput.js';
 
 /**
@@ -48,15 +48,7 @@ export async function graphileThroughput(url: string, tasks: number): Promise<Th
   await utils.release();
   await client.end();
   await pgPool.end();
-  return {
-    system: 'graphile-worker',
-    db: 'pg',
-    shape: 'jobs',
-    tasks,
-    enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)),
-    processPerSec: Math.round(tasks / (processMs / 1000)),
-    config: `${JSON.stringify(GRAPHILE_PRESET)}, one addJobs call`,
-  };
+  return jobsRow('graphile-worker', 'pg', tasks, enqueueMs, processMs, `${JSON.stringify(GRAPHILE_PRESET)}, one addJobs call`);
 }
 
 function quietLogger() {

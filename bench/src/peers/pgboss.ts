@@ -1,5 +1,5 @@
 import PgBoss from 'pg-boss';
-import { waitUntil } from '../stats.js';
+import { jobsRow, waitUntil } from '../stats.js';
 import type { ThroughputRow } from '../throughput.js';
 
 /** pg-boss 10 as its docs suggest for throughput: bulk insert, batched fetches, several work() subscriptions. */
@@ -24,13 +24,5 @@ export async function pgBossThroughput(url: string, tasks: number, concurrency: 
   await waitUntil(async () => done >= tasks && (await boss.getQueueSize('noop', { before: 'completed' })) === 0, 600_000, 'pg-boss', 20);
   const processMs = performance.now() - start;
   await boss.stop({ graceful: true, wait: true, timeout: 5000 });
-  return {
-    system: 'pg-boss',
-    db: 'pg',
-    shape: 'jobs',
-    tasks,
-    enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)),
-    processPerSec: Math.round(tasks / (processMs / 1000)),
-    config: JSON.stringify(config),
-  };
+  return jobsRow('pg-boss', 'pg', tasks, enqueueMs, processMs, JSON.stringify(config));
 }

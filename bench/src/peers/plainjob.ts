@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { better, defineQueue, defineWorker, JobStatus } from 'plainjob';
-import { waitUntil } from '../stats.js';
+import { jobsRow, waitUntil } from '../stats.js';
 import type { ThroughputRow } from '../throughput.js';
 
 /**
@@ -31,13 +31,5 @@ export async function plainjobThroughput(filename: string, tasks: number, worker
   const processMs = performance.now() - start;
   await Promise.all(started.map((w) => w.stop()));
   queue.close();
-  return {
-    system: 'plainjob',
-    db: 'sqlite',
-    shape: 'jobs',
-    tasks,
-    enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)),
-    processPerSec: Math.round(tasks / (processMs / 1000)),
-    config: `addMany, ${workers} workers in-process, pollIntervall 10 ms`,
-  };
+  return jobsRow('plainjob', 'sqlite', tasks, enqueueMs, processMs, `addMany, ${workers} workers in-process, pollIntervall 10 ms`);
 }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { jobsRow } from '../stats.js';
 import type { ThroughputRow } from '../throughput.js';
 
 /**
@@ -31,13 +32,5 @@ export async function rawPg(url: string, tasks: number): Promise<ThroughputRow> 
   const processMs = performance.now() - start;
   await pool.end();
   if (processed !== tasks) throw new Error(`raw pg processed ${processed} of ${tasks}`);
-  return {
-    system: 'raw',
-    db: 'pg',
-    shape: 'jobs',
-    tasks,
-    enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)),
-    processPerSec: Math.round(tasks / (processMs / 1000)),
-    config: 'batch 50, 4 loops, SKIP LOCKED, pool 8',
-  };
+  return jobsRow('raw', 'pg', tasks, enqueueMs, processMs, 'batch 50, 4 loops, SKIP LOCKED, pool 8');
 }

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { jobsRow } from '../stats.js';
 import type { ThroughputRow } from '../throughput.js';
 
 /**
@@ -35,13 +36,5 @@ export async function rawSqlite(filename: string, tasks: number): Promise<Throug
   }
   const processMs = performance.now() - start;
   db.close();
-  return {
-    system: 'raw',
-    db: 'sqlite',
-    shape: 'jobs',
-    tasks,
-    enqueuePerSec: Math.round(tasks / (enqueueMs / 1000)),
-    processPerSec: Math.round(tasks / (processMs / 1000)),
-    config: 'batch 50, prepared statements, one connection',
-  };
+  return jobsRow('raw', 'sqlite', tasks, enqueueMs, processMs, 'batch 50, prepared statements, one connection');
 }

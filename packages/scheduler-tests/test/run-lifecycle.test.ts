@@ -1,5 +1,21 @@
 import { expect } from 'vitest';
+import type { Store } from '@baton/core';
 import { allTasks, eachStore, testBaton } from '../src/index.js';
+
+/**
+ * The real store, slow to finish (30 ms a write): endings pile up while a write is in
+ * flight, then go in one write. `sizes` records how many endings each write carried.
+ */
+function slowToFinish(store: Store): { slow: Store; sizes: number[] } {
+  const sizes: number[] = [];
+  const slow: Store = Object.create(store);
+  slow.finishTasks = async (results) => {
+    sizes.push(results.length);
+    await new Promise((r) => setTimeout(r, 30));
+    return store.finishTasks(results);
+  };
+  return { slow, sizes };
+}
 
 eachStore('scheduler: runs end to end', ({ it, tempStore }) => {
   it('runs a 1,000-task fan-out, each task exactly once, and the run ends success with its duration', async () => {
@@ -70,15 +86,7 @@ eachStore('scheduler: runs end to end', ({ it, tempStore }) => {
   });
 
   it('writes endings in batches of up to concurrency (past the floor of 100), never more', async () => {
-    const { store } = await tempStore();
-    // A store slow to finish: endings pile up while a write is in flight, then go in one write.
-    const sizes: number[] = [];
-    const slow: typeof store = Object.create(store);
-    slow.finishTasks = async (results) => {
-      sizes.push(results.length);
-      await new Promise((r) => setTimeout(r, 30));
-      return store.finishTasks(results);
-    };
+    const { slow, sizes } = slowToFinish((await tempStore()).store);
     const baton = testBaton(slow, { concurrency: 300 });
     await baton.defineWorkflow({ name: 'wide', steps: [{ name: 'work', taskCount: 1200 }] }, { work: async () => null });
     await baton.start();
@@ -90,14 +98,7 @@ eachStore('scheduler: runs end to end', ({ it, tempStore }) => {
   });
 
   it('writes endings at most 1,000 at a time, whatever the concurrency', async () => {
-    const { store } = await tempStore();
-    const sizes: number[] = [];
-    const slow: typeof store = Object.create(store);
-    slow.finishTasks = async (results) => {
-      sizes.push(results.length);
-      await new Promise((r) => setTimeout(r, 30));
-      return store.finishTasks(results);
-    };
+    const { slow, sizes } = slowToFinish((await tempStore()).store);
     // A long lease: on the file store, heartbeating 1,500 leases and writing 1,000 endings outlast
     // the suite's 2 s lease, and expired tasks would run twice (at least once, as promised).
     const baton = testBaton(slow, { concurrency: 1500, leaseMs: 30_000 });
