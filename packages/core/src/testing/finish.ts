@@ -39,6 +39,38 @@ export function finishCases(factory: StoreFactory): void {
       expect(task.finishedAt).not.toBeNull();
     });
 
+    test('step outputs: a step with dependents and a step standing alone, each in task order, only successes, only this run', async () => {
+      const store = await open();
+      const wf = await defineWorkflow(store, {
+        steps: [
+          { name: 'side', taskCount: 3 },
+          { name: 'a', taskCount: 2 },
+          { name: 'b', dependsOn: ['a'] },
+        ],
+      });
+      const { run } = await store.createRun({ workflowId: wf.id });
+      const { run: other } = await store.createRun({ workflowId: wf.id });
+      const firsts = await claimAll(store);
+      const ours = firsts.filter((c) => c.task.runId === run.id);
+      const failing = ours.find((c) => c.task.stepName === 'side' && c.task.taskIndex === 1)!;
+      await succeed(
+        store,
+        firsts.filter((c) => c !== failing),
+      );
+      await store.finishTasks([{ ...leaseOf(failing), status: 'failed', error: 'no' }]);
+      await succeed(store, await claimAll(store));
+      const outputs = (step: string, ...i: number[]) => i.map((n) => ({ i: n, step }));
+      // 'a' is found through its step row, 'side' (no dependency either way) by name, a mix by name.
+      expect(await store.getStepOutputs(run.id, ['a'])).toEqual({ a: outputs('a', 0, 1) });
+      expect(await store.getStepOutputs(run.id, ['side'])).toEqual({ side: outputs('side', 0, 2) });
+      expect(await store.getStepOutputs(run.id, ['b', 'side', 'unknown'])).toEqual({
+        b: outputs('b', 0),
+        side: outputs('side', 0, 2),
+        unknown: [],
+      });
+      expect(await store.getStepOutputs(other.id, ['side', 'a'])).toEqual({ side: outputs('side', 0, 1, 2), a: outputs('a', 0, 1) });
+    });
+
     test('a failure cancels downstream tasks transitively; an independent branch still completes; the run fails once all ended', async () => {
       const store = await open();
       const wf = await defineWorkflow(store, {

@@ -21,7 +21,7 @@ import { TASKS_READY_CHANNEL, runOnce } from './run-once.js';
  * Lock order, as in every writer: tasks by id (`locked`, before the fence),
  * then run steps, then the dependents' waiting tasks, then runs by id
  * (`run_locks`). Indexes: tasks by primary key, waiting tasks by
- * `baton_tasks_run_idx` (run_id, step_name), steps and runs by primary key.
+ * `baton_tasks_waiting_idx` (run_id, step_name, waiting only), steps and runs by primary key.
  */
 const FINISH_SQL = `
 with v as (

@@ -6,9 +6,9 @@ import { getRun } from './runs.js';
 
 /**
  * Retries a finished run as core's `planRetry` decides. A constant number of
- * statements however many tasks go back: two reads (task counts grouped on
- * `baton_tasks_run_idx`, the step state), one guarded run write, and one task
- * write per target status.
+ * statements however many tasks go back: two reads (the run's task counts
+ * grouped by step and status, through `baton_tasks_run_order_idx`; the step
+ * state), one guarded run write, and one task write per target status.
  */
 export async function retryRun(ctx: Ctx, id: string): Promise<Run> {
   return ctx.tx(async (ctx) => {

@@ -125,18 +125,34 @@ export async function listTasks(ctx: Ctx, query: TaskQuery): Promise<Page<Task>>
   return toPage(await q.execute(), limit, ctx.rows.task, (r) => [Number(r.position), Number(r.task_index)]);
 }
 
+/**
+ * A step's tasks are found by position: the tasks' one index by run is
+ * (run_id, position, task_index), and every step with a dependency either way
+ * (all a downstream task asks for) has a step row naming its position. A step
+ * without one (a run's only step, or one standing alone) is found by name
+ * among the run's tasks.
+ */
 export async function getStepOutputs(ctx: Ctx, runId: string, stepNames: string[]): Promise<{ [step: string]: (Json | null)[] }> {
   const out: { [step: string]: (Json | null)[] } = Object.fromEntries(stepNames.map((s) => [s, []]));
   if (stepNames.length === 0) return out;
-  const rows = await ctx.db
+  const placed = await ctx.db
+    .selectFrom('baton_run_steps')
+    .select(['step_name', 'position'])
+    .where('run_id', '=', runId)
+    .where('step_name', 'in', stepNames)
+    .execute();
+  let q = ctx.db
     .selectFrom('baton_tasks')
     .select(['step_name', 'output'])
     .where('run_id', '=', runId)
     .where('step_name', 'in', stepNames)
-    .where('status', '=', 'success')
-    .orderBy('position')
-    .orderBy('task_index')
-    .execute();
-  for (const row of rows) out[row.step_name]!.push(ctx.rows.jsonOrNull(row.output));
+    .where('status', '=', 'success');
+  if (placed.length === new Set(stepNames).size)
+    q = q.where(
+      'position',
+      'in',
+      placed.map((s) => Number(s.position)),
+    );
+  for (const row of await q.orderBy('position').orderBy('task_index').execute()) out[row.step_name]!.push(ctx.rows.jsonOrNull(row.output));
   return out;
 }
