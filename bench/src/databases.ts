@@ -40,6 +40,27 @@ export async function freshPgDatabase(baseUrl: string, prefix: string): Promise<
   };
 }
 
+/**
+ * Counts the WAL PostgreSQL writes from now until the returned function is
+ * called, in bytes: what a workload costs the database in writes. Unlike a
+ * rate it does not move with the machine's load (WAL is server-wide: the
+ * bench runs one system at a time).
+ */
+export async function walMeter(url: string): Promise<() => Promise<number>> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
+  await client.connect();
+  const { rows } = await client.query<{ lsn: string }>('select pg_current_wal_lsn() as lsn');
+  return async () => {
+    try {
+      const { rows: written } = await client.query<{ n: string }>('select pg_wal_lsn_diff(pg_current_wal_lsn(), $1) as n', [rows[0]!.lsn]);
+      return Number(written[0]!.n);
+    } finally {
+      await client.end();
+    }
+  };
+}
+
 export async function pgReachable(url: string): Promise<boolean> {
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
   try {

@@ -8,7 +8,7 @@ import { openPgStore } from '@baton/store-pg';
 import { openSqliteStore } from '@baton/store-sqlite';
 import { parseOptions } from './args.js';
 import { claimLatency } from './claim-latency.js';
-import { freshPgDatabase, pgReachable, tempDir } from './databases.js';
+import { freshPgDatabase, pgReachable, tempDir, walMeter } from './databases.js';
 import { graphileThroughput } from './peers/graphile.js';
 import { pgBossThroughput } from './peers/pgboss.js';
 import { PLAINJOB_WORKERS, plainjobThroughput } from './peers/plainjob.js';
@@ -51,7 +51,7 @@ if (options.only.includes('throughput')) {
     for (const row of [rows].flat()) {
       results.throughput.push(row);
       console.log(
-        `  ${row.system.padEnd(16)} ${row.db.padEnd(7)} ${row.shape.padEnd(8)} enqueue ${row.enqueuePerSec.toLocaleString().padStart(9)}/s   process ${row.processPerSec.toLocaleString().padStart(7)}/s`,
+        `  ${row.system.padEnd(16)} ${row.db.padEnd(7)} ${row.shape.padEnd(8)} enqueue ${row.enqueuePerSec.toLocaleString().padStart(9)}/s   process ${row.processPerSec.toLocaleString().padStart(7)}/s${row.walBytesPerJob !== undefined ? `   WAL ${row.walBytesPerJob.toLocaleString()} B/job` : ''}`,
       );
     }
   };
@@ -86,7 +86,7 @@ if (options.only.includes('throughput')) {
         async (url: string) => {
           const store = await openPgStore({ connectionString: url });
           try {
-            return await batonThroughput(store, 'pg', options.tasks, options.batonConcurrency, say);
+            return await batonThroughput(store, 'pg', options.tasks, options.batonConcurrency, say, () => walMeter(url));
           } finally {
             await store.close();
           }

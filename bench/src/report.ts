@@ -99,11 +99,11 @@ function markdown(r: Results): string {
     '',
     '## Processing throughput (no-op tasks)',
     '',
-    '| system | db | shape | tasks | enqueue/s (batch API) | enqueue/s (separate calls) | process/s | add-to-start p50 | configuration |',
-    '|---|---|---|---:|---:|---:|---:|---:|---|',
+    '| system | db | shape | tasks | enqueue/s (batch API) | enqueue/s (separate calls) | process/s | WAL bytes/job (processing) | add-to-start p50 | configuration |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---|',
     ...r.throughput.map(
       (t) =>
-        `| ${t.system} | ${t.db} | ${t.shape} | ${t.tasks.toLocaleString()} | ${t.enqueuePerSec.toLocaleString()} | ${t.triggerCallsPerSec?.toLocaleString() ?? ''} | ${t.processPerSec.toLocaleString()} | ${t.addToStartP50Ms !== undefined ? `${t.addToStartP50Ms} ms` : ''} | \`${t.config}\` |`,
+        `| ${t.system} | ${t.db} | ${t.shape} | ${t.tasks.toLocaleString()} | ${t.enqueuePerSec.toLocaleString()} | ${t.triggerCallsPerSec?.toLocaleString() ?? ''} | ${t.processPerSec.toLocaleString()} | ${t.walBytesPerJob?.toLocaleString() ?? ''} | ${t.addToStartP50Ms !== undefined ? `${t.addToStartP50Ms} ms` : ''} | \`${t.config}\` |`,
     ),
     '',
     '## Ratios',

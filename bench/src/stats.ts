@@ -17,8 +17,18 @@ export function jobsRow(
   enqueueMs: number,
   processMs: number,
   config: string,
+  walBytes?: number,
 ): ThroughputRow {
-  return { system, db, shape: 'jobs', tasks, enqueuePerSec: perSec(tasks, enqueueMs), processPerSec: perSec(tasks, processMs), config };
+  return {
+    system,
+    db,
+    shape: 'jobs',
+    tasks,
+    enqueuePerSec: perSec(tasks, enqueueMs),
+    processPerSec: perSec(tasks, processMs),
+    ...(walBytes !== undefined && { walBytesPerJob: Math.round(walBytes / tasks) }),
+    config,
+  };
 }
 
 export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;

@@ -31,6 +31,8 @@ export async function batonThroughput(
   tasks: number,
   concurrency: number,
   say: (m: string) => void,
+  /** PostgreSQL: counts the WAL written while each shape is processed (walMeter). */
+  walMeter?: () => Promise<() => Promise<number>>,
 ): Promise<ThroughputRow[]> {
   const config = JSON.stringify({ concurrency, leaseMs: 30_000, pollIntervalMs: 1000 });
   const idle = await scheduler(store, tasks, concurrency);
@@ -38,10 +40,12 @@ export async function batonThroughput(
   const [run, fanoutEnqueueMs] = await timed(() => idle.trigger('noop'));
   say(`baton/${db} fan-out: enqueued ${tasks.toLocaleString()} tasks in one run (${Math.round(fanoutEnqueueMs)} ms); processing…`);
   let baton = await scheduler(store, tasks, concurrency);
+  let wal = await walMeter?.();
   let start = performance.now();
   await baton.start();
   await waitUntil(async () => (await store.getRun(run.id)).status === 'success', 600_000, 'the fan-out run', 20);
   const fanoutMs = performance.now() - start;
+  const fanoutWal = await wal?.();
   await baton.stop();
   say(`baton/${db} fan-out: processed in ${Math.round(fanoutMs)} ms`);
 
@@ -55,10 +59,12 @@ export async function batonThroughput(
     `baton/${db} singles: enqueued ${tasks.toLocaleString()} runs with one triggerMany (${Math.round(singlesEnqueueMs)} ms); processing…`,
   );
   baton = await scheduler(store, tasks, concurrency);
+  wal = await walMeter?.();
   start = performance.now();
   await baton.start();
   await waitUntil(() => allRunsFinished(store), 600_000, 'the single-task runs', 20);
   const singlesMs = performance.now() - start;
+  const singlesWal = await wal?.();
   say(`baton/${db} singles: processed in ${Math.round(singlesMs)} ms`);
 
   // Add-to-start latency with the worker idle: single-task runs, one every 5 ms.
@@ -91,6 +97,7 @@ export async function batonThroughput(
       tasks,
       enqueuePerSec: perSec(tasks, fanoutEnqueueMs),
       processPerSec: perSec(tasks, fanoutMs),
+      ...(fanoutWal !== undefined && { walBytesPerJob: Math.round(fanoutWal / tasks) }),
       config,
     },
     {
@@ -102,6 +109,7 @@ export async function batonThroughput(
       triggerCallsPerSec: perSec(calls, callsMs),
       processPerSec: perSec(tasks, singlesMs),
       addToStartP50Ms: round(percentile(latencies, 0.5), 1),
+      ...(singlesWal !== undefined && { walBytesPerJob: Math.round(singlesWal / tasks) }),
       config,
     },
   ];

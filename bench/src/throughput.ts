@@ -15,6 +15,8 @@ export interface ThroughputRow {
   triggerCallsPerSec?: number;
   processPerSec: number;
   addToStartP50Ms?: number;
+  /** PostgreSQL only: WAL bytes written per task (or job) while processing (see walMeter). */
+  walBytesPerJob?: number;
   /** How the system was configured, printed with the results. */
   config: string;
 }

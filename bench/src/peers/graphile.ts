@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { makeWorkerUtils, run } from 'graphile-worker';
+import { walMeter } from '../databases.js';
 import { jobsRow, waitUntil } from '../stats.js';
 import type { ThroughputRow } from '../throughput.js';
 
@@ -34,6 +35,7 @@ export async function graphileThroughput(url: string, tasks: number): Promise<Th
   const client = new pg.Client({ connectionString: url });
   client.on('error', () => {});
   await client.connect();
+  const wal = await walMeter(url);
   const start = performance.now();
   const runner = await run(options);
   await waitUntil(
@@ -43,12 +45,13 @@ export async function graphileThroughput(url: string, tasks: number): Promise<Th
     20,
   );
   const processMs = performance.now() - start;
+  const walBytes = await wal();
   await runner.stop();
   await runner.promise;
   await utils.release();
   await client.end();
   await pgPool.end();
-  return jobsRow('graphile-worker', 'pg', tasks, enqueueMs, processMs, `${JSON.stringify(GRAPHILE_PRESET)}, one addJobs call`);
+  return jobsRow('graphile-worker', 'pg', tasks, enqueueMs, processMs, `${JSON.stringify(GRAPHILE_PRESET)}, one addJobs call`, walBytes);
 }
 
 function quietLogger() {

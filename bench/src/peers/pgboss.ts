@@ -1,4 +1,5 @@
 import PgBoss from 'pg-boss';
+import { walMeter } from '../databases.js';
 import { jobsRow, waitUntil } from '../stats.js';
 import type { ThroughputRow } from '../throughput.js';
 
@@ -15,6 +16,7 @@ export async function pgBossThroughput(url: string, tasks: number, concurrency: 
     await boss.insert(Array.from({ length: Math.min(1000, tasks - i) }, () => ({ name: 'noop', data: {} })));
   const enqueueMs = performance.now() - enqueueStart;
   let done = 0;
+  const wal = await walMeter(url);
   const start = performance.now();
   for (let i = 0; i < workers; i++) {
     await boss.work('noop', { batchSize: config.batchSize, pollingIntervalSeconds: config.pollingIntervalSeconds }, async (jobs) => {
@@ -23,6 +25,7 @@ export async function pgBossThroughput(url: string, tasks: number, concurrency: 
   }
   await waitUntil(async () => done >= tasks && (await boss.getQueueSize('noop', { before: 'completed' })) === 0, 600_000, 'pg-boss', 20);
   const processMs = performance.now() - start;
+  const walBytes = await wal();
   await boss.stop({ graceful: true, wait: true, timeout: 5000 });
-  return jobsRow('pg-boss', 'pg', tasks, enqueueMs, processMs, JSON.stringify(config));
+  return jobsRow('pg-boss', 'pg', tasks, enqueueMs, processMs, JSON.stringify(config), walBytes);
 }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { walMeter } from '../databases.js';
 import { jobsRow } from '../stats.js';
 import type { ThroughputRow } from '../throughput.js';
 
@@ -14,6 +15,7 @@ export async function rawPg(url: string, tasks: number): Promise<ThroughputRow> 
   const enqueueStart = performance.now();
   await pool.query(`insert into raw_jobs (status, payload) select 'pending', '{}' from generate_series(1, $1)`, [tasks]);
   const enqueueMs = performance.now() - enqueueStart;
+  const wal = await walMeter(url);
   const start = performance.now();
   let processed = 0;
   const loop = async () => {
@@ -30,7 +32,8 @@ export async function rawPg(url: string, tasks: number): Promise<ThroughputRow> 
   };
   await Promise.all([loop(), loop(), loop(), loop()]);
   const processMs = performance.now() - start;
+  const walBytes = await wal();
   await pool.end();
   if (processed !== tasks) throw new Error(`raw pg processed ${processed} of ${tasks}`);
-  return jobsRow('raw', 'pg', tasks, enqueueMs, processMs, 'batch 50, 4 loops, SKIP LOCKED, pool 8');
+  return jobsRow('raw', 'pg', tasks, enqueueMs, processMs, 'batch 50, 4 loops, SKIP LOCKED, pool 8', walBytes);
 }
