@@ -1,5 +1,6 @@
 import { ConflictError } from './errors.js';
 import type { Run, RunStatus, TaskStatus, ToolExecutionStatus, Workflow } from './models.js';
+import type { FinishOutcome } from './store.js';
 import { runDurationMs } from './rollup.js';
 
 /**
@@ -58,6 +59,37 @@ export function leaseExpiredMessage(attempt: number): string {
 /** The error a task keeps when it ends: none on success, the given one, else its status (a cancel gives none). */
 export function endedTaskError(result: { status: TaskStatus; error?: string | null }): string | null {
   return result.status === 'success' ? null : (result.error ?? result.status);
+}
+
+/**
+ * The results of one `finishTasks` call a set-based store writes: each task's
+ * first listing only (the Store contract). An `UPDATE … FROM` joining one task
+ * to two listings would write either, the engine's choice.
+ */
+export function firstListings<T extends { taskId: string }>(results: T[]): T[] {
+  const seen = new Set<string>();
+  return results.filter((r) => !seen.has(r.taskId) && seen.add(r.taskId));
+}
+
+/**
+ * A `finishTasks` call's answers, in its order, from what was written
+ * (`written`: the status a task's first listing left) and the status of the
+ * tasks whose ending was refused (`current`; `failed` for one that does not
+ * exist): a repeat of a written task is refused and told the status written.
+ */
+export function finishOutcomes(
+  results: { taskId: string }[],
+  written: (taskId: string) => string | undefined,
+  current: ReadonlyMap<string, string>,
+): FinishOutcome[] {
+  const answered = new Set<string>();
+  return results.map(({ taskId }) => {
+    const status = written(taskId);
+    if (status === undefined) return { taskId, accepted: false, status: (current.get(taskId) ?? 'failed') as TaskStatus };
+    const accepted = !answered.has(taskId);
+    answered.add(taskId);
+    return { taskId, accepted, status: status as TaskStatus };
+  });
 }
 
 /** A finish of a tool execution whose audit record is already final. */

@@ -47,5 +47,7 @@ export {
   runFinishedError,
   leaseExpiredMessage,
   endedTaskError,
+  firstListings,
+  finishOutcomes,
   toolExecutionFinishedError,
 } from './run-rules.js';

@@ -1,6 +1,14 @@
-import type { FinishOutcome, FinishResult, FinishedRun, TaskResult, TaskStatus } from '@baton/core';
+import type { FinishResult, FinishedRun, TaskResult, TaskStatus } from '@baton/core';
 import type { RunDelta } from '@baton/core/store-kit';
-import { endedTaskError, foldEndings, runDurationMs, runEndStatus, upstreamFailedMessage } from '@baton/core/store-kit';
+import {
+  endedTaskError,
+  finishOutcomes,
+  firstListings,
+  foldEndings,
+  runDurationMs,
+  runEndStatus,
+  upstreamFailedMessage,
+} from '@baton/core/store-kit';
 import { sql } from 'kysely';
 import { bumped, rowsTable, type ColumnType, type Ctx } from '../context.js';
 import { fencedUpdate } from './fenced.js';
@@ -37,29 +45,18 @@ export async function finishTasks(ctx: Ctx, results: TaskResult[]): Promise<Fini
   return ctx.tx(async (ctx) => {
     const now = nowMs();
     const written = new Map<string, Written>();
-    // A task listed twice is written once, by its first listing (an UPDATE … FROM joining two
-    // rows to one target uses either, engine's choice); the later listing is refused.
-    const seen = new Set<string>();
-    const firsts = results.filter((r) => !seen.has(r.taskId) && seen.add(r.taskId));
+    const firsts = firstListings(results);
     for (const row of await writeResults(ctx, firsts, now)) written.set(row.id, row);
-    const refused = results.filter((r) => !written.has(r.taskId)).map((r) => r.taskId);
+    const refused = firsts.filter((r) => !written.has(r.taskId)).map((r) => r.taskId);
     const current = new Map<string, string>();
     if (refused.length > 0) {
       for (const row of await ctx.db.selectFrom('baton_tasks').select(['id', 'status']).where('id', 'in', refused).execute())
         current.set(row.id, row.status);
     }
-    let readyTasks = 0;
-    const endings: Written[] = [];
-    const outcomes = results.map((result): FinishOutcome => {
-      const row = written.get(result.taskId);
-      if (!row) return { taskId: result.taskId, accepted: false, status: (current.get(result.taskId) ?? 'failed') as TaskStatus };
-      // A task listed twice in one call is written once: the second finds no lease and is told the status written.
-      written.delete(result.taskId);
-      current.set(result.taskId, row.status);
-      if (row.status === 'pending') readyTasks++;
-      endings.push(row);
-      return { taskId: result.taskId, accepted: true, status: row.status as TaskStatus };
-    });
+    const outcomes = finishOutcomes(results, (id) => written.get(id)?.status, current);
+    // In the call's order: the roll-up keeps the first failure listed.
+    const endings = firsts.flatMap((r) => written.get(r.taskId) ?? []);
+    let readyTasks = endings.filter((e) => e.status === 'pending').length;
     const deltas = foldEndings(
       endings.map((e) => ({
         runId: e.run_id,
