@@ -33,9 +33,11 @@ async function measure(store: Store, batch: number, reps: number): Promise<{ p50
   return { p50: round(percentile(samples, 0.5), 3), p99: round(percentile(samples, 0.99), 3) };
 }
 
-/** Columns of a finished history task, as SQL over a series variable `i`. */
-const historyColumns = (runId: string, workflowId: string, i: string, concat: (a: string, b: string) => string) => `
-  ${concat("'hist-'", i)}, '${runId}', '${workflowId}', 'only', 0, ${i}, 1, 'success', '{}', 0, ${Date.now() - 86_400_000}, 1, 3, '{}', ${Date.now() - 86_400_000}, ${Date.now() - 86_400_000}`;
+/** History ids: UUIDs of time zero, older than any newId and the form PostgreSQL's uuid ids take. */
+const HISTORY_ID_PREFIX = '00000000-0000-7000-8000-';
+/** Columns of a finished history task, as SQL over a series variable `i`; `id` is the SQL of its id (HISTORY_ID_PREFIX, then `i` on 12 digits). */
+const historyColumns = (runId: string, workflowId: string, id: string) => `
+  ${id}, '${runId}', '${workflowId}', 'only', 0, i, 1, 'success', '{}', 0, ${Date.now() - 86_400_000}, 1, 3, '{}', ${Date.now() - 86_400_000}, ${Date.now() - 86_400_000}`;
 const INSERT_COLUMNS =
   'id, run_id, workflow_id, step_name, position, task_index, task_count, status, params, priority, run_at, attempt, max_attempts, metadata, created_at, updated_at';
 
@@ -69,7 +71,7 @@ export async function claimLatency(options: BenchOptions, pgAvailable: boolean):
     let loaded = 0;
     for (const size of options.sizes) {
       raw.exec(`with recursive seq(i) as (select ${loaded + 1} union all select i + 1 from seq where i < ${size})
-        insert into baton_tasks (${INSERT_COLUMNS}) select ${historyColumns(runId, workflowId, 'i', (a, b) => `${a} || ${b}`)} from seq`);
+        insert into baton_tasks (${INSERT_COLUMNS}) select ${historyColumns(runId, workflowId, `'${HISTORY_ID_PREFIX}' || substr('000000000000' || i, -12)`)} from seq`);
       loaded = size;
       raw.exec('analyze');
       await record('sqlite', store, size, say);
@@ -90,7 +92,7 @@ export async function claimLatency(options: BenchOptions, pgAvailable: boolean):
     let loaded = 0;
     for (const size of options.sizes) {
       await raw.query(
-        `insert into baton_tasks (${INSERT_COLUMNS}) select ${historyColumns(runId, workflowId, 'i', (a, b) => `${a} || ${b}`)} from generate_series(${loaded + 1}, ${size}) as i`,
+        `insert into baton_tasks (${INSERT_COLUMNS}) select ${historyColumns(runId, workflowId, `('${HISTORY_ID_PREFIX}' || lpad(i::text, 12, '0'))::uuid`)} from generate_series(${loaded + 1}, ${size}) as i`,
       );
       loaded = size;
       await raw.query('vacuum analyze baton_tasks');

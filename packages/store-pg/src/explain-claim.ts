@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from '@baton/store-sql';
+import { newId } from '@baton/core/store-kit';
 import { claimStatement } from './pg-dialect.js';
 import { DEFAULT_PG_URL } from './open-pg-store.js';
 
@@ -25,7 +26,7 @@ export async function explainClaim({
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
-    const statement = claimStatement({ workerId: 'explain', limit, leaseMs: 1000, leaseId: 'explain', now: Date.now(), running });
+    const statement = claimStatement({ workerId: 'explain', limit, leaseMs: 1000, leaseId: newId(), now: Date.now(), running });
     // ANALYZE really runs the claim: do it in a transaction that is always rolled back.
     class Plan extends Error {
       constructor(readonly text: string) {

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type pg from 'pg';
 import type { ClaimRow, Db, SqlDialect } from '@baton/store-sql';
 import { isConnectionError } from './pg-faults.js';
+import { idParam } from './pg-ids.js';
 import { finishTasks, markRunning } from './ops/finish.js';
 import { TASKS_READY_CHANNEL, runOnce } from './ops/run-once.js';
 
@@ -15,6 +16,8 @@ export { TASKS_READY_CHANNEL };
  */
 const ANALYZE_AFTER_TASKS = 1000;
 
+const CAST_TYPES = { json: 'jsonb', int: 'integer', ms: 'bigint', id: 'uuid' } as const;
+
 /** PostgreSQL's side of the SQL store: jsonb, BIGINT times, SKIP LOCKED claims, NOTIFY. */
 export const pgDialect: SqlDialect = {
   name: 'pg',
@@ -26,8 +29,8 @@ export const pgDialect: SqlDialect = {
   isUniqueViolation: (error) => (error as { code?: string })?.code === '23505',
   transaction: retryTransaction,
   // VALUES columns and bare parameters arrive as text: say what they are.
-  cast: (value, type) =>
-    type === 'json' ? sql`cast(${value} as jsonb)` : type === 'int' ? sql`cast(${value} as integer)` : sql`cast(${value} as bigint)`,
+  cast: (value, type) => sql`cast(${value} as ${sql.raw(CAST_TYPES[type])})`,
+  idParam,
   // The caller sorts the keys: every claimer locks them in one order. SKIP LOCKED: a key another
   // claimer is assigning now is left to it rather than waited for.
   lockLimitKeys: async (db, keys) => {
@@ -38,7 +41,7 @@ export const pgDialect: SqlDialect = {
       for update of l skip locked`.execute(db);
     return rows;
   },
-  lockTasksInOrder: (taskIds) => sql`select id from baton_tasks where id = any(${taskIds}) order by id for update`,
+  lockTasksInOrder: (taskIds) => sql`select id from baton_tasks where id = any(${taskIds}::uuid[]) order by id for update`,
   // Delivered when the surrounding transaction commits, which is when the tasks are claimable.
   notifyTasksReady: async (db) => {
     await sql`select pg_notify(${TASKS_READY_CHANNEL}, '')`.execute(db);
@@ -121,8 +124,10 @@ const withWorkflowsAndRuns = (running: boolean | undefined) => sql`
  * its workflow and its run's inputs. One round trip.
  */
 export function claimStatement(o: Parameters<SqlDialect['claim']>[1]) {
-  const onlyWorkflows = o.workflowIds ? sql`and t.workflow_id = any(${o.workflowIds})` : sql``;
-  const notWorkflows = o.excludeWorkflowIds?.length ? sql`and not (t.workflow_id = any(${o.excludeWorkflowIds}))` : sql``;
+  const onlyWorkflows = o.workflowIds ? sql`and t.workflow_id = any(${o.workflowIds.map(idParam)}::uuid[])` : sql``;
+  const notWorkflows = o.excludeWorkflowIds?.length
+    ? sql`and not (t.workflow_id = any(${o.excludeWorkflowIds.map(idParam)}::uuid[]))`
+    : sql``;
   return sql<ClaimStatementRow>`
     with picked as (
       select t.id from baton_tasks t

@@ -19,7 +19,7 @@ async function setup(): Promise<{ schema: string; store: Store }> {
   schemas.add(schema);
   const store = await openPgStore({ connectionString: PG_URL, schema, poolSize: 4 });
   await query(
-    `create table ${schema}.executed (task_id text not null, worker text not null, attempt int not null, at timestamptz not null default clock_timestamp())`,
+    `create table ${schema}.executed (task_id uuid not null, worker text not null, attempt int not null, at timestamptz not null default clock_timestamp())`,
   );
   return { schema, store };
 }

@@ -31,7 +31,18 @@ export function bumped(now: number): RawBuilder<number> {
   return sql<number>`case when updated_at >= ${now} then updated_at + 1 else ${now} end`;
 }
 
-export type ColumnType = 'text' | 'int' | 'ms' | 'json';
+/** The value to compare with an id column (the dialect's `idParam`: on PostgreSQL a string that is not a uuid names no row). */
+export function idParam(ctx: Ctx, id: string): string {
+  return ctx.dialect.idParam ? ctx.dialect.idParam(id) : id;
+}
+
+/** {@link idParam} over a list. */
+export function idParams(ctx: Ctx, ids: readonly string[]): string[] {
+  const { idParam } = ctx.dialect;
+  return idParam ? ids.map(idParam) : [...ids];
+}
+
+export type ColumnType = 'text' | 'id' | 'int' | 'ms' | 'json';
 
 /**
  * The rows of a `with v(…) as (…)` list: `values (…), (…)` with each column
@@ -41,5 +52,9 @@ export type ColumnType = 'text' | 'int' | 'ms' | 'json';
  */
 export function rowsTable(ctx: Ctx, rows: unknown[][], types: ColumnType[]): RawBuilder<unknown> {
   if (ctx.dialect.jsonRows) return ctx.dialect.jsonRows(rows, types.length);
-  return sql`values ${sql.join(rows.map((row) => sql`(${sql.join(row.map((v, i) => (types[i] === 'text' || types[i] === undefined ? sql`${v}` : ctx.dialect.cast(sql`${v}`, types[i] as Exclude<ColumnType, 'text'>))))})`))}`;
+  const value = (v: unknown, type: ColumnType | undefined) => {
+    if (type === 'text' || type === undefined) return sql`${v}`;
+    return ctx.dialect.cast(sql`${type === 'id' && typeof v === 'string' ? idParam(ctx, v) : v}`, type);
+  };
+  return sql`values ${sql.join(rows.map((row) => sql`(${sql.join(row.map((v, i) => value(v, types[i])))})`))}`;
 }

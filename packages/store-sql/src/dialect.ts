@@ -51,7 +51,15 @@ export interface SqlDialect {
   /** Runs `fn` in a write transaction (SQLite: BEGIN IMMEDIATE). */
   transaction<T>(db: Db, fn: (trx: Db) => Promise<T>): Promise<T>;
   /** Types an untyped value (a VALUES column, a parameter) for a column of that kind; SQLite needs no cast. */
-  cast(value: RawBuilder<unknown>, type: 'json' | 'ms' | 'int'): RawBuilder<unknown>;
+  cast(value: RawBuilder<unknown>, type: 'json' | 'ms' | 'int' | 'id'): RawBuilder<unknown>;
+  /**
+   * Optional, for engines whose id columns are not text (PostgreSQL: `uuid`):
+   * the value to compare with an id column. A string that is not an id names no
+   * row, so it becomes an id no row has: the statement matches nothing (a
+   * NotFoundError, a refused lease) instead of failing on the cast, and a bad
+   * id in a batch is refused alone. Without it ids are text, compared as given.
+   */
+  idParam?(id: string): string;
   /**
    * A SELECT that locks these tasks' rows in id order (PostgreSQL: … ORDER BY id
    * FOR UPDATE), run as the first step of a multi-row write so two writers

@@ -354,5 +354,57 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.createIndex('baton_tasks_run_idx').ifNotExists().on('baton_tasks').columns(['run_id', 'step_name']).execute();
       },
     },
+    // PostgreSQL only: the ids of workflows, runs and tasks (and what refers to them) become
+    // `uuid`, 16 bytes compared as bytes, instead of 36-character text compared through the
+    // collation. Every id Baton makes is a UUIDv7 (core's newId), so each converts as it is.
+    // Measured claiming and finishing 20,000 tasks in batches of 500 on Baton's own statements,
+    // three paired runs: fan-out backend CPU 50–64 → 40–45 µs a task, WAL 1,780 → 1,386 bytes;
+    // single-task runs 102–112 → 71–90 µs, WAL 4,080 → 3,039 bytes. The dialect's `idParam`
+    // turns a string that is not a uuid into an id no row has, so a bad id still reads as
+    // "not found" or "lease refused" rather than failing the statement. Ids that are not
+    // Baton's own stay text: sessions (a caller may name them), logs' and audit records'
+    // task ids. SQLite keeps text ids. Rewrites the four tables: on a large existing store
+    // this takes a while under an exclusive lock, once.
+    '007_pg_uuid_ids': {
+      async up(db: Kysely<any>) {
+        if (dialect.name !== 'pg') return;
+        await changeIdTypes(db, 'uuid');
+      },
+      async down(db: Kysely<any>) {
+        if (dialect.name !== 'pg') return;
+        await changeIdTypes(db, 'text');
+      },
+    },
   };
+}
+
+/** 007's columns, by table; foreign keys are dropped first and made again after, types matching. */
+const ID_COLUMNS: Record<string, string[]> = {
+  baton_workflows: ['id'],
+  baton_runs: ['id', 'workflow_id'],
+  baton_run_steps: ['run_id'],
+  baton_tasks: ['id', 'run_id', 'workflow_id', 'lease_id'],
+  baton_logs: ['run_id'],
+};
+const ID_FOREIGN_KEYS = [
+  { table: 'baton_runs', column: 'workflow_id', references: 'baton_workflows', cascade: false },
+  { table: 'baton_run_steps', column: 'run_id', references: 'baton_runs', cascade: true },
+  { table: 'baton_tasks', column: 'run_id', references: 'baton_runs', cascade: true },
+  { table: 'baton_logs', column: 'run_id', references: 'baton_runs', cascade: true },
+];
+
+async function changeIdTypes(db: Kysely<any>, type: 'uuid' | 'text'): Promise<void> {
+  // 001 declared these inline, so PostgreSQL named them <table>_<column>_fkey.
+  for (const fk of ID_FOREIGN_KEYS)
+    await sql`alter table ${sql.table(fk.table)} drop constraint ${sql.raw(`${fk.table}_${fk.column}_fkey`)}`.execute(db);
+  for (const [table, columns] of Object.entries(ID_COLUMNS)) {
+    const changes = columns.map((c) => sql`alter column ${sql.ref(c)} type ${sql.raw(type)} using ${sql.ref(c)}::${sql.raw(type)}`);
+    await sql`alter table ${sql.table(table)} ${sql.join(changes)}`.execute(db);
+  }
+  for (const fk of ID_FOREIGN_KEYS) {
+    await sql`alter table ${sql.table(fk.table)} add constraint ${sql.raw(`${fk.table}_${fk.column}_fkey`)}
+      foreign key (${sql.ref(fk.column)}) references ${sql.table(fk.references)} (id) ${sql.raw(fk.cascade ? 'on delete cascade' : '')}`.execute(
+      db,
+    );
+  }
 }

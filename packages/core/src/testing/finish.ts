@@ -162,6 +162,40 @@ export function finishCases(factory: StoreFactory): void {
       expect(task).toMatchObject({ status: 'dispatched', output: null, leaseId: c!.task.leaseId });
     });
 
+    test('ids that name nothing (not an id at all, or another spelling of a real one) are refused alone in their batch', async () => {
+      const store = await open();
+      const wf = await defineWorkflow(store, { steps: [{ name: 's', taskCount: 4 }] });
+      await store.createRun({ workflowId: wf.id });
+      const [a, b, c, d] = await claimAll(store);
+      // A store whose ids are not text (PostgreSQL: uuid) must not fail the batch on the cast,
+      // nor read an upper-case spelling as the same id when SQLite and the file store do not.
+      const shouted = { taskId: b!.task.id, leaseId: b!.task.leaseId!.toUpperCase() };
+      const result = await store.finishTasks([
+        { taskId: 'not-a-task', leaseId: 'not-a-lease', status: 'success', output: 1 },
+        { ...leaseOf(a!), status: 'success', output: 'a' },
+        { ...shouted, status: 'success', output: 'evil' },
+        { taskId: c!.task.id.toUpperCase(), leaseId: c!.task.leaseId!, status: 'success', output: 'evil' },
+      ]);
+      expect(result.outcomes.map((o) => [o.accepted, o.status])).toEqual([
+        [false, 'failed'],
+        [true, 'success'],
+        [false, 'dispatched'],
+        [false, 'failed'],
+      ]);
+      expect(await store.heartbeat([{ taskId: 'x', leaseId: 'y' }, leaseOf(d!), shouted], 60_000)).toEqual(['lost', 'held', 'lost']);
+      expect(await store.markRunning([{ taskId: 'x', leaseId: 'y' }, { ...leaseOf(d!) }, shouted])).toMatchObject([
+        { held: false },
+        { held: true },
+        { held: false },
+      ]);
+      expect(
+        await store.releaseTasks([{ taskId: 'x', leaseId: 'y' }, shouted, { taskId: c!.task.id.toUpperCase(), leaseId: c!.task.leaseId! }]),
+      ).toBe(0);
+      expect(await store.getTask(b!.task.id)).toMatchObject({ status: 'dispatched', output: null, leaseId: b!.task.leaseId });
+      expect(await store.getTask(c!.task.id)).toMatchObject({ status: 'dispatched', output: null, leaseId: c!.task.leaseId });
+      expect(await store.getTask(d!.task.id)).toMatchObject({ status: 'running' });
+    });
+
     test('heartbeats extend a held lease', async () => {
       const store = await open();
       const wf = await defineWorkflow(store);

@@ -53,6 +53,31 @@ export function workflowAndRunCases(factory: StoreFactory): void {
       await expect(store.getTask('missing')).rejects.toBeInstanceOf(NotFoundError);
       await expect(store.cancelRun('missing')).rejects.toBeInstanceOf(NotFoundError);
       await expect(store.createRun({ workflowId: 'missing' })).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.retryRun('missing')).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    test('an id in another spelling, or not an id at all, names nothing: NotFoundError or an empty answer, never a store failure', async () => {
+      const store = await open();
+      const wf = await defineWorkflow(store);
+      const { run } = await store.createRun({ workflowId: wf.id });
+      const [task] = (await store.listTasks({ runId: run.id })).items;
+      // PostgreSQL's uuid columns would read 'ABC…' as the row 'abc…' and fail on 'missing'; ids are exact strings everywhere.
+      for (const id of [run.id.toUpperCase(), 'missing']) {
+        await expect(store.getRun(id)).rejects.toBeInstanceOf(NotFoundError);
+        await expect(store.cancelRun(id)).rejects.toBeInstanceOf(NotFoundError);
+        expect((await store.listTasks({ runId: id })).items).toEqual([]);
+        expect(await store.getStepOutputs(id, ['only'])).toEqual({ only: [] });
+        expect((await store.listLogs(id)).items).toEqual([]);
+      }
+      for (const id of [wf.id.toUpperCase(), 'missing']) {
+        await expect(store.getWorkflow(id)).rejects.toBeInstanceOf(NotFoundError);
+        await expect(store.createRun({ workflowId: id })).rejects.toBeInstanceOf(NotFoundError);
+        expect((await store.listRuns({ workflowId: id })).items).toEqual([]);
+        expect((await store.countRuns({ workflowId: id })).pending).toBe(0);
+      }
+      await expect(store.getTask(task!.id.toUpperCase())).rejects.toBeInstanceOf(NotFoundError);
+      expect((await store.listRuns({ workflowId: wf.id })).items.map((r) => r.id)).toEqual([run.id]);
+      expect((await store.countRuns({ workflowId: wf.id })).pending).toBe(1);
     });
   });
 

@@ -3,6 +3,7 @@ import type { Db } from '@baton/store-sql';
 import type pg from 'pg';
 import { endedTaskError, finishOutcomes, firstListings } from '@baton/core/store-kit';
 import { TASKS_READY_CHANNEL, runOnce } from './run-once.js';
+import { idParam } from '../pg-ids.js';
 
 /**
  * `finishTasks` in one statement, one round trip, no BEGIN/COMMIT: the fenced
@@ -25,10 +26,10 @@ import { TASKS_READY_CHANNEL, runOnce } from './run-once.js';
  */
 const FINISH_SQL = `
 with v as (
-  select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
+  select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
     with ordinality as v(id, lease_id, status, output, error, retry_at, started_at, ord)
 ), locked as materialized (
-  select id from baton_tasks where id = any($1::text[]) order by id for update
+  select id from baton_tasks where id = any($1::uuid[]) order by id for update
 ), ended as (
   update baton_tasks t set
     status = case when (select r.status from baton_runs r where r.id = t.run_id) = 'cancelled' then 'cancelled' else v.status end,
@@ -42,7 +43,7 @@ with v as (
   from v join locked on locked.id = v.id
   -- id = any(…) keeps the planner on the primary key: the partial index of leased
   -- tasks looks small in the statistics but holds every dead entry since the last vacuum.
-  where t.id = any($1::text[]) and t.id = v.id and t.lease_id = v.lease_id and t.status in ('dispatched', 'running')
+  where t.id = any($1::uuid[]) and t.id = v.id and t.lease_id = v.lease_id and t.status in ('dispatched', 'running')
   returning t.id, t.run_id, t.step_name, t.status, t.error, t.started_at, v.ord
 ), succ as (
   -- rule 4: successes per step
@@ -119,7 +120,7 @@ select 'task' as kind, id, status from ended
 -- Read only when some ending was refused (a lost lease, a task listed twice): 2 ms of a 21 ms
 -- finish of 500 (EXPLAIN ANALYZE) went to this lookup when nothing was.
 union all select 'refused', t.id, t.status from baton_tasks t
-  where (select count(*) from ended) < cardinality($1::text[]) and t.id = any($1::text[]) and not exists (select 1 from ended e where e.id = t.id)
+  where (select count(*) from ended) < cardinality($1::uuid[]) and t.id = any($1::uuid[]) and not exists (select 1 from ended e where e.id = t.id)
 union all select 'run', id, status from runs where was in ('pending', 'running') and status not in ('pending', 'running')
 union all select 'ready', null, count(*)::text from ready
 union all select 'notified', null, null from notified`;
@@ -136,8 +137,8 @@ export async function finishTasks(pool: pg.Pool | undefined, db: Db, results: Ta
   // (Deduplicating in SQL with DISTINCT ON cost the statement its plan: fan-out 8,000 → 4,500 tasks/s.)
   for (const r of firstListings(results)) {
     const retryAt = r.status !== 'cancelled' && 'retryAt' in r && r.retryAt ? r.retryAt.getTime() : null;
-    ids.push(r.taskId);
-    leases.push(r.leaseId);
+    ids.push(idParam(r.taskId));
+    leases.push(idParam(r.leaseId));
     statuses.push(retryAt !== null ? 'pending' : r.status);
     outputs.push(r.status === 'success' ? JSON.stringify(r.output) : null);
     errors.push(endedTaskError(r));
@@ -178,13 +179,13 @@ export async function finishTasks(pool: pg.Pool | undefined, db: Db, results: Ta
  */
 const MARK_RUNNING = `
 with v as (
-  select * from unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) as v(id, lease_id, execution_name, started_at)
+  select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[]) as v(id, lease_id, execution_name, started_at)
 ), locked as materialized (
-  select id from baton_tasks where id = any($1::text[]) order by id for update
+  select id from baton_tasks where id = any($1::uuid[]) order by id for update
 ), marked as (
   update baton_tasks t set status = 'running', started_at = v.started_at, execution_name = v.execution_name, updated_at = $5::bigint
   from v join locked on locked.id = v.id
-  where t.id = any($1::text[]) and t.id = v.id and t.lease_id = v.lease_id and t.status in ('dispatched', 'running')
+  where t.id = any($1::uuid[]) and t.id = v.id and t.lease_id = v.lease_id and t.status in ('dispatched', 'running')
   returning t.id, t.run_id, t.started_at
 ), starts as (
   select run_id, min(started_at) as started_at from marked group by run_id
@@ -197,8 +198,8 @@ select m.id, m.run_id in (select id from runs) and row_number() over (partition 
 
 export async function markRunning(pool: pg.Pool | undefined, db: Db, items: RunningMark[], now: number): Promise<MarkOutcome[]> {
   const parameters = [
-    items.map((i) => i.taskId),
-    items.map((i) => i.leaseId),
+    items.map((i) => idParam(i.taskId)),
+    items.map((i) => idParam(i.leaseId)),
     items.map((i) => i.executionName ?? null),
     items.map((i) => i.startedAt?.getTime() ?? now),
     now,

@@ -9,7 +9,7 @@ import {
   type PlannedTask,
   type RunPlan,
 } from '@baton/core/store-kit';
-import type { Ctx } from '../context.js';
+import { idParams, type Ctx } from '../context.js';
 import { nowMs } from '../rows.js';
 import type { RunStepTable, RunTable, TaskTable } from '../schema.js';
 import { registerLimitKeys } from './limits.js';
@@ -51,7 +51,7 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
   const existing = await existingRuns(ctx, inputs);
   const workflowIds = [...new Set(inputs.map((i) => i.workflowId))];
   const workflows = new Map<string, Workflow>();
-  for (const row of await ctx.db.selectFrom('baton_workflows').selectAll().where('id', 'in', workflowIds).execute())
+  for (const row of await ctx.db.selectFrom('baton_workflows').selectAll().where('id', 'in', idParams(ctx, workflowIds)).execute())
     workflows.set(row.id, ctx.rows.workflow(row));
   // Plan each workflow once; runs differ only in their ids. Not a workflow with cluster-wide
   // limits: its tasks' keys may name the run's inputs, so each of its runs is planned alone.
@@ -211,7 +211,7 @@ async function existingRuns(ctx: Ctx, inputs: NewRun[]): Promise<Map<string, Run
     const rows = await ctx.db
       .selectFrom('baton_runs')
       .selectAll()
-      .where('workflow_id', 'in', workflowIds)
+      .where('workflow_id', 'in', idParams(ctx, workflowIds))
       .where('idempotency_key', 'in', keys.slice(i, i + INSERT_CHUNK))
       .execute();
     for (const row of rows) out.set(keyOf(row.workflow_id, row.idempotency_key!), ctx.rows.run(row));

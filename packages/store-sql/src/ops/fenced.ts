@@ -1,6 +1,6 @@
 import type { Lease } from '@baton/core';
 import { sql, type RawBuilder } from 'kysely';
-import { rowsTable, type Ctx } from '../context.js';
+import { idParams, rowsTable, type Ctx } from '../context.js';
 
 /** Leases per statement: a few parameters each, well under every engine's limit. */
 const CHUNK = 200;
@@ -28,9 +28,14 @@ export async function fencedUpdate<R extends object, I extends Lease>(
     const chunk = sorted.slice(i, i + CHUNK);
     const list = chunk.map((item) => [item.taskId, item.leaseId, ...extra.values(item)]);
     // Where the engine needs it, the same statement first locks the rows in id order.
-    const lock = ctx.dialect.lockTasksInOrder?.(chunk.map((c) => c.taskId));
+    const lock = ctx.dialect.lockTasksInOrder?.(
+      idParams(
+        ctx,
+        chunk.map((c) => c.taskId),
+      ),
+    );
     const { rows } = await sql<R & { id: string }>`
-      with ${lock ? sql`locked as materialized (${lock}), ` : sql``}v(${columns}) as (${rowsTable(ctx, list, [])})
+      with ${lock ? sql`locked as materialized (${lock}), ` : sql``}v(${columns}) as (${rowsTable(ctx, list, ['id', 'id'])})
       update baton_tasks set ${set}
       from v ${lock ? sql`join locked on locked.id = v.id` : sql``}
       where baton_tasks.id = v.id and baton_tasks.lease_id = v.lease_id and baton_tasks.status in ('dispatched', 'running')

@@ -10,7 +10,7 @@ import {
   upstreamFailedMessage,
 } from '@baton/core/store-kit';
 import { sql } from 'kysely';
-import { bumped, rowsTable, type ColumnType, type Ctx } from '../context.js';
+import { bumped, idParams, rowsTable, type ColumnType, type Ctx } from '../context.js';
 import { fencedUpdate } from './fenced.js';
 import { nowMs } from '../rows.js';
 
@@ -50,7 +50,7 @@ export async function finishTasks(ctx: Ctx, results: TaskResult[]): Promise<Fini
     const refused = firsts.filter((r) => !written.has(r.taskId)).map((r) => r.taskId);
     const current = new Map<string, string>();
     if (refused.length > 0) {
-      for (const row of await ctx.db.selectFrom('baton_tasks').select(['id', 'status']).where('id', 'in', refused).execute())
+      for (const row of await ctx.db.selectFrom('baton_tasks').select(['id', 'status']).where('id', 'in', idParams(ctx, refused)).execute())
         current.set(row.id, row.status);
     }
     const outcomes = finishOutcomes(results, (id) => written.get(id)?.status, current);
@@ -115,7 +115,7 @@ async function unblockDependents(ctx: Ctx, deltas: RunDelta[], now: number): Pro
   const added = new Map(successes.map(([run, step, n]) => [`${run}\n${step}`, n as number]));
   // SQLite's RETURNING cannot name the FROM table: this batch's count comes from `added`.
   const { rows: steps } = await sql<{ run_id: string; step_name: string; succeeded: number; task_count: number; dependents: unknown }>`
-    with v(run_id, step_name, n) as (${rowsTable(ctx, successes, ['text', 'text', 'int'])})
+    with v(run_id, step_name, n) as (${rowsTable(ctx, successes, ['id', 'text', 'int'])})
     update baton_run_steps set succeeded = succeeded + v.n
     from v where baton_run_steps.run_id = v.run_id and baton_run_steps.step_name = v.step_name
     returning baton_run_steps.run_id, baton_run_steps.step_name, baton_run_steps.succeeded, baton_run_steps.task_count, baton_run_steps.dependents`.execute(
@@ -136,7 +136,7 @@ async function unblockDependents(ctx: Ctx, deltas: RunDelta[], now: number): Pro
   }
   if (lowered.size === 0) return 0;
   const { rows: counters } = await sql<{ run_id: string; step_name: string; deps_remaining: number }>`
-    with v(run_id, step_name, n) as (${rowsTable(ctx, [...lowered.values()].sort(byRunAndStep), ['text', 'text', 'int'])})
+    with v(run_id, step_name, n) as (${rowsTable(ctx, [...lowered.values()].sort(byRunAndStep), ['id', 'text', 'int'])})
     update baton_run_steps set deps_remaining = deps_remaining - v.n
     from v where baton_run_steps.run_id = v.run_id and baton_run_steps.step_name = v.step_name
     returning baton_run_steps.run_id, baton_run_steps.step_name, baton_run_steps.deps_remaining`.execute(ctx.db);
@@ -144,7 +144,7 @@ async function unblockDependents(ctx: Ctx, deltas: RunDelta[], now: number): Pro
   if (ready.length === 0) return 0;
   const at = ctx.dialect.cast(sql`${now}`, 'ms');
   const { rows } = await sql`
-    with v(run_id, step_name) as (${rowsTable(ctx, ready, ['text', 'text'])})
+    with v(run_id, step_name) as (${rowsTable(ctx, ready, ['id', 'text'])})
     update baton_tasks set status = 'pending', run_at = ${at}, updated_at = ${at}
     from v where baton_tasks.run_id = v.run_id and baton_tasks.step_name = v.step_name and baton_tasks.status = 'waiting'
     returning baton_tasks.id`.execute(ctx.db);
@@ -157,7 +157,7 @@ async function cancelDownstream(ctx: Ctx, deltas: RunDelta[], now: number): Prom
   const failed = deltas.flatMap((d) => d.failedSteps.map((step) => [d.runId, step]));
   if (failed.length === 0) return cancelledPerRun;
   const { rows: steps } = await sql<{ run_id: string; step_name: string; downstream: unknown }>`
-    with v(run_id, step_name) as (${rowsTable(ctx, failed, ['text', 'text'])})
+    with v(run_id, step_name) as (${rowsTable(ctx, failed, ['id', 'text'])})
     select s.run_id, s.step_name, s.downstream from baton_run_steps s join v on s.run_id = v.run_id and s.step_name = v.step_name`.execute(
     ctx.db,
   );
@@ -172,7 +172,7 @@ async function cancelDownstream(ctx: Ctx, deltas: RunDelta[], now: number): Prom
   if (targets.size === 0) return cancelledPerRun;
   const at = ctx.dialect.cast(sql`${now}`, 'ms');
   const { rows } = await sql<{ run_id: string }>`
-    with v(run_id, step_name, error) as (${rowsTable(ctx, [...targets.values()], ['text', 'text', 'text'])})
+    with v(run_id, step_name, error) as (${rowsTable(ctx, [...targets.values()], ['id', 'text', 'text'])})
     update baton_tasks set status = 'cancelled', error = v.error, finished_at = ${at}, updated_at = ${at}
     from v where baton_tasks.run_id = v.run_id and baton_tasks.step_name = v.step_name and baton_tasks.status = 'waiting'
     returning baton_tasks.run_id`.execute(ctx.db);
@@ -203,7 +203,7 @@ async function rollUpRuns(ctx: Ctx, deltas: RunDelta[], cancelled: Map<string, n
     started_at: number | string | null;
     created_at: number | string;
   }>`
-    with v(id) as (${rowsTable(ctx, ids, ['text'])})
+    with v(id) as (${rowsTable(ctx, ids, ['id'])})
     select r.id, r.status, r.tasks_total, r.tasks_finished, r.failure_status, r.started_at, r.created_at
     from baton_runs r join v on r.id = v.id
     order by r.id`.execute(ctx.db);
@@ -245,7 +245,7 @@ async function rollUpRuns(ctx: Ctx, deltas: RunDelta[], cancelled: Map<string, n
       error = coalesce(baton_runs.error, v.error),
       started_at = coalesce(baton_runs.started_at, v.started_at),
       updated_at = ${bumped(now)}`;
-  const types: ColumnType[] = ['text', 'int', 'int', 'text', 'text', 'ms'];
+  const types: ColumnType[] = ['id', 'int', 'int', 'text', 'text', 'ms'];
   if (counted.length > 0)
     await sql`
       with v(id, finished, failed, failure_status, error, started_at) as (${rowsTable(ctx, counted, types)})

@@ -1,7 +1,7 @@
 import { LEASED_TASK_STATUSES, type ClaimOptions, type LimitState } from '@baton/core';
 import type { PlannedTask } from '@baton/core/store-kit';
 import { sql } from 'kysely';
-import type { Ctx } from '../context.js';
+import { idParam, idParams, type Ctx } from '../context.js';
 import type { ClaimRow, Db } from '../dialect.js';
 import { nowMs } from '../rows.js';
 import type { TaskTable } from '../schema.js';
@@ -214,8 +214,8 @@ async function readCandidates(db: Db, ctx: Ctx, o: ClaimOptions & { now: number 
       sql<boolean>`(t.rate_key is null or (select count(*) from baton_rate_claims c where c.key = t.rate_key
         and c.claimed_at > ${now} - t.rate_period_ms) < t.rate_limit)`,
     );
-  if (o.workflowIds) q = q.where('t.workflow_id', 'in', o.workflowIds.length ? o.workflowIds : ['']);
-  if (o.excludeWorkflowIds?.length) q = q.where('t.workflow_id', 'not in', o.excludeWorkflowIds);
+  if (o.workflowIds) q = q.where('t.workflow_id', 'in', o.workflowIds.length ? idParams(ctx, o.workflowIds) : [idParam(ctx, '')]);
+  if (o.excludeWorkflowIds?.length) q = q.where('t.workflow_id', 'not in', idParams(ctx, o.excludeWorkflowIds));
   return q
     .orderBy('t.priority', 'desc')
     .orderBy('t.run_at')

@@ -1,5 +1,5 @@
 import type { Log, NewLog, Page, PageOptions } from '@baton/core';
-import { DEFAULT_PAGE, decodeCursor, toPage, type Ctx } from '../context.js';
+import { DEFAULT_PAGE, decodeCursor, idParam, toPage, type Ctx } from '../context.js';
 import { nowMs } from '../rows.js';
 
 const CHUNK = 1000;
@@ -15,7 +15,7 @@ export async function appendLogs(ctx: Ctx, logs: NewLog[]): Promise<void> {
         .values(
           logs
             .slice(i, i + CHUNK)
-            .map((l) => ({ run_id: l.runId, task_id: l.taskId ?? null, type: l.type, content: l.content, created_at: now })),
+            .map((l) => ({ run_id: idParam(ctx, l.runId), task_id: l.taskId ?? null, type: l.type, content: l.content, created_at: now })),
         )
         .execute();
     }
@@ -28,7 +28,7 @@ export async function listLogs(ctx: Ctx, runId: string, options: PageOptions & {
   let q = ctx.db
     .selectFrom('baton_logs')
     .selectAll()
-    .where('run_id', '=', runId)
+    .where('run_id', '=', idParam(ctx, runId))
     .orderBy('id')
     .limit(limit + 1);
   if (options.taskId) q = q.where('task_id', '=', options.taskId);

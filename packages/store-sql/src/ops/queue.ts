@@ -67,7 +67,7 @@ export async function markRunning(ctx: Ctx, items: RunningMark[]): Promise<MarkO
     if (starts.size > 0) {
       const rows = [...starts].sort(([a], [b]) => (a < b ? -1 : 1));
       const { rows: runs } = await sql<{ id: string }>`
-        with v(id, started_at) as (${rowsTable(ctx, rows, ['text', 'ms'])})
+        with v(id, started_at) as (${rowsTable(ctx, rows, ['id', 'ms'])})
         update baton_runs set status = 'running', started_at = v.started_at, updated_at = ${at}
         from v where baton_runs.id = v.id and baton_runs.status = 'pending'
         returning baton_runs.id`.execute(ctx.db);

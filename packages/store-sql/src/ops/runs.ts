@@ -11,13 +11,13 @@ import {
   type TaskQuery,
 } from '@baton/core';
 import { ACTIVE_RUN_STATUSES, CANCELLED_AT_ONCE_TASK_STATUSES, cancelledRunFields, runFinishedError } from '@baton/core/store-kit';
-import { DEFAULT_PAGE, bumped, decodeCursor, toPage, type Ctx } from '../context.js';
+import { DEFAULT_PAGE, bumped, decodeCursor, idParam, toPage, type Ctx } from '../context.js';
 import { nowMs } from '../rows.js';
 
 /** Runs and their tasks once created (`create-runs.ts`): reads, pages, counts, and the cancel. */
 
 export async function getRun(ctx: Ctx, id: string): Promise<Run> {
-  const row = await ctx.db.selectFrom('baton_runs').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await ctx.db.selectFrom('baton_runs').selectAll().where('id', '=', idParam(ctx, id)).executeTakeFirst();
   if (!row) throw new NotFoundError('run', id);
   return ctx.rows.run(row);
 }
@@ -30,10 +30,10 @@ export async function listRuns(ctx: Ctx, query: RunQuery): Promise<Page<Run>> {
     .selectAll()
     .orderBy('id', 'desc')
     .limit(limit + 1);
-  if (query.workflowId) q = q.where('workflow_id', '=', query.workflowId);
+  if (query.workflowId) q = q.where('workflow_id', '=', idParam(ctx, query.workflowId));
   if (query.status) q = q.where('status', '=', query.status);
   if (query.triggeredBy) q = q.where('triggered_by', '=', query.triggeredBy);
-  if (before) q = q.where('id', '<', String(before[0]));
+  if (before) q = q.where('id', '<', idParam(ctx, String(before[0])));
   return toPage(await q.execute(), limit, ctx.rows.run, (r) => [r.id]);
 }
 
@@ -43,7 +43,7 @@ export async function countRuns(ctx: Ctx, query: { workflowId?: string }): Promi
     .selectFrom('baton_runs')
     .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
     .groupBy('status');
-  if (query.workflowId) q = q.where('workflow_id', '=', query.workflowId);
+  if (query.workflowId) q = q.where('workflow_id', '=', idParam(ctx, query.workflowId));
   const counts = Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as RunCounts;
   for (const row of await q.execute()) counts[row.status as RunStatus] = Number(row.n);
   return counts;
@@ -57,7 +57,7 @@ export async function cancelRun(ctx: Ctx, id: string, reason?: string): Promise<
     const claimed = await ctx.db
       .updateTable('baton_runs')
       .set({ status: 'cancelled' })
-      .where('id', '=', id)
+      .where('id', '=', idParam(ctx, id))
       .where('status', 'in', ACTIVE_RUN_STATUSES)
       .executeTakeFirst();
     const run = await getRun(ctx, id);
@@ -66,7 +66,7 @@ export async function cancelRun(ctx: Ctx, id: string, reason?: string): Promise<
     const cancelled = await ctx.db
       .updateTable('baton_tasks')
       .set({ status: 'cancelled', error: ended.error, finished_at: now, updated_at: now })
-      .where('run_id', '=', id)
+      .where('run_id', '=', run.id)
       .where('status', 'in', CANCELLED_AT_ONCE_TASK_STATUSES)
       .executeTakeFirst();
     const n = Number(cancelled.numUpdatedRows);
@@ -82,14 +82,14 @@ export async function cancelRun(ctx: Ctx, id: string, reason?: string): Promise<
         duration_ms: ended.durationMs,
         updated_at: bumped(now),
       }))
-      .where('id', '=', id)
+      .where('id', '=', run.id)
       .execute();
     return getRun(ctx, id);
   });
 }
 
 export async function getTask(ctx: Ctx, id: string): Promise<Task> {
-  const row = await ctx.db.selectFrom('baton_tasks').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await ctx.db.selectFrom('baton_tasks').selectAll().where('id', '=', idParam(ctx, id)).executeTakeFirst();
   if (!row) throw new NotFoundError('task', id);
   return ctx.rows.task(row);
 }
@@ -112,7 +112,7 @@ export async function listTasks(ctx: Ctx, query: TaskQuery): Promise<Page<Task>>
   let q = ctx.db
     .selectFrom('baton_tasks')
     .selectAll()
-    .where('run_id', '=', query.runId)
+    .where('run_id', '=', idParam(ctx, query.runId))
     .orderBy('position')
     .orderBy('task_index')
     .limit(limit + 1);
@@ -135,16 +135,17 @@ export async function listTasks(ctx: Ctx, query: TaskQuery): Promise<Page<Task>>
 export async function getStepOutputs(ctx: Ctx, runId: string, stepNames: string[]): Promise<{ [step: string]: (Json | null)[] }> {
   const out: { [step: string]: (Json | null)[] } = Object.fromEntries(stepNames.map((s) => [s, []]));
   if (stepNames.length === 0) return out;
+  const run = idParam(ctx, runId);
   const placed = await ctx.db
     .selectFrom('baton_run_steps')
     .select(['step_name', 'position'])
-    .where('run_id', '=', runId)
+    .where('run_id', '=', run)
     .where('step_name', 'in', stepNames)
     .execute();
   let q = ctx.db
     .selectFrom('baton_tasks')
     .select(['step_name', 'output'])
-    .where('run_id', '=', runId)
+    .where('run_id', '=', run)
     .where('step_name', 'in', stepNames)
     .where('status', '=', 'success');
   if (placed.length === new Set(stepNames).size)

@@ -9,7 +9,7 @@ import {
   type WorkflowStatus,
 } from '@baton/core';
 import { newId, patchWorkflow, workflowFields, type Fields } from '@baton/core/store-kit';
-import { DEFAULT_PAGE, bumped, decodeCursor, toPage, type Ctx } from '../context.js';
+import { DEFAULT_PAGE, bumped, decodeCursor, idParam, toPage, type Ctx } from '../context.js';
 import { nowMs } from '../rows.js';
 
 /** A workflow's row: its settings and steps in the `definition` JSON column. */
@@ -36,7 +36,7 @@ export async function createWorkflow(ctx: Ctx, def: WorkflowDefinition): Promise
 }
 
 export async function getWorkflow(ctx: Ctx, id: string): Promise<Workflow> {
-  const row = await ctx.db.selectFrom('baton_workflows').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await ctx.db.selectFrom('baton_workflows').selectAll().where('id', '=', idParam(ctx, id)).executeTakeFirst();
   if (!row) throw new NotFoundError('workflow', id);
   return ctx.rows.workflow(row);
 }
@@ -70,6 +70,6 @@ export async function listWorkflows(ctx: Ctx, options: PageOptions & { status?: 
     .orderBy('id')
     .limit(limit + 1);
   if (options.status) q = q.where('status', '=', options.status);
-  if (after) q = q.where('id', '>', String(after[0]));
+  if (after) q = q.where('id', '>', idParam(ctx, String(after[0])));
   return toPage(await q.execute(), limit, ctx.rows.workflow, (r) => [r.id]);
 }
