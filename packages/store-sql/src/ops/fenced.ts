@@ -1,6 +1,6 @@
 import type { Lease } from '@baton/core';
 import { sql, type RawBuilder } from 'kysely';
-import { idParams, rowsTable, type Ctx } from '../context.js';
+import { idParams, rowsTable, type ColumnType, type Ctx } from '../context.js';
 
 /** Leases per statement: a few parameters each, well under every engine's limit. */
 const CHUNK = 200;
@@ -23,6 +23,8 @@ export async function fencedUpdate<R extends object, I extends Lease>(
 ): Promise<(R & { id: string })[]> {
   const sorted = [...items].sort((a, b) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0));
   const columns = sql.raw(['id', 'lease_id', ...extra.columns].join(', '));
+  // The ids typed (PostgreSQL: uuid, idParam'd); the extra columns as text, cast by `set` where needed.
+  const types: ColumnType[] = ['id', 'id', ...extra.columns.map(() => 'text' as const)];
   const out: (R & { id: string })[] = [];
   for (let i = 0; i < sorted.length; i += CHUNK) {
     const chunk = sorted.slice(i, i + CHUNK);
@@ -35,7 +37,7 @@ export async function fencedUpdate<R extends object, I extends Lease>(
       ),
     );
     const { rows } = await sql<R & { id: string }>`
-      with ${lock ? sql`locked as materialized (${lock}), ` : sql``}v(${columns}) as (${rowsTable(ctx, list, ['id', 'id'])})
+      with ${lock ? sql`locked as materialized (${lock}), ` : sql``}v(${columns}) as (${rowsTable(ctx, list, types)})
       update baton_tasks set ${set}
       from v ${lock ? sql`join locked on locked.id = v.id` : sql``}
       where baton_tasks.id = v.id and baton_tasks.lease_id = v.lease_id and baton_tasks.status in ('dispatched', 'running')
