@@ -363,8 +363,9 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     // turns a string that is not a uuid into an id no row has, so a bad id still reads as
     // "not found" or "lease refused" rather than failing the statement. Ids that are not
     // Baton's own stay text: sessions (a caller may name them), logs' and audit records'
-    // task ids. SQLite keeps text ids. Rewrites the four tables: on a large existing store
-    // this takes a while under an exclusive lock, once.
+    // task ids. SQLite keeps text ids. In the bench (scheduler end to end, paired runs):
+    // fan-out +12%, single-task runs +30%. Rewrites the five tables: on a large existing
+    // store this takes a while under an exclusive lock, once (within the open's statement timeout).
     '007_pg_uuid_ids': {
       async up(db: Kysely<any>) {
         if (dialect.name !== 'pg') return;
