@@ -60,7 +60,11 @@ export function workflowAndRunCases(factory: StoreFactory): void {
       const store = await open();
       const wf = await defineWorkflow(store);
       const { run } = await store.createRun({ workflowId: wf.id });
-      const [task] = (await store.listTasks({ runId: run.id })).items;
+      // Something to find under each id, had a spelling matched: a task with an output, a log.
+      const [claimed] = await store.claimTasks({ workerId: 'w', limit: 1, leaseMs: 60_000 });
+      const task = claimed!.task;
+      await store.finishTasks([{ taskId: task.id, leaseId: task.leaseId!, status: 'success', output: 'out' }]);
+      await store.appendLogs([{ runId: run.id, taskId: task.id, type: 'info', content: 'here' }]);
       // PostgreSQL's uuid columns would read 'ABC…' as the row 'abc…' and fail on 'missing'; ids are exact strings everywhere.
       for (const id of [run.id.toUpperCase(), 'missing']) {
         await expect(store.getRun(id)).rejects.toBeInstanceOf(NotFoundError);
@@ -75,9 +79,12 @@ export function workflowAndRunCases(factory: StoreFactory): void {
         expect((await store.listRuns({ workflowId: id })).items).toEqual([]);
         expect((await store.countRuns({ workflowId: id })).pending).toBe(0);
       }
-      await expect(store.getTask(task!.id.toUpperCase())).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.getTask(task.id.toUpperCase())).rejects.toBeInstanceOf(NotFoundError);
+      // The exact ids still find all of it.
       expect((await store.listRuns({ workflowId: wf.id })).items.map((r) => r.id)).toEqual([run.id]);
-      expect((await store.countRuns({ workflowId: wf.id })).pending).toBe(1);
+      expect((await store.countRuns({ workflowId: wf.id })).success).toBe(1);
+      expect(await store.getStepOutputs(run.id, ['only'])).toEqual({ only: ['out'] });
+      expect((await store.listLogs(run.id)).items.map((l) => l.content)).toEqual(['here']);
     });
   });
 
