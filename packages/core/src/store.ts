@@ -332,7 +332,7 @@ export interface NewLog {
 }
 
 export interface LogStore {
-  /** Appends in the given order; a later call's logs come after. */
+  /** Appends in the given order; a later call's logs come after. A log for a run that does not exist: NotFoundError naming it, nothing of the call written. */
   appendLogs(logs: NewLog[]): Promise<void>;
   /** In execution order. The cursor is the last log's id. */
   listLogs(runId: string, options?: PageOptions & { taskId?: string }): Promise<Page<Log>>;

@@ -5,6 +5,23 @@ import { suite } from './suite.js';
 
 export function recordCases(factory: StoreFactory): void {
   suite(factory, 'logs', (test, { open }) => {
+    test('logs for a run that does not exist: NotFoundError naming it, and nothing of the call is written', async () => {
+      const store = await open();
+      const wf = await defineWorkflow(store);
+      const { run } = await store.createRun({ workflowId: wf.id });
+      for (const missing of ['missing', run.id.toUpperCase(), '01a20cd3-059d-718f-bb51-e9c126b99426']) {
+        const error = await store
+          .appendLogs([
+            { runId: run.id, type: 'info', content: 'kept out' },
+            { runId: missing, type: 'info', content: 'nowhere' },
+          ])
+          .catch((e) => e);
+        expect(error).toBeInstanceOf(NotFoundError);
+        expect(error.message).toContain(missing);
+      }
+      expect((await store.listLogs(run.id)).items).toEqual([]);
+    });
+
     test('keeps logs in append order across batches and pages them', async () => {
       const store = await open();
       const wf = await defineWorkflow(store, { steps: [{ name: 's', taskCount: 2 }] });

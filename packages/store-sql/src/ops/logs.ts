@@ -1,14 +1,27 @@
-import type { Log, NewLog, Page, PageOptions } from '@baton/core';
-import { DEFAULT_PAGE, decodeCursor, idParam, toPage, type Ctx } from '../context.js';
+import { NotFoundError, type Log, type NewLog, type Page, type PageOptions } from '@baton/core';
+import { DEFAULT_PAGE, decodeCursor, idParam, idParams, toPage, type Ctx } from '../context.js';
 import { nowMs } from '../rows.js';
 
 const CHUNK = 1000;
 
-/** One multi-row INSERT per chunk; the auto-increment id is the execution order. */
+/**
+ * One multi-row INSERT per chunk; the auto-increment id is the execution order.
+ * The runs are read first (one read per chunk of distinct runs, by primary key):
+ * a log for a run that does not exist is a NotFoundError naming it, as on the
+ * file store, not the engine's foreign-key error, and nothing of the call is written.
+ */
 export async function appendLogs(ctx: Ctx, logs: NewLog[]): Promise<void> {
   if (logs.length === 0) return;
   const now = nowMs();
   await ctx.tx(async (ctx) => {
+    const runIds = [...new Set(logs.map((l) => l.runId))];
+    const found = new Set<string>();
+    for (let i = 0; i < runIds.length; i += CHUNK) {
+      const chunk = idParams(ctx, runIds.slice(i, i + CHUNK));
+      for (const row of await ctx.db.selectFrom('baton_runs').select('id').where('id', 'in', chunk).execute()) found.add(row.id);
+    }
+    const missing = runIds.find((id) => !found.has(id));
+    if (missing !== undefined) throw new NotFoundError('run', missing);
     for (let i = 0; i < logs.length; i += CHUNK) {
       await ctx.db
         .insertInto('baton_logs')
