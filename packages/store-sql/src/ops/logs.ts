@@ -28,7 +28,7 @@ export async function appendLogs(ctx: Ctx, logs: NewLog[]): Promise<void> {
         .values(
           logs
             .slice(i, i + CHUNK)
-            .map((l) => ({ run_id: idParam(ctx, l.runId), task_id: l.taskId ?? null, type: l.type, content: l.content, created_at: now })),
+            .map((l) => ({ run_id: l.runId, task_id: l.taskId ?? null, type: l.type, content: l.content, created_at: now })),
         )
         .execute();
     }
