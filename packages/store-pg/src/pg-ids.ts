@@ -11,5 +11,5 @@ const NO_ROW_ID = '00000000-0000-0000-0000-000000000000';
  * and none on SQLite, whose ids are text.
  */
 export function idParam(id: string): string {
-  return typeof id === 'string' && UUID.test(id) ? id : NO_ROW_ID;
+  return UUID.test(id) ? id : NO_ROW_ID;
 }

@@ -36,10 +36,10 @@ export function idParam(ctx: Ctx, id: string): string {
   return ctx.dialect.idParam ? ctx.dialect.idParam(id) : id;
 }
 
-/** {@link idParam} over a list. */
-export function idParams(ctx: Ctx, ids: readonly string[]): string[] {
+/** {@link idParam} over a list (the list itself where ids are text). */
+export function idParams(ctx: Ctx, ids: string[]): string[] {
   const { idParam } = ctx.dialect;
-  return idParam ? ids.map(idParam) : [...ids];
+  return idParam ? ids.map(idParam) : ids;
 }
 
 export type ColumnType = 'text' | 'id' | 'int' | 'ms' | 'json';

@@ -30,11 +30,12 @@ export async function fencedUpdate<R extends object, I extends Lease>(
     const chunk = sorted.slice(i, i + CHUNK);
     const list = chunk.map((item) => [item.taskId, item.leaseId, ...extra.values(item)]);
     // Where the engine needs it, the same statement first locks the rows in id order.
-    const ids = idParams(
-      ctx,
-      chunk.map((c) => c.taskId),
+    const lock = ctx.dialect.lockTasksInOrder?.(
+      idParams(
+        ctx,
+        chunk.map((c) => c.taskId),
+      ),
     );
-    const lock = ctx.dialect.lockTasksInOrder?.(ids);
     const { rows } = await sql<R & { id: string }>`
       with ${lock ? sql`locked as materialized (${lock}), ` : sql``}v(${columns}) as (${rowsTable(ctx, list, types)})
       update baton_tasks set ${set}

@@ -135,17 +135,17 @@ export async function listTasks(ctx: Ctx, query: TaskQuery): Promise<Page<Task>>
 export async function getStepOutputs(ctx: Ctx, runId: string, stepNames: string[]): Promise<{ [step: string]: (Json | null)[] }> {
   const out: { [step: string]: (Json | null)[] } = Object.fromEntries(stepNames.map((s) => [s, []]));
   if (stepNames.length === 0) return out;
-  const run = idParam(ctx, runId);
+  const id = idParam(ctx, runId);
   const placed = await ctx.db
     .selectFrom('baton_run_steps')
     .select(['step_name', 'position'])
-    .where('run_id', '=', run)
+    .where('run_id', '=', id)
     .where('step_name', 'in', stepNames)
     .execute();
   let q = ctx.db
     .selectFrom('baton_tasks')
     .select(['step_name', 'output'])
-    .where('run_id', '=', run)
+    .where('run_id', '=', id)
     .where('step_name', 'in', stepNames)
     .where('status', '=', 'success');
   if (placed.length === new Set(stepNames).size)
