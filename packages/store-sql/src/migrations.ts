@@ -376,6 +376,21 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         await changeIdTypes(db, 'text');
       },
     },
+    // A workflow's runs were read through (workflow_id, id); they are now read through
+    // (workflow_id, status, id), one ordered range per status merged by id (`listRuns`). On
+    // PostgreSQL the index cost a new entry at every status change of every run, not only at
+    // insert (a status change is never a HOT update). Measured on 20,000 single-task runs
+    // triggered with triggerMany and processed at concurrency 500, two paired runs: WAL
+    // 1,040 → 947 bytes a run enqueued, 2,597 → 2,389 processed; the database's CPU 66–73 →
+    // 55–59 µs a run processed. On SQLite it cost an entry at every insert.
+    '008_drop_runs_workflow_idx': {
+      async up(db: Kysely<any>) {
+        await db.schema.dropIndex('baton_runs_workflow_idx').ifExists().execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.createIndex('baton_runs_workflow_idx').ifNotExists().on('baton_runs').columns(['workflow_id', 'id']).execute();
+      },
+    },
   };
 }
 

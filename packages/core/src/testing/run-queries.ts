@@ -28,6 +28,48 @@ export function runQueryCases(factory: StoreFactory): void {
       expect((await store.listRuns({ triggeredBy: 'webhook' })).items).toEqual([]);
     });
 
+    test('listRuns by workflow alone pages newest first across every run status, leaving other workflows out', async () => {
+      const store = await open();
+      const a = await defineWorkflow(store);
+      const b = await defineWorkflow(store);
+      const runOf = async (wf: { id: string }, triggeredBy: 'api' | 'user' = 'api') => (await store.createRun({ workflowId: wf.id, triggeredBy })).run;
+      const a0 = await runOf(a);
+      await runOf(b);
+      const a1 = await runOf(a);
+      const a2 = await runOf(a);
+      await runOf(b);
+      const a3 = await runOf(a, 'user');
+      const a4 = await runOf(a);
+      await store.cancelRun(a1.id);
+      const claimed = await store.claimTasks({ workerId: 'w', limit: 50, leaseMs: 60_000, running: true });
+      const end = { [a0.id]: 'success', [a2.id]: 'failed', [a3.id]: 'timeout' } as const;
+      await store.finishTasks(
+        claimed.flatMap((c) => {
+          if (c.task.runId === a4.id) return [];
+          const status = end[c.task.runId] ?? 'success';
+          return [status === 'success' ? { ...leaseOf(c), status, output: null } : { ...leaseOf(c), status, error: status }];
+        }),
+      );
+      const a5 = await runOf(a);
+      const statuses = await Promise.all([a0, a1, a2, a3, a4, a5].map(async (r) => (await store.getRun(r.id)).status));
+      // One run of `a` in each status, so a status left out of the listing would show.
+      expect(statuses).toEqual(['success', 'cancelled', 'failed', 'timeout', 'running', 'pending']);
+      const pages: string[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listRuns({ workflowId: a.id, limit: 2, ...(cursor && { cursor }) });
+        pages.push(page.items.map((r) => r.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(pages).toEqual([
+        [a5.id, a4.id],
+        [a3.id, a2.id],
+        [a1.id, a0.id],
+      ]);
+      expect((await store.listRuns({ workflowId: a.id, triggeredBy: 'user' })).items.map((r) => r.id)).toEqual([a3.id]);
+      expect((await store.listRuns({ workflowId: a.id, status: 'failed' })).items.map((r) => r.id)).toEqual([a2.id]);
+    });
+
     test('countRuns counts a workflow’s runs (or all) by status, every status present', async () => {
       const store = await open();
       const a = await defineWorkflow(store);

@@ -25,16 +25,30 @@ export async function getRun(ctx: Ctx, id: string): Promise<Run> {
 export async function listRuns(ctx: Ctx, query: RunQuery): Promise<Page<Run>> {
   const limit = query.limit ?? DEFAULT_PAGE;
   const before = decodeCursor(query.cursor, 1);
-  let q = ctx.db
-    .selectFrom('baton_runs')
-    .selectAll()
-    .orderBy('id', 'desc')
-    .limit(limit + 1);
-  if (query.workflowId) q = q.where('workflow_id', '=', idParam(ctx, query.workflowId));
-  if (query.status) q = q.where('status', '=', query.status);
-  if (query.triggeredBy) q = q.where('triggered_by', '=', query.triggeredBy);
-  if (before) q = q.where('id', '<', idParam(ctx, String(before[0])));
-  return toPage(await q.execute(), limit, ctx.rows.run, (r) => [r.id]);
+  /** The newest runs of one status (or any), with the query's other filters: one ordered index range. */
+  const newest = (status: RunStatus | undefined) => {
+    let q = ctx.db.selectFrom('baton_runs').selectAll();
+    if (query.workflowId) q = q.where('workflow_id', '=', idParam(ctx, query.workflowId));
+    if (status) q = q.where('status', '=', status);
+    if (query.triggeredBy) q = q.where('triggered_by', '=', query.triggeredBy);
+    if (before) q = q.where('id', '<', idParam(ctx, String(before[0])));
+    return q.orderBy('id', 'desc').limit(limit + 1);
+  };
+  // A workflow's runs of every status: the newest of each status's newest, each read from an
+  // ordered range of `baton_runs_workflow_status_idx` (workflow_id, status, id). A page reads at
+  // most six times its size, whatever the workflow's history (PostgreSQL: Merge Append of six
+  // limited ranges; a plain UNION ALL it does not merge, and sorted a third of 100k runs instead).
+  // This takes the place of an index on (workflow_id, id), which on PostgreSQL cost a new entry
+  // at every status change of every run (migration 008).
+  const rows =
+    query.workflowId && !query.status
+      ? await RUN_STATUSES.map((status, i) => ctx.db.selectFrom(newest(status).as(`s${i}`)).selectAll())
+          .reduce((all, arm) => all.unionAll(arm))
+          .orderBy('id', 'desc')
+          .limit(limit + 1)
+          .execute()
+      : await newest(query.status).execute();
+  return toPage(rows, limit, ctx.rows.run, (r) => [r.id]);
 }
 
 /** Grouped on `baton_runs_workflow_status_idx` (workflow_id, status, id): an index-only count. */
