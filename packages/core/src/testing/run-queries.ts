@@ -32,7 +32,8 @@ export function runQueryCases(factory: StoreFactory): void {
       const store = await open();
       const a = await defineWorkflow(store);
       const b = await defineWorkflow(store);
-      const runOf = async (wf: { id: string }, triggeredBy: 'api' | 'user' = 'api') => (await store.createRun({ workflowId: wf.id, triggeredBy })).run;
+      const runOf = async (wf: { id: string }, triggeredBy: 'api' | 'user' = 'api') =>
+        (await store.createRun({ workflowId: wf.id, triggeredBy })).run;
       const a0 = await runOf(a);
       await runOf(b);
       const a1 = await runOf(a);
