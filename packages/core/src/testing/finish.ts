@@ -121,7 +121,7 @@ export function finishCases(factory: StoreFactory): void {
       expect(result.outcomes[0]).toMatchObject({ accepted: true, status: 'pending' });
       expect(result.readyTasks).toBe(1);
       const task = await store.getTask(c!.task.id);
-      expect(task).toMatchObject({ status: 'pending', error: 'flaky', attempt: 1, leaseId: null });
+      expect(task).toMatchObject({ status: 'pending', error: 'flaky', attempt: 1, leaseId: null, finishedAt: null });
       expect(task.runAt.getTime()).toBe(retryAt.getTime());
       expect(await store.claimTasks({ workerId: 'w', limit: 1, leaseMs: 1000 })).toEqual([]);
       await sleep(350);

@@ -183,16 +183,24 @@ export function workflowAndRunCases(factory: StoreFactory): void {
       const store = await open();
       const wf = await defineFanIn(store, 3);
       const { run } = await store.createRun({ workflowId: wf.id });
-      const [leased] = await store.claimTasks({ workerId: 'w', limit: 1, leaseMs: 60_000 });
+      const [leased, retried] = await store.claimTasks({ workerId: 'w', limit: 2, leaseMs: 60_000 });
       const cancelled = await store.cancelRun(run.id, 'stop it');
-      expect(cancelled).toMatchObject({ status: 'cancelled', error: 'stop it', tasksFinished: 3 });
+      expect(cancelled).toMatchObject({ status: 'cancelled', error: 'stop it', tasksFinished: 2 });
       expect(cancelled.finishedAt).not.toBeNull();
       expect(await store.heartbeat([{ taskId: leased!.task.id, leaseId: leased!.task.leaseId! }], 60_000)).toEqual(['cancelled']);
-      const result = await store.finishTasks([{ taskId: leased!.task.id, leaseId: leased!.task.leaseId!, status: 'success', output: 1 }]);
-      expect(result.outcomes[0]).toMatchObject({ accepted: true, status: 'cancelled' });
+      // A success and a retry alike end cancelled, with their end time (a retry's would otherwise be cleared).
+      const result = await store.finishTasks([
+        { taskId: leased!.task.id, leaseId: leased!.task.leaseId!, status: 'success', output: 1 },
+        { taskId: retried!.task.id, leaseId: retried!.task.leaseId!, status: 'failed', error: 'flaky', retryAt: new Date() },
+      ]);
+      expect(result.outcomes.map((o) => [o.accepted, o.status])).toEqual([
+        [true, 'cancelled'],
+        [true, 'cancelled'],
+      ]);
       expect(result.finishedRuns).toEqual([]);
+      expect(result.readyTasks).toBe(0);
       const tasks = (await store.listTasks({ runId: run.id })).items;
-      expect(tasks.every((t) => t.status === 'cancelled')).toBe(true);
+      expect(tasks.every((t) => t.status === 'cancelled' && t.finishedAt !== null)).toBe(true);
       const after = await store.getRun(run.id);
       expect(after).toMatchObject({ status: 'cancelled', tasksFinished: 4, tasksFailed: 4 });
       await expect(store.cancelRun(run.id)).rejects.toBeInstanceOf(ConflictError);

@@ -36,7 +36,8 @@ with v as (
     output = v.output::jsonb,
     error = v.error,
     run_at = coalesce(v.retry_at, t.run_at),
-    finished_at = case when (select r.status from baton_runs r where r.id = t.run_id) = 'cancelled' then $8::bigint when v.status = 'pending' then null else $8::bigint end,
+    -- The run's status is looked up once per task, a second time only for a retry.
+    finished_at = case when v.status <> 'pending' then $8::bigint when (select r.status from baton_runs r where r.id = t.run_id) = 'cancelled' then $8::bigint end,
     started_at = coalesce(v.started_at, t.started_at, t.dispatched_at),
     lease_id = null, lease_owner = null, lease_expires_at = null,
     updated_at = $8::bigint

@@ -100,7 +100,8 @@ async function writeResults(ctx: Ctx, results: TaskResult[], now: number) {
       output = ${dialect.cast(sql`v.output`, 'json')},
       error = v.error,
       run_at = coalesce(${dialect.cast(sql`v.retry_at`, 'ms')}, baton_tasks.run_at),
-      finished_at = case when ${runCancelled} then ${at} when v.status = 'pending' then null else ${at} end,
+      -- The run's status is looked up once per task, a second time only for a retry.
+      finished_at = case when v.status <> 'pending' then ${at} when ${runCancelled} then ${at} end,
       started_at = coalesce(${dialect.cast(sql`v.started_at`, 'ms')}, baton_tasks.started_at, baton_tasks.dispatched_at),
       lease_id = null, lease_owner = null, lease_expires_at = null,
       updated_at = ${at}`,
