@@ -66,7 +66,6 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
     // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
-    if (process.env.WALCP) database.pragma(`wal_autocheckpoint = ${process.env.WALCP}`);
     const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }, busyTimeoutMs) });
     store = new SqlStore({ db, dialect: sqliteDialect, location, migrationLock: (fn) => writeLocked(database, busyTimeoutMs, fn) });
     if (options.migrate !== false) await store.migrate();
