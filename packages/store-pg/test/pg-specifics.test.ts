@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { SchemaVersionError, ValidationError } from '@baton/core';
+import { SchemaVersionError, ValidationError, type Workflow } from '@baton/core';
 import { openPgStore, explainClaim } from '@baton/store-pg';
 import pg from 'pg';
 import { PG_URL, dropSchemas, pgAvailable, query, schemaName } from './pg.js';
@@ -117,7 +117,7 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
   it('a workflow’s runs at 100k runs: one limited ordered range per status, merged (no index by workflow alone, no sort of its runs)', async () => {
     const schema = fresh();
     const store = await openPgStore({ connectionString: PG_URL, schema });
-    const workflows = [];
+    const workflows: Workflow[] = [];
     for (const name of ['etl', 'report', 'sync']) workflows.push(await store.createWorkflow({ name, steps: [{ name: 's' }] }));
     // Seeded in one statement: ids in creation order (UUIDv7-like), workflows and statuses spread.
     await query(
