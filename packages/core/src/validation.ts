@@ -216,6 +216,7 @@ export const claimOptions = z
     workflowIds: z.array(id).optional(),
     excludeWorkflowIds: z.array(id).optional(),
     running: z.boolean().optional(),
+    deferRunStart: z.boolean().optional(),
   })
   .strict();
 

@@ -82,6 +82,8 @@ eachStore('scheduler: run:started comes from the store, once per run', ({ it, te
     await a.start();
     const run = await a.trigger('long');
     await until(() => runningOnA, 10_000, 'the task to run on worker a');
+    // Its run is marked started a moment after the task starts (RunStarts): wait for that, so a started it.
+    await until(async () => (await store.getRun(run.id)).status === 'running', 10_000, 'the run to be marked running');
     await a.stop();
     await b.start();
     expect((await b.waitForRun(run.id, { timeoutMs: 10_000 })).status).toBe('success');
@@ -109,6 +111,31 @@ eachStore('scheduler: run:started comes from the store, once per run', ({ it, te
     const runs = await baton.triggerMany('marked', [{}, {}, {}]);
     for (const run of runs) expect((await baton.waitForRun(run.id)).status).toBe('success');
     expect(count(started)).toEqual(new Map(runs.map((r) => [r.id, 1])));
+  });
+
+  it('runs whose only task ends before its run is marked started: run:started once each, from the ending, before run:finished', async () => {
+    const { store } = await tempStore();
+    const baton = testBaton(store, { concurrency: 20 });
+    await baton.defineWorkflow({ name: 'quick', steps: [{ name: 'only' }] }, { only: async () => null });
+    const events: string[] = [];
+    baton.on('run:started', ({ runId, workflowName }) => events.push(`started ${runId} ${workflowName}`));
+    baton.on('run:finished', ({ runId, status }) => events.push(`finished ${runId} ${status}`));
+    await baton.start();
+    const runs = await baton.triggerMany(
+      'quick',
+      Array.from({ length: 30 }, () => ({})),
+    );
+    for (const run of runs) {
+      const done = await baton.waitForRun(run.id);
+      expect(done.status).toBe('success');
+      expect(done.startedAt).not.toBeNull();
+      expect(done.startedAt!.getTime()).toBeLessThanOrEqual(done.finishedAt!.getTime());
+    }
+    await until(() => events.length === 2 * runs.length, 5000, 'every run:finished');
+    for (const run of runs) {
+      const mine = events.filter((e) => e.includes(run.id));
+      expect(mine).toEqual([`started ${run.id} quick`, `finished ${run.id} success`]);
+    }
   });
 
   it('a retried run that had started does not start again', async () => {

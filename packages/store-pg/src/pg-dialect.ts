@@ -102,12 +102,14 @@ function withoutNulls(rows: object[], columns: string[]): string {
  * The SELECT over a `claimed` CTE (leased task rows) that returns each with its
  * workflow and its run's inputs. Each workflow and run travels once per batch,
  * on its first task's row: a batch of one fan-out would otherwise carry the
- * same definition 50 times. With `running`, each row says whether the
- * `started` CTE started its run: its RETURNING, not the run's status in the
+ * same definition 50 times. When the claim starts runs, each row says whether
+ * the `started` CTE started its run: its RETURNING, not the run's status in the
  * statement's snapshot, which two claimers of one run's tasks both see pending.
+ * Otherwise each row says whether its run is still pending (deferRunStart).
  */
-const withWorkflowsAndRuns = (running: boolean | undefined) => sql`
-    select c.*, ${running ? sql`c.run_id in (select id from started)` : sql`false`} as baton_run_started,
+const withWorkflowsAndRuns = (starts: boolean) => sql`
+    select c.*, ${starts ? sql`c.run_id in (select id from started)` : sql`false`} as baton_run_started,
+      ${starts ? sql`false` : sql`r.status = 'pending'`} as baton_run_pending,
       case when row_number() over (partition by c.workflow_id) = 1 then row_to_json(w) end as baton_workflow,
       case when row_number() over (partition by c.run_id) = 1 then r.inputs end as baton_run_inputs,
       case when row_number() over (partition by c.run_id) = 1 then r.triggered_by end as baton_run_triggered_by
@@ -141,9 +143,12 @@ export function claimStatement(o: Parameters<SqlDialect['claim']>[1]) {
       update baton_tasks t set ${leaseSet(o)}
       where t.id = any(array(select id from picked))
       returning t.*
-    )${o.running ? startRuns(o.now) : sql``}
-    ${withWorkflowsAndRuns(o.running)}`;
+    )${startsRuns(o) ? startRuns(o.now) : sql``}
+    ${withWorkflowsAndRuns(startsRuns(o))}`;
 }
+
+/** A claim with `running` starts its tasks' pending runs in the same statement, unless it defers them (ClaimOptions.deferRunStart). */
+const startsRuns = (o: { running?: boolean; deferRunStart?: boolean }) => o.running === true && o.deferRunStart !== true;
 
 /** What a claim writes on each task it leases (see ClaimOptions.running). `execution_name` stays: a retry may resume it. */
 function leaseSet(o: { workerId: string; leaseId: string; leaseMs: number; now: number; running?: boolean }) {
@@ -163,8 +168,8 @@ async function leaseTasks(db: Db, ids: string[], o: Parameters<NonNullable<SqlDi
       update baton_tasks t set ${leaseSet(o)}
       where t.id = any(${ids}) and t.status = 'pending'
       returning t.*
-    )${o.running ? startRuns(o.now) : sql``}
-    ${withWorkflowsAndRuns(o.running)}`.execute(db);
+    )${startsRuns(o) ? startRuns(o.now) : sql``}
+    ${withWorkflowsAndRuns(startsRuns(o))}`.execute(db);
   return decodeClaimRows(rows);
 }
 
@@ -204,6 +209,7 @@ type ClaimStatementRow = ClaimRow['task'] & {
   baton_run_inputs: unknown;
   baton_run_triggered_by: string | null;
   baton_run_started: boolean;
+  baton_run_pending: boolean;
 };
 
 /** Rows that carry each workflow and run once (on its first task) → a ClaimRow per task. */
@@ -215,13 +221,14 @@ function decodeClaimRows(rows: ClaimStatementRow[]): ClaimRow[] {
     if (r.baton_run_triggered_by !== null)
       runs.set(r.run_id, { id: r.run_id, inputs: r.baton_run_inputs as ClaimRow['run']['inputs'], triggered_by: r.baton_run_triggered_by });
   }
-  // The row itself is the task row: its four baton_* columns ride along unread (copying the
+  // The row itself is the task row: its five baton_* columns ride along unread (copying the
   // other 31 into a fresh object cost ~2 µs a task, 45 ms of a 20,000-task fan-out's profile).
   return rows.map((task) => ({
     task,
     workflow: workflows.get(task.workflow_id)!,
     run: runs.get(task.run_id)!,
     runStarted: task.baton_run_started,
+    runPending: task.baton_run_pending,
   }));
 }
 

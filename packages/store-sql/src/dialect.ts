@@ -15,15 +15,18 @@ export interface ClaimRow {
    * row of that run: `claimTasks` keeps it on the first only.
    */
   runStarted: boolean;
+  /** True when the run is still pending after the claim (ClaimedTask.runPending). */
+  runPending: boolean;
 }
 
-/** How a claim leases tasks (ClaimOptions.running: leased `running`, started now, their runs started). */
+/** How a claim leases tasks (ClaimOptions.running: leased `running`, started now, their runs started unless `deferRunStart`). */
 export interface LeaseOptions {
   workerId: string;
   leaseId: string;
   leaseMs: number;
   now: number;
   running?: boolean;
+  deferRunStart?: boolean;
 }
 
 /**

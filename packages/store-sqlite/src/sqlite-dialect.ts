@@ -69,17 +69,15 @@ async function lease(db: Db, ids: RawBuilder<unknown>, o: LeaseOptions, guard = 
     returning *`.execute(db);
   if (tasks.length === 0) return [];
   const runIdList = [...new Set(tasks.map((t) => t.run_id))];
-  const runs = new Map<string, ClaimRow['run']>();
+  const runs = new Map<string, RunRead>();
   /** Runs this claim started (the update's RETURNING): `runStarted` on their tasks. */
   const startedRuns = new Set<string>();
-  if (o.running) {
+  if (o.running && !o.deferRunStart) {
     // The claim is the attempts' start: their pending runs start now too, and come back
     // with what the claim reads of them (single-task runs: every run, one statement fewer).
-    const { rows: started } = await sql<
-      ClaimRow['run']
-    >`update baton_runs set status = 'running', started_at = ${o.now}, updated_at = ${o.now}
+    const { rows: started } = await sql<RunRead>`update baton_runs set status = 'running', started_at = ${o.now}, updated_at = ${o.now}
       where id in (select value from json_each(${JSON.stringify(runIdList)})) and status = 'pending'
-      returning id, inputs, triggered_by`.execute(db);
+      returning id, inputs, triggered_by, status`.execute(db);
     for (const r of started) {
       runs.set(r.id, r);
       startedRuns.add(r.id);
@@ -92,9 +90,10 @@ async function lease(db: Db, ids: RawBuilder<unknown>, o: LeaseOptions, guard = 
   >`select * from baton_workflows where id in (select value from json_each(${workflowIds}))`.execute(db);
   const unread = runs.size === 0 ? runIdList : runIdList.filter((id) => !runs.has(id));
   if (unread.length > 0) {
-    const { rows: runRows } = await sql<
-      ClaimRow['run']
-    >`select id, inputs, triggered_by from baton_runs where id in (select value from json_each(${JSON.stringify(unread)}))`.execute(db);
+    const { rows: runRows } =
+      await sql<RunRead>`select id, inputs, triggered_by, status from baton_runs where id in (select value from json_each(${JSON.stringify(unread)}))`.execute(
+        db,
+      );
     for (const r of runRows) runs.set(r.id, r);
   }
   const workflows = new Map(workflowRows.map((w) => [w.id, w]));
@@ -103,5 +102,9 @@ async function lease(db: Db, ids: RawBuilder<unknown>, o: LeaseOptions, guard = 
     workflow: workflows.get(task.workflow_id)!,
     run: runs.get(task.run_id)!,
     runStarted: startedRuns.has(task.run_id),
+    runPending: runs.get(task.run_id)!.status === 'pending',
   }));
 }
+
+/** What a claim reads of each run: ClaimRow's run, and its status for `runPending`. */
+type RunRead = ClaimRow['run'] & { status: string };

@@ -65,14 +65,22 @@ export class Batcher<I, O> {
     const index = this.#items.findIndex((i) => i.item === item);
     if (index < 0) return false;
     this.#items.splice(index, 1)[0]!.resolve(result);
+    // Nothing left waiting: the timer the withdrawn items started must not cut the next items'
+    // wait short (left running, it fired ~6 ms into the next items' 10 ms and wrote marks of
+    // tasks that would have ended first: 3 writes of 500 in 10 batches of single-task runs).
+    if (this.#items.length === 0) this.#cancelTimer();
     return true;
   }
 
-  #start(): void {
+  #cancelTimer(): void {
     clearTimeout(this.#timer);
     clearImmediate(this.#turn);
     this.#timer = undefined;
     this.#turn = undefined;
+  }
+
+  #start(): void {
+    this.#cancelTimer();
     if (this.#writing || this.#items.length === 0) return;
     const batch = this.#items.splice(0, this.maxSize);
     this.#writingFrom = batch[0]!.seq;

@@ -89,8 +89,10 @@ export class ClaimLoop {
         workerId: this.#o.workerId,
         limit,
         leaseMs: this.#o.leaseMs,
-        // Every task claimed starts at once: the claim marks it (and its run) running.
+        // Every task claimed starts at once: the claim marks it running. Its run is marked
+        // started only if the task outlives a short delay (attempt.ts, RUN_START_DELAY_MS).
         running: true,
+        deferRunStart: true,
         ...(this.#o.workflowIds?.() && { workflowIds: this.#o.workflowIds()! }),
         excludeWorkflowIds: this.#o.saturatedWorkflows(),
       });

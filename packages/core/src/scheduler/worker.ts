@@ -63,6 +63,7 @@ export class Worker {
       heartbeat: (attempt) => this.#leases.heartbeat([attempt]),
       release: (leases, failure) => this.#leases.release(leases, failure),
       executed: (attempt) => this.#executed(attempt),
+      claimOf: (taskId) => held.get(taskId)?.claimed,
     });
     this.#loop = new ClaimLoop({
       ...o,

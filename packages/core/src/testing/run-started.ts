@@ -137,6 +137,92 @@ export function runStartedCases(factory: StoreFactory): void {
       expect(await store.markRunning([{ ...leaseOf(claimed[0]!), executionName: 'pid:1' }])).toEqual([{ held: true, runStarted: false }]);
     });
 
+    test('a claim that defers run starts leases tasks running, leaves their runs pending and says runPending; markRunning starts each run once and leaves the tasks as they were', async () => {
+      const store = await open();
+      const wf = await defineWorkflow(store, { steps: [{ name: 'fan', taskCount: 3 }] });
+      const runs = await store.createRuns(Array.from({ length: 2 }, () => ({ workflowId: wf.id })));
+      const claimed = await claimRunningAll(store, 'w', 4, { deferRunStart: true });
+      expect(claimed).toHaveLength(6);
+      for (const c of claimed) {
+        expect(c).toMatchObject({ runStarted: false, runPending: true, task: { status: 'running', attempt: 1 } });
+        expect(c.task.startedAt).toBeInstanceOf(Date);
+      }
+      for (const { run } of runs) expect(await store.getRun(run.id)).toMatchObject({ status: 'pending', startedAt: null });
+      const before = await Promise.all(claimed.map((c) => store.getTask(c.task.id)));
+
+      // A wrong lease is refused and starts nothing, though the task is running.
+      expect(await store.markRunning([{ taskId: claimed[0]!.task.id, leaseId: 'not-the-lease' }])).toEqual([
+        { held: false, runStarted: false },
+      ]);
+      expect((await store.getRun(runs[0]!.run.id)).status).toBe('pending');
+
+      const outcomes = await store.markRunning(claimed.map(leaseOf));
+      expect(outcomes.every((o) => o.held)).toBe(true);
+      expect(startsPerRun(claimed.map((c, i) => ({ ...c, runStarted: outcomes[i]!.runStarted })))).toEqual(
+        new Map(runs.map(({ run }) => [run.id, 1])),
+      );
+      for (const { run } of runs) {
+        const earliest = Math.min(...claimed.filter((c) => c.run.id === run.id).map((c) => c.task.startedAt!.getTime()));
+        expect(await store.getRun(run.id)).toMatchObject({ status: 'running', startedAt: new Date(earliest) });
+      }
+      // Only the runs were written: each task reads as the claim left it (start, name, updatedAt).
+      expect(await Promise.all(claimed.map((c) => store.getTask(c.task.id)))).toEqual(before);
+      // Marked again: the runs are running already.
+      expect((await store.markRunning(claimed.map(leaseOf))).some((o) => o.runStarted)).toBe(false);
+    });
+
+    test('endings of tasks whose claim deferred their run start start those runs: FinishResult.startedRuns names each once, in the write that ends them', async () => {
+      const store = await open();
+      const single = await defineWorkflow(store, { retry: { maxAttempts: 2 }, steps: [{ name: 'only' }] });
+      const fan = await defineWorkflow(store, { steps: [{ name: 'fan', taskCount: 3 }] });
+      const [done, retried] = await store.createRuns([{ workflowId: single.id }, { workflowId: single.id }]);
+      const { run: wide } = await store.createRun({ workflowId: fan.id });
+      const claimed = await claimRunningAll(store, 'w', 10, { deferRunStart: true });
+      expect(claimed).toHaveLength(5);
+      const of = (runId: string) => claimed.filter((c) => c.run.id === runId);
+      const [fan0, fan1, fan2] = of(wide.id);
+
+      const first = await store.finishTasks([
+        { ...leaseOf(of(done!.run.id)[0]!), status: 'success', output: 1 },
+        // A retry starts its run too (it ran), and leaves it running.
+        { ...leaseOf(of(retried!.run.id)[0]!), status: 'failed', error: 'flaky', retryAt: new Date(Date.now() + 60_000) },
+        { ...leaseOf(fan0!), status: 'success', output: 0 },
+      ]);
+      expect([...first.startedRuns].sort()).toEqual([done!.run.id, retried!.run.id, wide.id].sort());
+      expect(first.finishedRuns).toEqual([{ runId: done!.run.id, status: 'success' }]);
+      const taskStart = of(done!.run.id)[0]!.task.startedAt!;
+      expect(await store.getRun(done!.run.id)).toMatchObject({ status: 'success', startedAt: taskStart });
+      expect((await store.getRun(retried!.run.id)).status).toBe('running');
+      expect(await store.getRun(wide.id)).toMatchObject({ status: 'running', startedAt: fan0!.task.startedAt });
+
+      // The fan-out's other endings find it running: no second start.
+      const second = await store.finishTasks([{ ...leaseOf(fan1!), status: 'success', output: 1 }]);
+      expect(second.startedRuns).toEqual([]);
+      await store.markRunning([leaseOf(fan2!)]);
+      const third = await store.finishTasks([{ ...leaseOf(fan2!), status: 'success', output: 2 }]);
+      expect(third).toMatchObject({ startedRuns: [], finishedRuns: [{ runId: wide.id, status: 'success' }] });
+    });
+
+    test('a claim that starts runs leaves nothing for the endings to start; a later claim of a started run says runPending false', async () => {
+      const store = await open();
+      const wf = await defineWorkflow(store, { steps: [{ name: 'fan', taskCount: 3 }] });
+      const { run } = await store.createRun({ workflowId: wf.id });
+      const [opening] = await store.claimTasks({ workerId: 'w', limit: 1, leaseMs: 60_000, running: true });
+      expect(opening).toMatchObject({ runStarted: true, runPending: false });
+      expect((await store.finishTasks([{ ...leaseOf(opening!), status: 'success', output: null }])).startedRuns).toEqual([]);
+      const [deferred] = await store.claimTasks({ workerId: 'w', limit: 1, leaseMs: 60_000, running: true, deferRunStart: true });
+      expect(deferred).toMatchObject({ runStarted: false, runPending: false });
+      // Without `running`, tasks are dispatched and the run waits for their mark (deferRunStart changes nothing).
+      const { run: other } = await store.createRun({ workflowId: wf.id });
+      const dispatched = await store.claimTasks({ workerId: 'w', limit: 10, leaseMs: 60_000, deferRunStart: true });
+      expect(dispatched.filter((c) => c.run.id === other.id).map((c) => [c.task.status, c.runStarted, c.runPending])).toEqual([
+        ['dispatched', false, true],
+        ['dispatched', false, true],
+        ['dispatched', false, true],
+      ]);
+      expect((await store.getRun(run.id)).status).toBe('running');
+    });
+
     test('a claim that takes limited and unlimited tasks of one run answers runStarted once', async () => {
       const store = await open();
       const wf = await defineWorkflow(store, {

@@ -30,13 +30,15 @@ export function finishTasks(u: Unit, results: TaskResult[]): FinishResult {
   }
 
   const finishedRuns: FinishedRun[] = [];
+  const startedRuns: string[] = [];
   for (const delta of foldEndings(endings)) {
     const rollup = rollUpRun(u, delta, now);
     readyTasks += rollup.ready;
     if (rollup.finished) finishedRuns.push(rollup.finished);
+    if (rollup.started) startedRuns.push(delta.runId);
   }
   if (readyTasks > 0) u.tasksReady = true;
-  return { outcomes, finishedRuns, readyTasks };
+  return { outcomes, finishedRuns, startedRuns, readyTasks };
 }
 
 /** The fenced write of one result; undefined when the lease is not held. */
@@ -73,7 +75,7 @@ function writeResult(u: Unit, result: TaskResult, now: number): TaskRec | undefi
   return next;
 }
 
-function rollUpRun(u: Unit, delta: RunDelta, now: number): { ready: number; finished?: FinishedRun } {
+function rollUpRun(u: Unit, delta: RunDelta, now: number): { ready: number; finished?: FinishedRun; started?: boolean } {
   const { runId } = delta;
   const stepsRec = u.state.get('run-steps', runId);
   const steps = new Map<string, StepState>((stepsRec?.steps ?? []).map((s) => [s.name, { ...s }]));
@@ -137,7 +139,8 @@ function rollUpRun(u: Unit, delta: RunDelta, now: number): { ready: number; fini
     finished = { runId, status };
   }
   u.put('runs', next);
-  return { ready, ...(finished && { finished }) };
+  // Rule 2: an ending starts a run still pending (its claim deferred the start, or nothing marked it).
+  return { ready, ...(finished && { finished }), started: run.status === 'pending' };
 }
 
 /** Rewrites the run's tasks that match; returns how many. */

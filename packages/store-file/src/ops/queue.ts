@@ -75,13 +75,14 @@ export function claimTasks(u: Unit, o: ClaimOptions): ClaimedTask[] {
     // Only a hand-deleted file gets here: say which, rather than fail on a missing property.
     if (!run) throw new CorruptDataError(abs(u.dir, recordPath('runs', task.runId)), `missing, yet task ${task.id} belongs to it`);
     // The run's next task in this claim reads it running: only the first says it started it.
-    const runStarted = o.running === true && run.status === 'pending';
+    const runStarted = o.running === true && o.deferRunStart !== true && run.status === 'pending';
     if (runStarted) u.put('runs', { ...run, status: 'running', startedAt: now, updatedAt: now });
     return {
       task: taskModel(next),
       workflow,
       run: { id: run.id, inputs: structuredClone(run.inputs), triggeredBy: run.triggeredBy },
       runStarted,
+      runPending: !runStarted && run.status === 'pending',
     };
   });
 }
@@ -94,8 +95,10 @@ export function markRunning(u: Unit, items: RunningMark[]): MarkOutcome[] {
   const result = items.map((item): MarkOutcome => {
     const task = held(u.state, item);
     if (!task) return { held: false, runStarted: false };
-    const startedAt = item.startedAt?.getTime() ?? now;
-    u.put('tasks', { ...task, status: 'running', startedAt, executionName: item.executionName ?? null, updatedAt: now });
+    // A task leased running (a claim with `running`) is left as it is unless the mark names an execution.
+    const keep = task.status === 'running' && item.executionName === undefined;
+    const startedAt = keep ? (task.startedAt ?? now) : (item.startedAt?.getTime() ?? now);
+    if (!keep) u.put('tasks', { ...task, status: 'running', startedAt, executionName: item.executionName ?? null, updatedAt: now });
     starts.set(task.runId, Math.min(starts.get(task.runId) ?? Infinity, startedAt));
     const outcome = { held: true, runStarted: false };
     if (!firstMark.has(task.runId)) firstMark.set(task.runId, outcome);

@@ -123,6 +123,8 @@ select 'task' as kind, id, status from ended
 union all select 'refused', t.id, t.status from baton_tasks t
   where (select count(*) from ended) < cardinality($1::uuid[]) and t.id = any($1::uuid[]) and not exists (select 1 from ended e where e.id = t.id)
 union all select 'run', id, status from runs where was in ('pending', 'running') and status not in ('pending', 'running')
+-- Rule 2: runs still pending (a claim that deferred their start) started by their endings.
+union all select 'started', id, null from runs where was = 'pending'
 union all select 'ready', null, count(*)::text from ready
 union all select 'notified', null, null from notified`;
 
@@ -160,6 +162,7 @@ export async function finishTasks(pool: pg.Pool | undefined, db: Db, results: Ta
   const written = new Map<string, string>();
   const current = new Map<string, string>();
   const finishedRuns: FinishedRun[] = [];
+  const startedRuns: string[] = [];
   let readyTasks = 0;
   for (const row of rows) {
     if (row.kind === 'task') {
@@ -167,35 +170,48 @@ export async function finishTasks(pool: pg.Pool | undefined, db: Db, results: Ta
       if (row.status === 'pending') readyTasks++;
     } else if (row.kind === 'refused') current.set(row.id!, row.status!);
     else if (row.kind === 'run') finishedRuns.push({ runId: row.id!, status: row.status as FinishedRun['status'] });
+    else if (row.kind === 'started') startedRuns.push(row.id!);
     else if (row.kind === 'ready') readyTasks += Number(row.status);
   }
   const outcomes = finishOutcomes(results, (id) => written.get(id), current);
   finishedRuns.sort((a, b) => (a.runId < b.runId ? -1 : 1));
-  return { outcomes, finishedRuns, readyTasks };
+  return { outcomes, finishedRuns, startedRuns, readyTasks };
 }
 
 /**
  * `markRunning` in one statement: the fenced mark (tasks locked in id order
  * first) and the runs it starts, pending → running at their earliest mark.
+ * A task already `running` under its lease with no execution to name (a claim
+ * that deferred its run's start) is only read, not rewritten: the mark is there
+ * to start its run. Reading it unlocked is safe: an ending that commits
+ * meanwhile has moved the run out of `pending`, and the run's update re-reads
+ * that under its row lock.
  */
 const MARK_RUNNING = `
 with v as (
   select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[]) as v(id, lease_id, execution_name, started_at)
+), held as (
+  select t.id, t.run_id, t.started_at, t.status = 'running' and v.execution_name is null as kept
+  from baton_tasks t join v on v.id = t.id
+  where t.id = any($1::uuid[]) and t.lease_id = v.lease_id and t.status in ('dispatched', 'running')
 ), locked as materialized (
-  select id from baton_tasks where id = any($1::uuid[]) order by id for update
+  select id from baton_tasks where id = any(array(select id from held where not kept)) order by id for update
 ), marked as (
   update baton_tasks t set status = 'running', started_at = v.started_at, execution_name = v.execution_name, updated_at = $5::bigint
   from v join locked on locked.id = v.id
-  where t.id = any($1::uuid[]) and t.id = v.id and t.lease_id = v.lease_id and t.status in ('dispatched', 'running')
+  where t.id = any(array(select id from locked)) and t.id = v.id and t.lease_id = v.lease_id and t.status in ('dispatched', 'running')
   returning t.id, t.run_id, t.started_at
+), both_ as (
+  select id, run_id, started_at from marked
+  union all select id, run_id, started_at from held where kept
 ), starts as (
-  select run_id, min(started_at) as started_at from marked group by run_id
+  select run_id, min(started_at) as started_at from both_ group by run_id
 ), runs as (
   update baton_runs r set status = 'running', started_at = starts.started_at, updated_at = $5::bigint
   from starts where r.id = starts.run_id and r.status = 'pending'
   returning r.id
 )
-select m.id, m.run_id in (select id from runs) and row_number() over (partition by m.run_id) = 1 as run_started from marked m`;
+select m.id, m.run_id in (select id from runs) and row_number() over (partition by m.run_id) = 1 as run_started from both_ m`;
 
 export async function markRunning(pool: pg.Pool | undefined, db: Db, items: RunningMark[], now: number): Promise<MarkOutcome[]> {
   const parameters = [
@@ -206,7 +222,9 @@ export async function markRunning(pool: pg.Pool | undefined, db: Db, items: Runn
     now,
   ];
   const rows = await runOnce<{ id: string; run_started: boolean }>(db, pool, MARK_RUNNING, parameters);
-  const written = new Map(rows.map((r) => [r.id, r.run_started]));
+  // A task listed twice comes back once per listing when it is only read (kept): either row may say it.
+  const written = new Map<string, boolean>();
+  for (const r of rows) written.set(r.id, written.get(r.id) === true || r.run_started);
   // A task listed twice was written once: its run start is told on the first listing.
   return items.map((i) => {
     const runStarted = written.get(i.taskId);

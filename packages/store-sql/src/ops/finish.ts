@@ -40,7 +40,7 @@ interface Written {
  * the dependents' waiting tasks, runs by id.
  */
 export async function finishTasks(ctx: Ctx, results: TaskResult[]): Promise<FinishResult> {
-  if (results.length === 0) return { outcomes: [], finishedRuns: [], readyTasks: 0 };
+  if (results.length === 0) return { outcomes: [], finishedRuns: [], startedRuns: [], readyTasks: 0 };
   if (ctx.dialect.finishTasks) return ctx.dialect.finishTasks(ctx.db, results, nowMs());
   return ctx.tx(async (ctx) => {
     const now = nowMs();
@@ -68,9 +68,9 @@ export async function finishTasks(ctx: Ctx, results: TaskResult[]): Promise<Fini
     );
     readyTasks += await unblockDependents(ctx, deltas, now);
     const cancelled = await cancelDownstream(ctx, deltas, now);
-    const finishedRuns = await rollUpRuns(ctx, deltas, cancelled, now);
+    const { finishedRuns, startedRuns } = await rollUpRuns(ctx, deltas, cancelled, now);
     if (readyTasks > 0) await ctx.dialect.notifyTasksReady?.(ctx.db);
-    return { outcomes, finishedRuns, readyTasks };
+    return { outcomes, finishedRuns, startedRuns, readyTasks };
   });
 }
 
@@ -192,8 +192,13 @@ async function cancelDownstream(ctx: Ctx, deltas: RunDelta[], now: number): Prom
  * their end were two writes of the same 500 rows per batch (finishing 20,000
  * single-task runs on SQLite: roll-up 423 ms of 2,555 in a CPU profile).
  */
-async function rollUpRuns(ctx: Ctx, deltas: RunDelta[], cancelled: Map<string, number>, now: number): Promise<FinishedRun[]> {
-  if (deltas.length === 0) return [];
+async function rollUpRuns(
+  ctx: Ctx,
+  deltas: RunDelta[],
+  cancelled: Map<string, number>,
+  now: number,
+): Promise<Pick<FinishResult, 'finishedRuns' | 'startedRuns'>> {
+  if (deltas.length === 0) return { finishedRuns: [], startedRuns: [] };
   const ids = deltas.map((d) => [d.runId]);
   const { rows: runs } = await sql<{
     id: string;
@@ -213,6 +218,7 @@ async function rollUpRuns(ctx: Ctx, deltas: RunDelta[], cancelled: Map<string, n
   const counted: unknown[][] = [];
   const moved: unknown[][] = [];
   const finished: FinishedRun[] = [];
+  const started: string[] = [];
   for (const run of runs) {
     const d = byId.get(run.id)!;
     const c = cancelled.get(d.runId) ?? 0;
@@ -231,6 +237,8 @@ async function rollUpRuns(ctx: Ctx, deltas: RunDelta[], cancelled: Map<string, n
       tasksFinished: Number(run.tasks_finished) + d.finished + c,
       failureStatus: run.failure_status ?? d.firstFailure?.status ?? null,
     });
+    // Rule 2: an ending starts a run still pending (its claim deferred the start, or nothing marked it).
+    if (run.status === 'pending') started.push(run.id);
     if (status) {
       moved.push([...counters, status, runDurationMs(startedAt, Number(run.created_at), now)]);
       finished.push({ runId: run.id, status });
@@ -260,7 +268,7 @@ async function rollUpRuns(ctx: Ctx, deltas: RunDelta[], cancelled: Map<string, n
         finished_at = case when v.status = 'running' then null else ${at} end, duration_ms = v.duration_ms
       from v where baton_runs.id = v.id`.execute(ctx.db);
   }
-  return finished;
+  return { finishedRuns: finished, startedRuns: started };
 }
 
 function byRunAndStep(a: unknown[], b: unknown[]): number {

@@ -170,6 +170,7 @@ export async function claimLimitedTasks(ctx: Ctx, o: ClaimOptions & { leaseId: s
       leaseMs: o.leaseMs,
       now,
       running: o.running,
+      deferRunStart: o.deferRunStart,
     });
     const tasks = claimed.map((c) => c.task);
     const claims = tasks.filter((t) => t.rate_key !== null).map((t) => ({ key: t.rate_key!, claimed_at: now }));
