@@ -25,10 +25,39 @@ export interface BenchOptions {
 
 const ALL: Section[] = ['claim', 'throughput', 'scaleout', 'memory'];
 
-export function parseOptions(argv: string[]): BenchOptions {
-  const { values } = parseArgs({
+export const USAGE = `pnpm bench [options]
+
+  --quick                    2,000 tasks, history of 1k and 10k (a smoke run)
+  --stores sqlite,pg,file    stores to measure (default: all three)
+  --only claim,throughput,scaleout,memory
+                             sections to run (default: all)
+  --tasks N                  tasks per throughput measurement (default 20,000)
+  --workers N                concurrency of peers' loops, scale-out and memory (default 50)
+  --baton-concurrency N      Baton's concurrency in the throughput section (default 500)
+  --sizes 10000,100000       tasks of history for the claim-latency section
+  --out DIR                  where latest.{json,md,svg} go (default bench/results/)
+  --help                     this text
+
+PostgreSQL: BATON_PG_URL (default postgres://postgres@127.0.0.1:5432/test).`;
+
+/** The options, or a usage error naming what was wrong (an unknown option, a missing value). */
+export function parseOptions(argv: string[]): BenchOptions | { help: true } | { error: string } {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+  const { values } = parsed;
+  if (values.help) return { help: true };
+  return options(values);
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
     args: argv,
     options: {
+      help: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       stores: { type: 'string' },
       only: { type: 'string' },
@@ -39,6 +68,9 @@ export function parseOptions(argv: string[]): BenchOptions {
       out: { type: 'string' },
     },
   });
+}
+
+function options(values: ReturnType<typeof parse>['values']): BenchOptions {
   const quick = values.quick ?? false;
   const list = <T extends string>(v: string | undefined, fallback: T[]) => (v ? (v.split(',').map((s) => s.trim()) as T[]) : fallback);
   return {

@@ -6,7 +6,7 @@
  */
 import { openPgStore } from '@baton/store-pg';
 import { openSqliteStore } from '@baton/store-sqlite';
-import { parseOptions } from './args.js';
+import { USAGE, parseOptions } from './args.js';
 import { claimLatency } from './claim-latency.js';
 import { freshPgDatabase, pgReachable, tempDir, walMeter } from './databases.js';
 import { graphileThroughput } from './peers/graphile.js';
@@ -20,7 +20,16 @@ import { progress } from './stats.js';
 import type { ThroughputRow } from './throughput.js';
 import { batonThroughput } from './throughput-baton.js';
 
-const options = parseOptions(process.argv.slice(2));
+const parsed = parseOptions(process.argv.slice(2));
+if ('help' in parsed) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if ('error' in parsed) {
+  console.error(`${parsed.error}\n\n${USAGE}`);
+  process.exit(2);
+}
+const options = parsed;
 const pgUp = options.stores.includes('pg') && (await pgReachable(options.pgUrl));
 if (options.stores.includes('pg') && !pgUp) console.warn(`!!! PostgreSQL at ${options.pgUrl} is unreachable: its sections are skipped`);
 console.log(
