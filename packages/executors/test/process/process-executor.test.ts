@@ -11,6 +11,15 @@ const node = (script: string, extra: { [key: string]: Json } = {}) => ({ command
 
 const executor = processExecutor({ graceMs: 300, parentPollMs: 100 });
 
+/**
+ * Whether a SIGKILLed process is gone within a second. A dying process closes
+ * its files (so the executor sees its pipes close and returns) before the
+ * kernel makes it a zombie: right after `execute` settles it can still read as
+ * running for a moment on a busy machine (CI saw it once). A process that was
+ * never killed (the child loops forever, `sleep 60`) still fails this.
+ */
+const gone = (pid: number) => waitFor(() => !alive(pid), 1000, 10);
+
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'baton-process-'));
@@ -143,7 +152,7 @@ describe('process executor', () => {
     const t = makeContext({ config: { command: 'sleep 60 & echo "bg $!"', shell: true } });
     await executor.execute(t.ctx);
     const pid = Number(/bg (\d+)/.exec(t.lines('log').join('\n'))![1]);
-    expect(alive(pid)).toBe(false);
+    expect(await gone(pid)).toBe(true);
   });
 
   it('aborts by ending the whole group, SIGKILLing a child that ignores SIGTERM', async () => {
@@ -169,8 +178,8 @@ describe('process executor', () => {
     t.abort(new Error('cancelled by test'));
     await expect(running).rejects.toThrow('cancelled by test');
     expect(t.lines('log')).toContain('ignoring SIGTERM');
-    expect(alive(pid)).toBe(false);
-    expect(alive(grandchild)).toBe(false);
+    expect(await gone(pid)).toBe(true);
+    expect(await gone(grandchild)).toBe(true);
     expect(groupMembers(group)).toEqual([]);
     expect(liveProcessGroups()).toBe(0);
   });
