@@ -14,7 +14,7 @@ import { pgBossThroughput } from './peers/pgboss.js';
 import { PLAINJOB_WORKERS, plainjobThroughput } from './peers/plainjob.js';
 import { rawPg } from './peers/raw-pg.js';
 import { rawSqlite } from './peers/raw-sqlite.js';
-import { flatRatios, machine, ratios, writeResults, type Results } from './report.js';
+import { cpuCell, flatRatios, machine, ratios, writeResults, type Results } from './report.js';
 import { memory, scaleOut } from './scale-memory.js';
 import { progress } from './stats.js';
 import type { ThroughputRow } from './throughput.js';
@@ -60,7 +60,7 @@ if (options.only.includes('throughput')) {
     for (const row of [rows].flat()) {
       results.throughput.push(row);
       console.log(
-        `  ${row.system.padEnd(16)} ${row.db.padEnd(7)} ${row.shape.padEnd(8)} enqueue ${row.enqueuePerSec.toLocaleString().padStart(9)}/s   process ${row.processPerSec.toLocaleString().padStart(7)}/s${row.walBytesPerJob !== undefined ? `   WAL ${row.walBytesPerJob.toLocaleString()} B/job` : ''}`,
+        `  ${row.system.padEnd(16)} ${row.db.padEnd(7)} ${row.shape.padEnd(8)} enqueue ${row.enqueuePerSec.toLocaleString().padStart(9)}/s   process ${row.processPerSec.toLocaleString().padStart(7)}/s${row.cpuUsPerJob ? `   CPU ${cpuCell(row)} µs/job` : ''}${row.walBytesPerJob !== undefined ? `   WAL ${row.walBytesPerJob.toLocaleString()} B/job` : ''}`,
       );
     }
   };

@@ -99,11 +99,11 @@ function markdown(r: Results): string {
     '',
     '## Processing throughput (no-op tasks)',
     '',
-    '| system | db | shape | tasks | enqueue/s (batch API) | enqueue/s (separate calls) | process/s | WAL bytes/job (processing) | add-to-start p50 | configuration |',
-    '|---|---|---|---:|---:|---:|---:|---:|---:|---|',
+    '| system | db | shape | tasks | enqueue/s (batch API) | enqueue/s (separate calls) | process/s | WAL bytes/job (processing) | CPU µs/job: bench process + rest of machine (processing) | add-to-start p50 | configuration |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
     ...r.throughput.map(
       (t) =>
-        `| ${t.system} | ${t.db} | ${t.shape} | ${t.tasks.toLocaleString()} | ${t.enqueuePerSec.toLocaleString()} | ${t.triggerCallsPerSec?.toLocaleString() ?? ''} | ${t.processPerSec.toLocaleString()} | ${t.walBytesPerJob?.toLocaleString() ?? ''} | ${t.addToStartP50Ms !== undefined ? `${t.addToStartP50Ms} ms` : ''} | \`${t.config}\` |`,
+        `| ${t.system} | ${t.db} | ${t.shape} | ${t.tasks.toLocaleString()} | ${t.enqueuePerSec.toLocaleString()} | ${t.triggerCallsPerSec?.toLocaleString() ?? ''} | ${t.processPerSec.toLocaleString()} | ${t.walBytesPerJob?.toLocaleString() ?? ''} | ${cpuCell(t)} | ${t.addToStartP50Ms !== undefined ? `${t.addToStartP50Ms} ms` : ''} | \`${t.config}\` |`,
     ),
     '',
     '## Ratios',
@@ -123,9 +123,11 @@ function markdown(r: Results): string {
     lines.push(
       '## Scale-out on PostgreSQL',
       '',
-      '| worker processes | process/s |',
-      '|---:|---:|',
-      ...r.scaleOut.map((s) => `| ${s.processes} | ${s.processPerSec.toLocaleString()} |`),
+      '| worker processes | process/s (median) | each round |',
+      '|---:|---:|---|',
+      ...r.scaleOut.map(
+        (s) => `| ${s.processes} | ${s.processPerSec.toLocaleString()} | ${(s.samples ?? []).map((v) => v.toLocaleString()).join(', ')} |`,
+      ),
       '',
     );
   }
@@ -171,4 +173,11 @@ export function writeResults(dir: string, results: Results): string[] {
   writeFileSync(files[1]!, markdown(results));
   writeFileSync(files[2]!, svg(results));
   return files;
+}
+
+/** `process + other = total` µs a job, or the process alone off Linux. */
+export function cpuCell(t: ThroughputRow): string {
+  const c = t.cpuUsPerJob;
+  if (!c) return '';
+  return c.other === undefined ? `${c.process}` : `${c.process} + ${c.other} = ${Math.round((c.process + c.other) * 10) / 10}`;
 }

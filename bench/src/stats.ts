@@ -1,4 +1,5 @@
-import type { ThroughputRow } from './throughput.js';
+import { readFileSync } from 'node:fs';
+import type { CpuPerJob, ThroughputRow } from './throughput.js';
 /** The q-th percentile (0..1) of the samples, nearest rank. */
 export function percentile(samples: number[], q: number): number {
   if (samples.length === 0) return Number.NaN;
@@ -9,25 +10,28 @@ export function percentile(samples: number[], q: number): number {
 /** Items per second, rounded: `n` items in `ms` milliseconds. */
 export const perSec = (n: number, ms: number) => Math.round(n / (ms / 1000));
 
+/** What a peer's run measured: its times, and optionally the WAL and CPU of its processing. */
+export interface JobsMeasured {
+  enqueueMs: number;
+  processMs: number;
+  /** How the peer was configured, printed with the results. */
+  config: string;
+  walBytes?: number;
+  cpu?: CpuPerJob;
+}
+
 /** A peer's result row: its jobs (a job has no run around it), both rates from the measured times. */
-export function jobsRow(
-  system: string,
-  db: ThroughputRow['db'],
-  tasks: number,
-  enqueueMs: number,
-  processMs: number,
-  config: string,
-  walBytes?: number,
-): ThroughputRow {
+export function jobsRow(system: string, db: ThroughputRow['db'], tasks: number, m: JobsMeasured): ThroughputRow {
   return {
     system,
     db,
     shape: 'jobs',
     tasks,
-    enqueuePerSec: perSec(tasks, enqueueMs),
-    processPerSec: perSec(tasks, processMs),
-    ...(walBytes !== undefined && { walBytesPerJob: Math.round(walBytes / tasks) }),
-    config,
+    enqueuePerSec: perSec(tasks, m.enqueueMs),
+    processPerSec: perSec(tasks, m.processMs),
+    ...(m.walBytes !== undefined && { walBytesPerJob: Math.round(m.walBytes / tasks) }),
+    ...(m.cpu && { cpuUsPerJob: m.cpu }),
+    config: m.config,
   };
 }
 
@@ -51,4 +55,40 @@ export async function waitUntil(check: () => Promise<boolean> | boolean, timeout
 export function progress(label: string): (message: string) => void {
   const start = performance.now();
   return (message) => console.log(`  [${((performance.now() - start) / 1000).toFixed(1).padStart(6)} s] ${label}: ${message}`);
+}
+
+/** The machine's busy CPU time so far in µs (user, nice, system, irq, softirq: not idle, I/O wait or steal), or undefined off Linux. */
+function machineBusyUs(): number | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq] = fields;
+    // /proc/stat counts in USER_HZ ticks, 100 a second on Linux.
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0)) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts measuring the CPU a system spends while it processes: this process's
+ * (every system runs its workers in the bench process: its JavaScript, its
+ * driver, its garbage collector) and the rest of the machine's over the same
+ * window (on PostgreSQL mostly the database server; on SQLite little). The
+ * stop function divides both by the jobs processed. Rates move with the
+ * machine's speed from minute to minute; this says where each system's time
+ * goes and what a job costs in all.
+ */
+export function cpuMeter(): (jobs: number) => CpuPerJob {
+  const machine = machineBusyUs();
+  const own = process.cpuUsage();
+  return (jobs) => {
+    const used = process.cpuUsage(own);
+    const processUs = used.user + used.system;
+    const after = machineBusyUs();
+    const perJob = (us: number) => Math.round((us / jobs) * 10) / 10;
+    return {
+      process: perJob(processUs),
+      ...(machine !== undefined && after !== undefined && { other: perJob(Math.max(0, after - machine - processUs)) }),
+    };
+  };
 }

@@ -1,5 +1,5 @@
 import { createBaton, type Baton, type Store } from '@baton/core';
-import { percentile, perSec, round, timed, waitUntil } from './stats.js';
+import { cpuMeter, percentile, perSec, round, timed, waitUntil } from './stats.js';
 import type { ThroughputRow } from './throughput.js';
 
 const quiet = { warn() {}, error() {} };
@@ -41,10 +41,12 @@ export async function batonThroughput(
   say(`baton/${db} fan-out: enqueued ${tasks.toLocaleString()} tasks in one run (${Math.round(fanoutEnqueueMs)} ms); processing…`);
   let baton = await scheduler(store, tasks, concurrency);
   let wal = await walMeter?.();
+  let cpu = cpuMeter();
   let start = performance.now();
   await baton.start();
   await waitUntil(async () => (await store.getRun(run.id)).status === 'success', 600_000, 'the fan-out run', 20);
   const fanoutMs = performance.now() - start;
+  const fanoutCpu = cpu(tasks);
   const fanoutWal = await wal?.();
   await baton.stop();
   say(`baton/${db} fan-out: processed in ${Math.round(fanoutMs)} ms`);
@@ -60,10 +62,12 @@ export async function batonThroughput(
   );
   baton = await scheduler(store, tasks, concurrency);
   wal = await walMeter?.();
+  cpu = cpuMeter();
   start = performance.now();
   await baton.start();
   await waitUntil(() => allRunsFinished(store), 600_000, 'the single-task runs', 20);
   const singlesMs = performance.now() - start;
+  const singlesCpu = cpu(tasks);
   const singlesWal = await wal?.();
   say(`baton/${db} singles: processed in ${Math.round(singlesMs)} ms`);
 
@@ -98,6 +102,7 @@ export async function batonThroughput(
       enqueuePerSec: perSec(tasks, fanoutEnqueueMs),
       processPerSec: perSec(tasks, fanoutMs),
       ...(fanoutWal !== undefined && { walBytesPerJob: Math.round(fanoutWal / tasks) }),
+      cpuUsPerJob: fanoutCpu,
       config,
     },
     {
@@ -110,6 +115,7 @@ export async function batonThroughput(
       processPerSec: perSec(tasks, singlesMs),
       addToStartP50Ms: round(percentile(latencies, 0.5), 1),
       ...(singlesWal !== undefined && { walBytesPerJob: Math.round(singlesWal / tasks) }),
+      cpuUsPerJob: singlesCpu,
       config,
     },
   ];

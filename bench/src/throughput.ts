@@ -17,6 +17,14 @@ export interface ThroughputRow {
   addToStartP50Ms?: number;
   /** PostgreSQL only: WAL bytes written per task (or job) while processing (see walMeter). */
   walBytesPerJob?: number;
+  /** CPU per task (or job) while processing, in µs: the bench process's own and the rest of the machine's (see cpuMeter). */
+  cpuUsPerJob?: CpuPerJob;
   /** How the system was configured, printed with the results. */
   config: string;
+}
+
+/** CPU per job in µs: `process`, the bench process (where every system's workers run); `other`, the rest of the machine (Linux only). */
+export interface CpuPerJob {
+  process: number;
+  other?: number;
 }

@@ -52,6 +52,11 @@ describe('bench (quick mode) keeps working', () => {
     const rows = results.throughput.map((t: { system: string; shape: string }) => `${t.system} ${t.shape}`);
     expect(rows).toEqual(['baton fanout', 'baton singles', 'raw jobs', 'plainjob jobs']);
     for (const t of results.throughput) expect(t.processPerSec).toBeGreaterThan(0);
+    // Every system is charged the CPU of its processing window: its workers run in the bench process.
+    for (const t of results.throughput as { cpuUsPerJob?: { process: number; other?: number } }[]) {
+      expect(t.cpuUsPerJob?.process).toBeGreaterThan(0);
+      expect(t.cpuUsPerJob?.other).toBeGreaterThanOrEqual(0);
+    }
     expect(results.throughput[1].triggerCallsPerSec).toBeGreaterThan(0);
     expect(results.claim.filter((c: { store: string }) => c.store === 'sqlite')).toHaveLength(4);
     expect(results.claim.every((c: { p50Ms: number; p99Ms: number }) => c.p50Ms > 0 && c.p99Ms >= c.p50Ms)).toBe(true);

@@ -53,7 +53,15 @@ export interface ScenarioResult {
   crashDetails: string[];
   /** Tasks the killed or frozen workers were running when hit. */
   held: number;
-  /** Seconds from a SIGKILL until another worker started each task the victim was running. */
+  /**
+   * Held tasks a frozen victim finished itself after thawing, its lease never taken: on SQLite and
+   * the file store a worker frozen inside a write holds the one write lock, so nobody can recover
+   * its leases first. Not a take-over, not a fault (the task ran once). Expected 0 on PostgreSQL.
+   */
+  resumedByHolder: number;
+  /** Of those, tasks that had a later attempt anyway (then the holder's ending should have been refused): must be 0. */
+  resumedNotLast: number;
+  /** Seconds from a SIGKILL until a newer attempt started each task the victim was running. */
   recovery: number[];
   /** The same after a SIGSTOP. */
   recoveryFrozen: number[];

@@ -7,6 +7,9 @@ export function verdict(r: ScenarioResult): { ok: boolean; why: string[] } {
   if (r.lost > 0) why.push(`${r.lost} tasks lost`);
   if (r.staleApplied > 0) why.push(`${r.staleApplied} stale completions applied`);
   if (r.crashes > 0) why.push(`${r.crashes} worker crashes`);
+  if (r.resumedNotLast > 0) why.push(`${r.resumedNotLast} tasks finished by a thawed holder although a newer attempt existed`);
+  if (r.store === 'pg' && r.resumedByHolder > 0)
+    why.push(`${r.resumedByHolder} tasks finished by a frozen holder: recovery lost the race on PostgreSQL`);
   // A fault that never fired proves nothing about it: the run was too short for its plan.
   for (const kind of r.planned) if (r.faults[kind] === 0) why.push(`no ${kind} fault was injected (the run ended first)`);
   const bound = r.leaseMs / 1000 + 1;
@@ -40,6 +43,7 @@ export function table(results: ScenarioResult[]): string {
     'crashes',
     'recovery after SIGKILL p50 / p95 / max',
     'after SIGSTOP',
+    'finished by a thawed holder',
     'took',
     'verdict',
   ];
@@ -64,6 +68,7 @@ export function table(results: ScenarioResult[]): string {
       String(r.crashes),
       spread(r.recovery),
       spread(r.recoveryFrozen),
+      String(r.resumedByHolder),
       `${r.seconds.toFixed(0)} s`,
       v.ok ? 'PASS' : `FAIL: ${v.why.join('; ')}`,
     ];

@@ -329,11 +329,33 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     }
     await Promise.all(frozen);
 
-    // Count.
+    // Count. A held task is taken over by the first start of a newer attempt after the fault (by
+    // another worker, or by the victim itself once thawed: a new claim under a new lease). On SQLite
+    // and the file store a worker frozen inside a write holds the one write lock: nobody can recover
+    // its leases until it thaws, and then it may finish its own attempt first, its lease never taken.
+    // That is no take-over and no fault either (the task ran once); it is counted apart, checked
+    // below to be the task's last attempt, and never expected on PostgreSQL.
+    const resumedByHolder: { task: string; attempt: number }[] = [];
     for (const hit of hits) {
       for (const task of hit.held) {
-        const taken = events.find((e) => e.e === 'start' && e.task === task && e.w !== hit.victim && e.t >= hit.at);
+        const heldAttempt = events.findLast((e) => e.e === 'start' && e.task === task && e.w === hit.victim && e.t <= hit.at)?.attempt ?? 0;
+        const taken = events.find(
+          (e) => e.e === 'start' && e.task === task && e.t >= hit.at && (e.w !== hit.victim || (e.attempt ?? 0) > heldAttempt),
+        );
         if (taken) (hit.kind === 'stop' ? recoveryFrozen : recovery).push((taken.t - hit.at) / 1000);
+        else if (
+          hit.kind === 'stop' &&
+          events.some((e) => e.e === 'end' && e.task === task && e.w === hit.victim && e.attempt === heldAttempt)
+        )
+          resumedByHolder.push({ task, attempt: heldAttempt });
+        else {
+          const later = events
+            .filter((e) => e.task === task && e.t >= hit.at)
+            .map((e) => `${e.e} by ${e.w} +${e.t - hit.at} ms, attempt ${e.attempt}`);
+          o.log(
+            `${tag} !! task ${task} held by ${hit.victim} (${hit.kind}) was neither taken over nor finished by it: ${later.join('; ') || 'nothing after the fault'}`,
+          );
+        }
       }
     }
     const tasks: Task[] = [];
@@ -348,6 +370,9 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
     const staleApplied = tasks.filter(
       (t) => t.status === 'success' && (t.output as { attempt?: number } | null)?.attempt !== t.attempt,
     ).length;
+    // A task its frozen holder finished after thawing must have had no later attempt.
+    const byId = new Map(tasks.map((t) => [t.id, t]));
+    const resumedNotLast = resumedByHolder.filter((r) => byId.get(r.task)?.attempt !== r.attempt).length;
     // Handlers that were running carry on through the restart; a start after the server is back needed a fresh claim.
     const restartResume =
       restartAt === null ? null : ((events.find((e) => e.e === 'start' && e.t >= restartDoneAt!)?.t ?? Number.NaN) - restartAt) / 1000;
@@ -362,6 +387,8 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       crashes: crashDetails.length,
       crashDetails,
       held: hits.reduce((n, h) => n + h.held.length, 0),
+      resumedByHolder: resumedByHolder.length,
+      resumedNotLast,
       recovery,
       recoveryFrozen,
       freezeMs,

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { makeWorkerUtils, run } from 'graphile-worker';
 import { walMeter } from '../databases.js';
-import { jobsRow, waitUntil } from '../stats.js';
+import { cpuMeter, jobsRow, waitUntil } from '../stats.js';
 import type { ThroughputRow } from '../throughput.js';
 
 /**
@@ -36,6 +36,7 @@ export async function graphileThroughput(url: string, tasks: number): Promise<Th
   client.on('error', () => {});
   await client.connect();
   const wal = await walMeter(url);
+  const cpu = cpuMeter();
   const start = performance.now();
   const runner = await run(options);
   await waitUntil(
@@ -45,13 +46,20 @@ export async function graphileThroughput(url: string, tasks: number): Promise<Th
     20,
   );
   const processMs = performance.now() - start;
+  const cpuPerJob = cpu(tasks);
   const walBytes = await wal();
   await runner.stop();
   await runner.promise;
   await utils.release();
   await client.end();
   await pgPool.end();
-  return jobsRow('graphile-worker', 'pg', tasks, enqueueMs, processMs, `${JSON.stringify(GRAPHILE_PRESET)}, one addJobs call`, walBytes);
+  return jobsRow('graphile-worker', 'pg', tasks, {
+    enqueueMs,
+    processMs,
+    config: `${JSON.stringify(GRAPHILE_PRESET)}, one addJobs call`,
+    walBytes,
+    cpu: cpuPerJob,
+  });
 }
 
 function quietLogger() {

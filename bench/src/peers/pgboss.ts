@@ -1,6 +1,6 @@
 import PgBoss from 'pg-boss';
 import { walMeter } from '../databases.js';
-import { jobsRow, waitUntil } from '../stats.js';
+import { cpuMeter, jobsRow, waitUntil } from '../stats.js';
 import type { ThroughputRow } from '../throughput.js';
 
 /** pg-boss 10 as its docs suggest for throughput: bulk insert, batched fetches, several work() subscriptions. */
@@ -22,6 +22,7 @@ export async function pgBossThroughput(url: string, tasks: number, concurrency: 
   const enqueueMs = performance.now() - enqueueStart;
   let done = 0;
   const wal = await walMeter(url);
+  const cpu = cpuMeter();
   const start = performance.now();
   for (let i = 0; i < workers; i++) {
     await boss.work('noop', { batchSize: config.batchSize, pollingIntervalSeconds: config.pollingIntervalSeconds }, async (jobs) => {
@@ -30,7 +31,8 @@ export async function pgBossThroughput(url: string, tasks: number, concurrency: 
   }
   await waitUntil(async () => done >= tasks && (await boss.getQueueSize('noop', { before: 'completed' })) === 0, 600_000, 'pg-boss', 20);
   const processMs = performance.now() - start;
+  const cpuPerJob = cpu(tasks);
   const walBytes = await wal();
   await boss.stop({ graceful: true, wait: true, timeout: 5000 });
-  return jobsRow('pg-boss', 'pg', tasks, enqueueMs, processMs, JSON.stringify(config), walBytes);
+  return jobsRow('pg-boss', 'pg', tasks, { enqueueMs, processMs, config: JSON.stringify(config), walBytes, cpu: cpuPerJob });
 }

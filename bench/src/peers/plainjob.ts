@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { better, defineQueue, defineWorker, JobStatus } from 'plainjob';
-import { jobsRow, waitUntil } from '../stats.js';
+import { cpuMeter, jobsRow, waitUntil } from '../stats.js';
 import type { ThroughputRow } from '../throughput.js';
 
 /**
@@ -25,11 +25,18 @@ export async function plainjobThroughput(filename: string, tasks: number, worker
   const started = Array.from({ length: workers }, () =>
     defineWorker('noop', async () => {}, { queue, pollIntervall: 10, logger: { error() {}, warn() {}, info() {}, debug() {} } as never }),
   );
+  const cpu = cpuMeter();
   const start = performance.now();
   for (const w of started) void w.start();
   await waitUntil(() => queue.countJobs({ type: 'noop', status: JobStatus.Done }) >= tasks, 600_000, 'plainjob', 10);
   const processMs = performance.now() - start;
+  const cpuPerJob = cpu(tasks);
   await Promise.all(started.map((w) => w.stop()));
   queue.close();
-  return jobsRow('plainjob', 'sqlite', tasks, enqueueMs, processMs, `addMany, ${workers} workers in-process, pollIntervall 10 ms`);
+  return jobsRow('plainjob', 'sqlite', tasks, {
+    enqueueMs,
+    processMs,
+    config: `addMany, ${workers} workers in-process, pollIntervall 10 ms`,
+    cpu: cpuPerJob,
+  });
 }

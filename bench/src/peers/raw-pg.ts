@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { walMeter } from '../databases.js';
-import { jobsRow } from '../stats.js';
+import { cpuMeter, jobsRow } from '../stats.js';
 import type { ThroughputRow } from '../throughput.js';
 
 /**
@@ -16,6 +16,7 @@ export async function rawPg(url: string, tasks: number): Promise<ThroughputRow> 
   await pool.query(`insert into raw_jobs (status, payload) select 'pending', '{}' from generate_series(1, $1)`, [tasks]);
   const enqueueMs = performance.now() - enqueueStart;
   const wal = await walMeter(url);
+  const cpu = cpuMeter();
   const start = performance.now();
   let processed = 0;
   const loop = async () => {
@@ -32,8 +33,9 @@ export async function rawPg(url: string, tasks: number): Promise<ThroughputRow> 
   };
   await Promise.all([loop(), loop(), loop(), loop()]);
   const processMs = performance.now() - start;
+  const cpuPerJob = cpu(tasks);
   const walBytes = await wal();
   await pool.end();
   if (processed !== tasks) throw new Error(`raw pg processed ${processed} of ${tasks}`);
-  return jobsRow('raw', 'pg', tasks, enqueueMs, processMs, 'batch 50, 4 loops, SKIP LOCKED, pool 8', walBytes);
+  return jobsRow('raw', 'pg', tasks, { enqueueMs, processMs, config: 'batch 50, 4 loops, SKIP LOCKED, pool 8', walBytes, cpu: cpuPerJob });
 }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { jobsRow } from '../stats.js';
+import { cpuMeter, jobsRow } from '../stats.js';
 import type { ThroughputRow } from '../throughput.js';
 
 /**
@@ -26,6 +26,7 @@ export async function rawSqlite(filename: string, tasks: number): Promise<Throug
   const doneTx = db.transaction((ids: { id: number }[]) => {
     for (const { id } of ids) done.run(id);
   });
+  const cpu = cpuMeter();
   const start = performance.now();
   let processed = 0;
   while (processed < tasks) {
@@ -35,6 +36,7 @@ export async function rawSqlite(filename: string, tasks: number): Promise<Throug
     processed += ids.length;
   }
   const processMs = performance.now() - start;
+  const cpuPerJob = cpu(tasks);
   db.close();
-  return jobsRow('raw', 'sqlite', tasks, enqueueMs, processMs, 'batch 50, prepared statements, one connection');
+  return jobsRow('raw', 'sqlite', tasks, { enqueueMs, processMs, config: 'batch 50, prepared statements, one connection', cpu: cpuPerJob });
 }

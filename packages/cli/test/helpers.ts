@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,10 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_PG_URL } from '@baton/store-pg';
 import { pgKit } from '@baton/test-kit';
 
-export const CLI_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+const CLI_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const REPO_ROOT = resolve(CLI_DIR, '../..');
 const TSX = join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs');
-const builtBin = join(CLI_DIR, 'bin/baton.js');
 
 /**
  * The real binary as a child process: the built `bin/baton.js` when every
@@ -19,10 +18,32 @@ const builtBin = join(CLI_DIR, 'bin/baton.js');
  * condition, so that `pnpm test` in a fresh clone needs no build. The built
  * one starts in a third of the time.
  */
-export function batonCommand(): string[] {
+export function batonCommand(cliDir = CLI_DIR): string[] {
   return builtIsFresh()
-    ? [process.execPath, builtBin]
-    : [process.execPath, '--conditions=baton-source', '--import', TSX, join(CLI_DIR, 'src/bin.ts')];
+    ? [process.execPath, join(cliDir, 'bin/baton.js')]
+    : [process.execPath, '--conditions=baton-source', '--import', TSX, join(cliDir, 'src/bin.ts')];
+}
+
+/**
+ * The command of @baton/cli installed in `dir` as npm would install it
+ * without one of its packages: its files copied (not linked: Node resolves a
+ * linked file from its real place, where the workspace has everything) to
+ * `dir/node_modules/@baton/cli`, and every dependency the workspace gave it
+ * linked beside them, except `without`.
+ */
+export function installedWithout(dir: string, without: string): string[] {
+  const installed = join(dir, 'node_modules/@baton/cli');
+  mkdirSync(installed, { recursive: true });
+  for (const entry of ['package.json', 'bin', 'src', 'dist']) {
+    if (existsSync(join(CLI_DIR, entry))) cpSync(join(CLI_DIR, entry), join(installed, entry), { recursive: true });
+  }
+  const deps = join(CLI_DIR, 'node_modules');
+  for (const name of readdirSync(deps).flatMap((n) => (n.startsWith('@') ? readdirSync(join(deps, n)).map((m) => `${n}/${m}`) : [n]))) {
+    if (name === without) continue;
+    mkdirSync(join(installed, 'node_modules', name, '..'), { recursive: true });
+    symlinkSync(join(deps, name), join(installed, 'node_modules', name));
+  }
+  return batonCommand(installed);
 }
 
 const PACKAGES = ['core', 'store-sql', 'store-sqlite', 'store-pg', 'store-file', 'cli'];

@@ -203,7 +203,7 @@ export interface ClaimOptions {
    * still running a moment later; a task that ends first has its run started
    * by the finish (`FinishResult.startedRuns`). A single-task run whose task
    * ends quickly is then written once (pending → its end) instead of twice
-   * (PostgreSQL: 2,388 → 1,788 WAL bytes a run, see bench/README.md).
+   * (PostgreSQL: 2,390 → 1,789 WAL bytes a run, see bench/README.md).
    * @defaultValue false
    */
   deferRunStart?: boolean;

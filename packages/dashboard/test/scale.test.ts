@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { openSqliteStore } from '@baton/store-sqlite';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { recordPreparedSql } from '@baton/test-kit';
 import { createDashboard } from '../src/index.js';
 
 const RUNS = 100_000;
@@ -15,15 +16,10 @@ const RUNS = 100_000;
  */
 describe('dashboard over 100k runs (SQLite)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-dashboard-scale-'));
-  const statements = new Set<string>();
   // Every SQL text the store prepares, seen through better-sqlite3 (the store caches prepared statements).
-  const prepare = Database.prototype.prepare;
-  Database.prototype.prepare = function (this: Database.Database, source: string) {
-    statements.add(source);
-    return prepare.call(this, source);
-  } as typeof prepare;
+  const recorded = recordPreparedSql(Database);
   afterAll(() => {
-    Database.prototype.prepare = prepare;
+    recorded.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -58,7 +54,7 @@ describe('dashboard over 100k runs (SQLite)', () => {
       return body;
     };
     const [etl] = workflows;
-    statements.clear();
+    recorded.statements.clear();
     const first = await get('/api/runs');
     expect(first.items).toHaveLength(50);
     expect(first.items![0]!.id).toBe(`00000000-0000-7000-8000-${String(RUNS).padStart(12, '0')}`);
@@ -74,9 +70,10 @@ describe('dashboard over 100k runs (SQLite)', () => {
     expect(total).toBe(RUNS);
     await get(`/api/runs/${first.items![0]!.id}`);
 
+    const captured = recorded.stop();
     const db = new Database(filename, { readonly: true });
     const plans: { sql: string; plan: string[] }[] = [];
-    for (const sql of statements) {
+    for (const sql of captured) {
       if (!/from "baton_runs"/i.test(sql) || !/^select/i.test(sql)) continue;
       const params = (sql.match(/\?/g) ?? []).map(() => null);
       const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { recordPreparedSql } from '@baton/test-kit';
 import { openSqliteStore } from '../src/index.js';
 
 const RUNS = 20_000;
@@ -18,14 +19,9 @@ const BATCH = 500;
  */
 describe('sqlite store: hot-path statements over many pending runs', () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-hot-plans-'));
-  const statements = new Set<string>();
-  const prepare = Database.prototype.prepare;
-  Database.prototype.prepare = function (this: Database.Database, source: string) {
-    statements.add(source);
-    return prepare.call(this, source);
-  } as typeof prepare;
+  const recorded = recordPreparedSql(Database);
   afterAll(() => {
-    Database.prototype.prepare = prepare;
+    recorded.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -34,7 +30,7 @@ describe('sqlite store: hot-path statements over many pending runs', () => {
     const store = await openSqliteStore({ filename });
     const wf = await store.createWorkflow({ name: 'single', steps: [{ name: 'only' }] });
     await store.createRuns(Array.from({ length: RUNS }, () => ({ workflowId: wf.id })));
-    statements.clear();
+    recorded.statements.clear();
 
     const claim = () => store.claimTasks({ workerId: 'w', limit: BATCH, leaseMs: 60_000, running: true, deferRunStart: true });
     const marked = await claim();
@@ -48,8 +44,7 @@ describe('sqlite store: hot-path statements over many pending runs', () => {
     );
     expect(finished.startedRuns).toHaveLength(BATCH);
     expect(finished.finishedRuns).toHaveLength(BATCH);
-    const captured = [...statements];
-    Database.prototype.prepare = prepare;
+    const captured = recorded.stop();
 
     const db = new Database(filename, { readonly: true });
     const plans: { sql: string; plan: string[] }[] = [];

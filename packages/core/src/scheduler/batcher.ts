@@ -1,3 +1,5 @@
+import { DueTimer } from './due-timer.js';
+
 interface Entry<I, O> {
   item: I;
   seq: number;
@@ -22,8 +24,7 @@ interface Entry<I, O> {
  */
 export class Batcher<I, O> {
   #items: Entry<I, O>[] = [];
-  #timer: NodeJS.Timeout | undefined;
-  #turn: NodeJS.Immediate | undefined;
+  readonly #due: DueTimer;
   #writing: Promise<void> | undefined;
   /** Sequence number of the first item of the write in flight. */
   #writingFrom = 0;
@@ -32,8 +33,10 @@ export class Batcher<I, O> {
   constructor(
     private readonly write: (items: I[]) => Promise<O[]>,
     private readonly maxSize: number,
-    private readonly delayMs: number,
-  ) {}
+    delayMs: number,
+  ) {
+    this.#due = new DueTimer(delayMs, () => this.#start());
+  }
 
   add(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
@@ -41,7 +44,7 @@ export class Batcher<I, O> {
       // A write in flight picks these up when it ends.
       if (this.#writing) return;
       if (this.#items.length >= this.maxSize) this.#start();
-      else this.#timer ??= setTimeout(() => (this.#turn = setImmediate(() => this.#start())), this.delayMs);
+      else this.#due.arm();
     });
   }
 
@@ -68,19 +71,12 @@ export class Batcher<I, O> {
     // Nothing left waiting: the timer the withdrawn items started must not cut the next items'
     // wait short (left running, it fired ~6 ms into the next items' 10 ms and wrote marks of
     // tasks that would have ended first: 3 writes of 500 in 10 batches of single-task runs).
-    if (this.#items.length === 0) this.#cancelTimer();
+    if (this.#items.length === 0) this.#due.cancel();
     return true;
   }
 
-  #cancelTimer(): void {
-    clearTimeout(this.#timer);
-    clearImmediate(this.#turn);
-    this.#timer = undefined;
-    this.#turn = undefined;
-  }
-
   #start(): void {
-    this.#cancelTimer();
+    this.#due.cancel();
     if (this.#writing || this.#items.length === 0) return;
     const batch = this.#items.splice(0, this.maxSize);
     this.#writingFrom = batch[0]!.seq;

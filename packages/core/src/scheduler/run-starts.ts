@@ -1,5 +1,6 @@
 import type { MarkOutcome, RunningMark } from '../store.js';
 import type { Attempt } from './attempt.js';
+import { DueTimer } from './due-timer.js';
 
 export interface RunStartsOptions {
   write: (items: RunningMark[]) => Promise<MarkOutcome[]>;
@@ -24,37 +25,30 @@ export class RunStarts {
   readonly #waiting = new Map<string, Attempt>();
   /** Marks on their way, by task id: an ending waits for its task's before it is written. */
   readonly #writing = new Map<string, Promise<void>>();
-  #timer: NodeJS.Timeout | undefined;
-  #turn: NodeJS.Immediate | undefined;
+  readonly #due: DueTimer;
 
   constructor(options: RunStartsOptions) {
     this.#o = options;
+    this.#due = new DueTimer(options.delayMs, () => this.#write());
   }
 
   add(attempt: Attempt): void {
     this.#waiting.set(attempt.lease.taskId, attempt);
-    // One more event-loop turn after the delay (as Batcher): attempts due to start on the
+    // One more event-loop turn after the delay (DueTimer): attempts due to start on the
     // shared setImmediate (attempt.ts) run, and end, before their marks are taken.
-    this.#timer ??= setTimeout(() => (this.#turn = setImmediate(() => this.#write())), this.#o.delayMs);
+    this.#due.arm();
   }
 
   /** The attempt ended: its mark is dropped if it still waits; answers its write if that is on its way. */
   drop(taskId: string): Promise<void> | undefined {
     if (!this.#waiting.delete(taskId)) return this.#writing.get(taskId);
     // Nothing left waiting: the timer must not cut the next attempts' wait short.
-    if (this.#waiting.size === 0) this.#cancelTimer();
+    if (this.#waiting.size === 0) this.#due.cancel();
     return undefined;
   }
 
-  #cancelTimer(): void {
-    clearTimeout(this.#timer);
-    clearImmediate(this.#turn);
-    this.#timer = undefined;
-    this.#turn = undefined;
-  }
-
   #write(): void {
-    this.#cancelTimer();
+    this.#due.cancel();
     const attempts = [...this.#waiting.values()];
     this.#waiting.clear();
     if (attempts.length === 0) return;

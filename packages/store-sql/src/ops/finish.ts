@@ -30,7 +30,7 @@ interface Written {
  * runs up, by core's roll-up rules (`@baton/core` rollup.ts).
  *
  * A batch costs a constant number of statements however many runs and steps
- * it spans: the fenced write (one per 200 endings), then one statement each
+ * it spans: the fenced write (see fencedUpdate), then one statement each
  * for step successes, dependents' counters, tasks made ready, downstream
  * cancelled, run counters and run ends, each a multi-row UPDATE … FROM
  * (VALUES …), skipped when it has nothing to do. A dialect that can do it all
@@ -74,7 +74,7 @@ export async function finishTasks(ctx: Ctx, results: TaskResult[]): Promise<Fini
   });
 }
 
-/** The fenced write of many endings: one statement per chunk (see fencedUpdate). */
+/** The fenced write of many endings (see fencedUpdate). */
 async function writeResults(ctx: Ctx, results: TaskResult[], now: number) {
   const { dialect } = ctx;
   const at = dialect.cast(sql`${now}`, 'ms');
