@@ -1,3 +1,4 @@
+import type { JsonRows } from './json-rows.js';
 import type { Kysely, RawBuilder } from 'kysely';
 import type { ClaimOptions, FinishResult, MarkOutcome, RunningMark, TaskResult } from '@baton/core';
 import type { Database, RunTable, TaskTable, WorkflowTable } from './schema.js';
@@ -98,11 +99,11 @@ export interface SqlDialect {
    */
   jsonRows?(rows: unknown[][], columns: number): RawBuilder<unknown>;
   /**
-   * Optional: inserts `rows` (plain objects, JSON columns as values, not
-   * encoded) into `table` from one JSON document parameter, instead of a
-   * multi-row VALUES with a parameter per value.
+   * Optional: inserts rows into `table` from one JSON document parameter (the
+   * columns that vary) and the constant columns' values, instead of a
+   * multi-row VALUES with a parameter per value (see json-rows.ts).
    */
-  insertJsonRows?(db: Db, table: string, columns: string[], jsonColumns: string[], rows: object[]): Promise<void>;
+  insertJsonRows?(db: Db, table: string, rows: JsonRows): Promise<void>;
   /**
    * Locks these limit keys' rows (`baton_limit_keys`) in the given (kind, key)
    * order, skipping rows another claimer holds; returns the keys locked. Engines

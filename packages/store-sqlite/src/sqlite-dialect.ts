@@ -16,10 +16,16 @@ export const sqliteDialect: SqlDialect = {
   claim,
   leaseTasks,
   // JSON columns keep their JSON text (->, text even from JSONB), absent or null ones stay SQL NULL;
-  // the rest are scalars (->>). jsonb_each: see jsonRows.
-  insertJsonRows: async (db, table, columns, json, rows) => {
-    const values = columns.map((c) => (json.includes(c) ? `nullif(value -> '$.${c}', 'null')` : `value ->> '$.${c}'`));
-    await sql`insert into ${sql.table(table)} (${sql.raw(columns.join(', '))}) select ${sql.raw(values.join(', '))} from jsonb_each(${JSON.stringify(rows)})`.execute(
+  // the rest are scalars (->>). Constant columns are parameters (JSON ones as their text). jsonb_each: see jsonRows.
+  insertJsonRows: async (db, table, { columns, jsonColumns, constant, varying }) => {
+    const values = columns.map((c) => {
+      if (c in constant) {
+        const value = constant[c];
+        return sql`${jsonColumns.includes(c) && value !== null ? JSON.stringify(value) : value}`;
+      }
+      return sql.raw(jsonColumns.includes(c) ? `nullif(value -> '$.${c}', 'null')` : `value ->> '$.${c}'`);
+    });
+    await sql`insert into ${sql.table(table)} (${sql.raw(columns.join(', '))}) select ${sql.join(values)} from jsonb_each(${varying})`.execute(
       db,
     );
   },

@@ -34,6 +34,42 @@ export function manyRunsCases(factory: StoreFactory): void {
       expect((await store.listTasks({ runId: answers[2]!.run.id })).items[0]!.runAt.getTime()).toBe(later.getTime());
     });
 
+    test('createRuns writes a value that differs only in the last run of a batch, and values equal in every run, as given', async () => {
+      // Stores may send a column once when every row holds the same value (store-sql json-rows.ts):
+      // a batch where each field changes only at its end catches a sameness check that stops early.
+      const store = await open();
+      const wf = await defineWorkflow(store, { steps: [{ name: 'a' }] });
+      const later = new Date(Date.now() + 60_000);
+      const same = () => ({ inputs: { deep: { list: [1, 'two', null] } }, metadata: { tag: 'x' } });
+      const items = [
+        { workflowId: wf.id, ...same() },
+        { workflowId: wf.id, ...same() },
+        {
+          workflowId: wf.id,
+          inputs: { deep: { list: [1, 'two', 3] } },
+          metadata: { tag: 'y' },
+          idempotencyKey: 'last',
+          priority: 7,
+          runAt: later,
+          triggeredBy: 'schedule' as const,
+        },
+      ];
+      const answers = await store.createRuns(items);
+      const runs = await Promise.all(answers.map((a) => store.getRun(a.run.id)));
+      expect(runs.map((r) => [r.inputs, r.metadata, r.idempotencyKey, r.triggeredBy])).toEqual([
+        [same().inputs, same().metadata, null, 'manual'],
+        [same().inputs, same().metadata, null, 'manual'],
+        [items[2]!.inputs, { tag: 'y' }, 'last', 'schedule'],
+      ]);
+      const tasks = await Promise.all(runs.map(async (r) => (await store.listTasks({ runId: r.id })).items[0]!));
+      expect(tasks.map((t) => [t.runId, t.priority, t.runAt.getTime() === later.getTime()])).toEqual([
+        [runs[0]!.id, 0, false],
+        [runs[1]!.id, 0, false],
+        [runs[2]!.id, 7, true],
+      ]);
+      expect(new Set(tasks.map((t) => t.id)).size).toBe(3);
+    });
+
     test('createRuns keeps the nulls inside JSON values, and fields never set read back null', async () => {
       const store = await open();
       const params = { p: null, q: [null, 1] };

@@ -10,6 +10,7 @@ import {
   type RunPlan,
 } from '@baton/core/store-kit';
 import { idParams, type Ctx } from '../context.js';
+import { jsonRows } from '../json-rows.js';
 import { nowMs } from '../rows.js';
 import type { RunStepTable, RunTable, TaskTable } from '../schema.js';
 import { registerLimitKeys } from './limits.js';
@@ -177,7 +178,8 @@ const JSON_INSERT_CHUNK = 5000;
 
 /**
  * Multi-row inserts: from one JSON document per 5,000 rows where the dialect
- * can (`insertJsonRows`: no per-value parameters to build, bind and parse),
+ * can (`insertJsonRows`: no per-value parameters to build, bind and parse; the
+ * columns equal in every row sent once, json-rows.ts),
  * else Kysely's multi-row VALUES, 500 rows per statement.
  */
 async function insertRows<T extends object>(
@@ -191,7 +193,7 @@ async function insertRows<T extends object>(
   if (insertJsonRows) {
     const columns = Object.keys(rows[0]!);
     for (let i = 0; i < rows.length; i += JSON_INSERT_CHUNK)
-      await insertJsonRows(ctx.db, table, columns, jsonColumns, rows.slice(i, i + JSON_INSERT_CHUNK));
+      await insertJsonRows(ctx.db, table, jsonRows(rows.slice(i, i + JSON_INSERT_CHUNK), columns, jsonColumns));
     return;
   }
   for (let i = 0; i < rows.length; i += INSERT_CHUNK)
