@@ -185,6 +185,9 @@ export const workflowPatch = z
 const limit = z.number().int('must be an integer').min(1, 'must be at least 1').max(1000, 'must be at most 1000');
 export const pageOptions = { limit: limit.optional(), cursor: z.string().min(1).nullable().optional() };
 
+/** Runs one `createRuns` (`triggerMany`) call may create. */
+export const MAX_RUNS_PER_CALL = 100_000;
+
 export const newRun = z
   .object({
     workflowId: id,

@@ -46,6 +46,19 @@ eachStore('scheduler: triggerMany', ({ it, tempStore }) => {
     expect((error as Error).message).toMatch(/items\.2\.priority/);
     const notObject = await baton.triggerMany('job', [{}, null as never]).catch((e: unknown) => e);
     expect((notObject as ValidationError).field).toBe('items.1');
+    // The per-call bound (the store's guard has it too; triggerMany checks its items itself).
+    const tooMany = await baton
+      .triggerMany(
+        'job',
+        Array.from({ length: 100_001 }, () => ({})),
+      )
+      .catch((e: unknown) => e);
+    expect(tooMany).toBeInstanceOf(ValidationError);
+    expect((tooMany as ValidationError).field).toBe('items');
+    expect((tooMany as Error).message).toMatch(/at most 100000 runs per call/);
+    // An item the store's guard would refuse is refused here too, by index: inputs must be a JSON object.
+    const badInputs = await baton.triggerMany('job', [{}, { inputs: [1] as never }]).catch((e: unknown) => e);
+    expect((badInputs as ValidationError).field).toBe('items.1.inputs');
     expect((await store.listRuns({})).items).toEqual([]);
   });
 });

@@ -12,6 +12,12 @@ export interface StoreFactory {
   openAgain(store: Store): Promise<Store>;
   /** Skips are data with a reason; tests are named 'Suite > case'. */
   skip?: { reason: string; tests: string[] }[];
+  /**
+   * Runs the bulk case creates in one `createRuns` (default 6,000, two tasks
+   * each: past the SQL stores' 5,000-row insert parts). A store built for a
+   * few thousand tasks says fewer: the file store writes a file a record.
+   */
+  bulkRuns?: number;
 }
 
 /** Per-test helpers: stores opened through `open` are closed after each test. */

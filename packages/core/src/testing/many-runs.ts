@@ -9,6 +9,7 @@ import { suite } from './suite.js';
  */
 export function manyRunsCases(factory: StoreFactory): void {
   suite(factory, 'many runs at once', (test, { open }) => {
+    const bulk = factory.bulkRuns ?? 6000;
     test('createRuns creates each run with its own inputs, key, priority and runAt, answered in order', async () => {
       const store = await open();
       const wf = await defineWorkflow(store, { steps: [{ name: 'a' }, { name: 'b', dependsOn: ['a'] }] });
@@ -121,6 +122,33 @@ export function manyRunsCases(factory: StoreFactory): void {
       expect(await store.createRuns([])).toEqual([]);
       // The key of the rejected call was not taken.
       expect((await store.createRuns([{ workflowId: wf.id, idempotencyKey: 'x' }]))[0]!.created).toBe(true);
+    });
+
+    test('createRuns of thousands of runs, written a part at a time, leaves every run whole', async () => {
+      // store-sql inserts 5,000 rows a statement, each part while it builds the next: with two tasks
+      // a run, the first part of tasks fills at run 2,500, before the runs'. Every run must still
+      // get its row, its tasks and its step counters.
+      const store = await open();
+      const wf = await defineWorkflow(store, { steps: [{ name: 'a' }, { name: 'b', dependsOn: ['a'] }] });
+      const n = bulk;
+      const answers = await store.createRuns(Array.from({ length: n }, (_, i) => ({ workflowId: wf.id, inputs: { i } })));
+      expect(new Set(answers.map((a) => a.run.id)).size).toBe(n);
+      for (const i of [0, 2499, 2500, 4999, 5000, n - 1].filter((i) => i < n)) {
+        const { run } = answers[i]!;
+        expect((await store.getRun(run.id)).inputs).toEqual({ i });
+        const tasks = (await store.listTasks({ runId: run.id })).items;
+        expect(tasks.map((t) => [t.stepName, t.status])).toEqual([
+          ['a', 'pending'],
+          ['b', 'waiting'],
+        ]);
+      }
+      // Every run's step counters were written: finishing each `a` makes its `b` ready.
+      const first = await claimAll(store, 'w', 1000);
+      expect(first).toHaveLength(n);
+      await store.finishTasks(first.map((c) => ({ ...leaseOf(c), status: 'success' as const, output: null })));
+      const second = await claimAll(store, 'w', 1000);
+      expect(second.map((c) => c.task.stepName)).toEqual(Array.from({ length: n }, () => 'b'));
+      expect(new Set(second.map((c) => c.run.id))).toEqual(new Set(answers.map((a) => a.run.id)));
     });
 
     test('one finish call spanning many runs and steps rolls each run up as if finished alone', async () => {

@@ -67,9 +67,7 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
   const now = nowMs();
   // With a dialect that inserts from one JSON document, JSON columns travel as they are.
   const json = ctx.dialect.insertJsonRows ? (value: unknown) => value : ctx.dialect.encodeJson;
-  const runRows: RunTable[] = [];
-  const stepRows: RunStepTable[] = [];
-  const taskRows: TaskTable[] = [];
+  const inserts = new Inserts(ctx);
   const answers: { run: Run; created: boolean }[] = [];
   const limited: PlannedTask[] = [];
   for (const input of inputs) {
@@ -90,7 +88,7 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
     // A repeated key within this call answers the run its first use creates.
     if (key !== undefined) existing.set(key, run);
     answers.push({ run, created: true });
-    runRows.push({
+    inserts.runs.push({
       id: run.id,
       workflow_id: run.workflowId,
       workflow_name: run.workflowName,
@@ -115,7 +113,7 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
       positions.set(s.name, s.position);
       // Rows no roll-up reads are not written: a single-task run has none.
       if (!stepNeedsCounters(s)) continue;
-      stepRows.push({
+      inserts.steps.push({
         run_id: run.id,
         step_name: s.name,
         position: s.position,
@@ -128,7 +126,7 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
     }
     const runAt = input.runAt?.getTime() ?? now;
     for (const t of plan.tasks) {
-      taskRows.push({
+      inserts.tasks.push({
         id: newId(),
         run_id: run.id,
         workflow_id: workflow.id,
@@ -163,15 +161,68 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
       });
     }
     if (plan.tasks.some((t) => t.concurrencyLimit || t.rateLimit)) limited.push(...plan.tasks);
+    if (inserts.full()) await inserts.write();
   }
-  await insertRows(ctx, 'baton_runs', runRows, ['inputs', 'metadata']);
-  await insertRows(ctx, 'baton_run_steps', stepRows, ['dependents', 'downstream']);
-  await insertRows(ctx, 'baton_tasks', taskRows, ['params', 'output', 'metadata']);
+  await inserts.write(true);
   await registerLimitKeys(ctx, limited);
-  if (taskRows.length > 0) await ctx.dialect.afterTasksInserted?.(ctx.db, taskRows.length);
-  if (taskRows.some((t) => t.status === 'pending')) await ctx.dialect.notifyTasksReady?.(ctx.db);
+  if (inserts.taskCount > 0) await ctx.dialect.afterTasksInserted?.(ctx.db, inserts.taskCount);
+  if (inserts.pendingTasks) await ctx.dialect.notifyTasksReady?.(ctx.db);
   return answers;
 }
+
+/**
+ * The rows of a `createRuns` call, inserted a chunk at a time while the next
+ * chunk is built: one insert in flight while JavaScript builds the next rows,
+ * instead of every row built before the first insert. Runs go before their
+ * step counters and tasks (foreign keys), so a chunk of tasks first writes the
+ * runs and step counters built so far.
+ */
+class Inserts {
+  readonly runs: RunTable[] = [];
+  readonly steps: RunStepTable[] = [];
+  readonly tasks: TaskTable[] = [];
+  taskCount = 0;
+  pendingTasks = false;
+  readonly #ctx: Ctx;
+  readonly #chunk: number;
+  /** The insert under way; its failure is awaited by the next write (and handled at once, so it is never unhandled). */
+  #inFlight: Promise<void> = Promise.resolve();
+
+  constructor(ctx: Ctx) {
+    this.#ctx = ctx;
+    this.#chunk = ctx.dialect.insertJsonRows ? JSON_INSERT_CHUNK : INSERT_CHUNK;
+  }
+
+  /** Whether a table holds a chunk's worth of rows. */
+  full(): boolean {
+    return this.runs.length >= this.#chunk || this.steps.length >= this.#chunk || this.tasks.length >= this.#chunk;
+  }
+
+  /** Starts inserting the full tables (and, first, the tables they depend on); with `all`, everything left, and waits for it. */
+  async write(all = false): Promise<void> {
+    const tasks = all || this.tasks.length >= this.#chunk;
+    const steps = tasks || this.steps.length >= this.#chunk;
+    await this.#insert('baton_runs', this.runs.splice(0), ['inputs', 'metadata']);
+    if (steps) await this.#insert('baton_run_steps', this.steps.splice(0), ['dependents', 'downstream']);
+    if (tasks) {
+      const rows = this.tasks.splice(0);
+      this.taskCount += rows.length;
+      if (!this.pendingTasks) this.pendingTasks = rows.some((t) => t.status === 'pending');
+      await this.#insert('baton_tasks', rows, ['params', 'output', 'metadata']);
+    }
+    if (all) await this.#inFlight;
+  }
+
+  /** Waits for the insert under way, then starts this one without waiting for it. */
+  async #insert(table: Table, rows: object[], jsonColumns: string[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.#inFlight;
+    this.#inFlight = insertRows(this.#ctx, table, rows, jsonColumns);
+    this.#inFlight.catch(() => {});
+  }
+}
+
+type Table = 'baton_runs' | 'baton_run_steps' | 'baton_tasks';
 
 /** Rows per INSERT from one JSON document: bounded so one statement's document stays a few MB. */
 const JSON_INSERT_CHUNK = 5000;
@@ -182,12 +233,7 @@ const JSON_INSERT_CHUNK = 5000;
  * columns equal in every row sent once, json-rows.ts),
  * else Kysely's multi-row VALUES, 500 rows per statement.
  */
-async function insertRows<T extends object>(
-  ctx: Ctx,
-  table: 'baton_runs' | 'baton_run_steps' | 'baton_tasks',
-  rows: T[],
-  jsonColumns: (keyof T & string)[],
-): Promise<void> {
+async function insertRows(ctx: Ctx, table: Table, rows: object[], jsonColumns: string[]): Promise<void> {
   if (rows.length === 0) return;
   const { insertJsonRows } = ctx.dialect;
   if (insertJsonRows) {
