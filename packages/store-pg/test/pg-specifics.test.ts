@@ -97,6 +97,30 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     await store.close();
   });
 
+  it('a createRuns whose later insert part fails rolls back every part, and its error reaches the caller', async () => {
+    // store-sql queues 5,000-row parts one behind the other while it builds the next: a failure in a
+    // later part must skip the parts behind it, reject the call (no unhandled rejection) and leave nothing.
+    const schema = fresh();
+    const store = await openPgStore({ connectionString: PG_URL, schema });
+    const wf = await store.createWorkflow({ name: 'parts', steps: [{ name: 's' }] });
+    await query(`create function ${schema}.refuse_run() returns trigger language plpgsql as $$
+      begin raise exception 'refused run %', new.inputs->>'i'; end $$`);
+    await query(`create trigger refuse before insert on ${schema}.baton_runs for each row
+      when ((new.inputs->>'i')::int = 7000) execute function ${schema}.refuse_run()`);
+    const error = await store
+      .createRuns(Array.from({ length: 12_000 }, (_, i) => ({ workflowId: wf.id, inputs: { i } })))
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/refused run 7000/);
+    const [counts] = await query<{ runs: number; tasks: number }>(
+      `select (select count(*)::int from ${schema}.baton_runs) as runs, (select count(*)::int from ${schema}.baton_tasks) as tasks`,
+    );
+    expect(counts).toEqual({ runs: 0, tasks: 0 });
+    // The store is still usable: the same call without the refused run goes through.
+    await query(`drop trigger refuse on ${schema}.baton_runs`);
+    expect(await store.createRuns(Array.from({ length: 6000 }, (_, i) => ({ workflowId: wf.id, inputs: { i } })))).toHaveLength(6000);
+    await store.close();
+  });
+
   it('on PostgreSQL, baton_runs has no trigger indexes (each would cost an entry at every status change)', async () => {
     const schema = fresh();
     const store = await openPgStore({ connectionString: PG_URL, schema });

@@ -171,11 +171,13 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
 }
 
 /**
- * The rows of a `createRuns` call, inserted a chunk at a time while the next
- * chunk is built: one insert in flight while JavaScript builds the next rows,
- * instead of every row built before the first insert. Runs go before their
- * step counters and tasks (foreign keys), so a chunk of tasks first writes the
- * runs and step counters built so far.
+ * The rows of a `createRuns` call, inserted a part at a time while the next
+ * part is built: JavaScript builds rows (and each part's JSON document) while
+ * the database inserts the parts queued before, instead of every row built
+ * before the first insert. Inserts queue one behind the other on the
+ * transaction's connection; runs go before the step counters and tasks that
+ * refer to them, so a part of tasks first queues the runs and step counters
+ * built so far.
  */
 class Inserts {
   readonly runs: RunTable[] = [];
@@ -185,40 +187,41 @@ class Inserts {
   pendingTasks = false;
   readonly #ctx: Ctx;
   readonly #chunk: number;
-  /** The insert under way; its failure is awaited by the next write (and handled at once, so it is never unhandled). */
-  #inFlight: Promise<void> = Promise.resolve();
+  /** The queued inserts; a failure skips those behind it and is thrown by `write(true)` (handled at once, never unhandled). */
+  #queue: Promise<void> = Promise.resolve();
 
   constructor(ctx: Ctx) {
     this.#ctx = ctx;
     this.#chunk = ctx.dialect.insertJsonRows ? JSON_INSERT_CHUNK : INSERT_CHUNK;
   }
 
-  /** Whether a table holds a chunk's worth of rows. */
+  /** Whether a table holds a part's worth of rows. */
   full(): boolean {
     return this.runs.length >= this.#chunk || this.steps.length >= this.#chunk || this.tasks.length >= this.#chunk;
   }
 
-  /** Starts inserting the full tables (and, first, the tables they depend on); with `all`, everything left, and waits for it. */
+  /** Queues the full tables (and, first, the tables they refer to); with `all`, everything left, and waits for every insert. */
   async write(all = false): Promise<void> {
     const tasks = all || this.tasks.length >= this.#chunk;
     const steps = tasks || this.steps.length >= this.#chunk;
-    await this.#insert('baton_runs', this.runs.splice(0), ['inputs', 'metadata']);
-    if (steps) await this.#insert('baton_run_steps', this.steps.splice(0), ['dependents', 'downstream']);
+    this.#insert('baton_runs', this.runs.splice(0), ['inputs', 'metadata']);
+    if (steps) this.#insert('baton_run_steps', this.steps.splice(0), ['dependents', 'downstream']);
     if (tasks) {
       const rows = this.tasks.splice(0);
       this.taskCount += rows.length;
       if (!this.pendingTasks) this.pendingTasks = rows.some((t) => t.status === 'pending');
-      await this.#insert('baton_tasks', rows, ['params', 'output', 'metadata']);
+      this.#insert('baton_tasks', rows, ['params', 'output', 'metadata']);
     }
-    if (all) await this.#inFlight;
+    if (all) await this.#queue;
   }
 
-  /** Waits for the insert under way, then starts this one without waiting for it. */
-  async #insert(table: Table, rows: object[], jsonColumns: string[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.#inFlight;
-    this.#inFlight = insertRows(this.#ctx, table, rows, jsonColumns);
-    this.#inFlight.catch(() => {});
+  #insert(table: Table, rows: object[], jsonColumns: string[]): void {
+    for (const statement of insertStatements(this.#ctx, table, rows, jsonColumns)) {
+      this.#queue = this.#queue.then(async () => {
+        await statement();
+      });
+      this.#queue.catch(() => {});
+    }
   }
 }
 
@@ -228,25 +231,33 @@ type Table = 'baton_runs' | 'baton_run_steps' | 'baton_tasks';
 const JSON_INSERT_CHUNK = 5000;
 
 /**
- * Multi-row inserts: from one JSON document per 5,000 rows where the dialect
- * can (`insertJsonRows`: no per-value parameters to build, bind and parse; the
- * columns equal in every row sent once, json-rows.ts),
- * else Kysely's multi-row VALUES, 500 rows per statement.
+ * Multi-row inserts, ready to run: from one JSON document per 5,000 rows
+ * where the dialect can (`insertJsonRows`: no per-value parameters to build,
+ * bind and parse; the columns equal in every row sent once, json-rows.ts),
+ * built now; else Kysely's multi-row VALUES, 500 rows per statement.
  */
-async function insertRows(ctx: Ctx, table: Table, rows: object[], jsonColumns: string[]): Promise<void> {
-  if (rows.length === 0) return;
+function insertStatements(ctx: Ctx, table: Table, rows: object[], jsonColumns: string[]): (() => Promise<unknown>)[] {
+  const statements: (() => Promise<unknown>)[] = [];
+  if (rows.length === 0) return statements;
   const { insertJsonRows } = ctx.dialect;
   if (insertJsonRows) {
     const columns = Object.keys(rows[0]!);
-    for (let i = 0; i < rows.length; i += JSON_INSERT_CHUNK)
-      await insertJsonRows(ctx.db, table, jsonRows(rows.slice(i, i + JSON_INSERT_CHUNK), columns, jsonColumns));
-    return;
+    for (let i = 0; i < rows.length; i += JSON_INSERT_CHUNK) {
+      const part = jsonRows(rows.slice(i, i + JSON_INSERT_CHUNK), columns, jsonColumns);
+      statements.push(() => insertJsonRows(ctx.db, table, part));
+    }
+    return statements;
   }
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK)
-    await ctx.db
-      .insertInto(table)
-      .values(rows.slice(i, i + INSERT_CHUNK) as never)
-      .execute();
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    const part = rows.slice(i, i + INSERT_CHUNK);
+    statements.push(() =>
+      ctx.db
+        .insertInto(table)
+        .values(part as never)
+        .execute(),
+    );
+  }
+  return statements;
 }
 
 /** The runs already holding these inputs' idempotency keys, by workflow and key: one read. */
