@@ -1,4 +1,4 @@
-import { resolveStep } from '../definition.js';
+import { resolveStep, type ResolvedStep } from '../definition.js';
 import { CancelledError, ShutdownError } from '../errors.js';
 import type { Executor } from '../executor.js';
 import type { ClaimedTask, Store } from '../store.js';
@@ -117,7 +117,7 @@ export class Worker {
 
   /** Starts a claimed task if admission lets it in; false (nothing started) when not. */
   #start(claimed: ClaimedTask): boolean {
-    const step = resolveStep(claimed.workflow, claimed.task.stepName);
+    const step = stepOf(claimed);
     if (!this.#admission.admit(claimed, step)) return false;
     const lease = { taskId: claimed.task.id, leaseId: claimed.task.leaseId! };
     const attempt = { claimed, lease, step, abort: new AbortSwitch(), executing: true } as InFlight;
@@ -148,4 +148,19 @@ export class Worker {
     // The claim loop may be waiting for endings to be written, not for slots.
     this.wake();
   }
+}
+
+/**
+ * Each step resolved once per workflow object, not once per task: a claim
+ * decodes each workflow once per batch and its tasks share it. Resolving
+ * (defaults merged into a new retry policy) took 26 ms of a 20,000-task
+ * SQLite fan-out's CPU profile (~1.3 µs a task).
+ */
+const resolvedSteps = new WeakMap<ClaimedTask['workflow'], Map<string, ResolvedStep>>();
+function stepOf({ workflow, task }: ClaimedTask): ResolvedStep {
+  let steps = resolvedSteps.get(workflow);
+  if (!steps) resolvedSteps.set(workflow, (steps = new Map()));
+  let step = steps.get(task.stepName);
+  if (!step) steps.set(task.stepName, (step = resolveStep(workflow, task.stepName)));
+  return step;
 }
