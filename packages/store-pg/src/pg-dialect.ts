@@ -51,7 +51,7 @@ export const pgDialect: SqlDialect = {
   // joined to every row. A missing key reads as NULL.
   insertJsonRows: async (db, table, { columns, constant, varying }) => {
     const type = sql.table(table);
-    const select = sql.raw(columns.map((c) => (c in constant ? `c.${c}` : `v.${c}`)).join(', '));
+    const select = sql.raw(columns.map((c) => (Object.hasOwn(constant, c) ? `c.${c}` : `v.${c}`)).join(', '));
     await sql`insert into ${type} (${sql.raw(columns.join(', '))}) select ${select}
       from json_populate_recordset(null::${type}, ${varying}::json) v, json_populate_record(null::${type}, ${JSON.stringify(constant)}::json) c`.execute(
       db,

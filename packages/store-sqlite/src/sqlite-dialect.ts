@@ -19,7 +19,7 @@ export const sqliteDialect: SqlDialect = {
   // the rest are scalars (->>). Constant columns are parameters (JSON ones as their text). jsonb_each: see jsonRows.
   insertJsonRows: async (db, table, { columns, jsonColumns, constant, varying }) => {
     const values = columns.map((c) => {
-      if (c in constant) {
+      if (Object.hasOwn(constant, c)) {
         const value = constant[c];
         return sql`${jsonColumns.includes(c) && value !== null ? JSON.stringify(value) : value}`;
       }
