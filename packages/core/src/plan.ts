@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { resolveStep } from './definition.js';
+import { ValidationError } from './errors.js';
 import { evaluateKey } from './limit-key.js';
 import type { ConcurrencyLimit, Json, RateLimit, TaskStatus, Workflow } from './models.js';
 
@@ -63,9 +64,23 @@ export function hasClusterLimits(workflow: Workflow): boolean {
 
 /**
  * `inputs` are the run's: limit keys may name them. A key naming a value the
- * inputs or params lack is a ValidationError, raised before anything is written.
+ * inputs or params lack is a ValidationError, raised before anything is written;
+ * with `item` (the run's index in a `createRuns` call of many) its paths start
+ * with that index ("3.inputs.tenant"), as the guard names a bad item.
  */
-export function planRun(workflow: Workflow, inputs: { [key: string]: Json } = {}): RunPlan {
+export function planRun(workflow: Workflow, inputs: { [key: string]: Json } = {}, item?: number): RunPlan {
+  try {
+    return plan(workflow, inputs);
+  } catch (error) {
+    if (item === undefined || !(error instanceof ValidationError)) throw error;
+    throw new ValidationError(
+      error.what,
+      error.issues.map((issue) => ({ ...issue, path: issue.path ? `${item}.${issue.path}` : `${item}` })),
+    );
+  }
+}
+
+function plan(workflow: Workflow, inputs: { [key: string]: Json }): RunPlan {
   const dependents = new Map<string, string[]>(workflow.steps.map((s) => [s.name, []]));
   for (const step of workflow.steps) for (const dep of step.dependsOn ?? []) dependents.get(dep)!.push(step.name);
   const downstreamOf = (name: string): string[] => {

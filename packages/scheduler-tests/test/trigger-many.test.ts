@@ -59,6 +59,14 @@ eachStore('scheduler: triggerMany', ({ it, tempStore }) => {
     // An item the store's guard would refuse is refused here too, by index: inputs must be a JSON object.
     const badInputs = await baton.triggerMany('job', [{}, { inputs: [1] as never }]).catch((e: unknown) => e);
     expect((badInputs as ValidationError).field).toBe('items.1.inputs');
+    // A run whose limit key names an input it lacks is found while planning, in the store: named by index too.
+    await baton.defineWorkflow(
+      { name: 'keyed', steps: [{ name: 's', concurrency: { key: 'tenant:{inputs.tenant}', limit: 1 } }] },
+      { s: async () => null },
+    );
+    const noKey = await baton.triggerMany('keyed', [{ inputs: { tenant: 'a' } }, {}]).catch((e: unknown) => e);
+    expect(noKey).toBeInstanceOf(ValidationError);
+    expect((noKey as ValidationError).field).toBe('items.1.inputs.tenant');
     expect((await store.listRuns({})).items).toEqual([]);
   });
 });

@@ -151,6 +151,23 @@ export function manyRunsCases(factory: StoreFactory): void {
       expect(new Set(second.map((c) => c.run.id))).toEqual(new Set(answers.map((a) => a.run.id)));
     });
 
+    test('createRuns whose last run cannot be planned names that item, creates nothing, and leaves the store usable', async () => {
+      // Limited runs are planned one by one from their inputs, after store-sql has queued earlier
+      // parts: a failure there must leave no queued insert to run once the transaction is gone.
+      const store = await open();
+      const wf = await defineWorkflow(store, { steps: [{ name: 's', concurrency: { key: 'tenant:{inputs.tenant}', limit: 2 } }] });
+      const items = Array.from({ length: bulk }, (_, i) => ({ workflowId: wf.id, inputs: i === bulk - 1 ? {} : { tenant: `t${i % 3}` } }));
+      const error = await store.createRuns(items).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).field).toBe(`${bulk - 1}.inputs.tenant`);
+      // A straggling insert would land after the rollback: give it time to.
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await store.listRuns({})).items).toEqual([]);
+      expect(await claimAll(store)).toEqual([]);
+      const created = await store.createRuns(items.slice(0, 3));
+      expect(created.map((c) => c.created)).toEqual([true, true, true]);
+    });
+
     test('one finish call spanning many runs and steps rolls each run up as if finished alone', async () => {
       const store = await open();
       const single = await defineWorkflow(store);

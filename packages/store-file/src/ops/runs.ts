@@ -50,6 +50,7 @@ export function createRun(u: Unit, input: NewRun, item?: number): { run: Run; cr
   const plan = planRun(
     { ...workflow, createdAt: new Date(workflow.createdAt), updatedAt: new Date(workflow.updatedAt) },
     input.inputs ?? {},
+    item,
   );
   const now = Date.now();
   const runAt = input.runAt?.getTime() ?? now;

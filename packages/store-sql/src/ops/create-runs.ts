@@ -70,100 +70,106 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
   const inserts = new Inserts(ctx);
   const answers: { run: Run; created: boolean }[] = [];
   const limited: PlannedTask[] = [];
-  for (const input of inputs) {
-    const key = input.idempotencyKey ? keyOf(input.workflowId, input.idempotencyKey) : undefined;
-    const known = key !== undefined ? existing.get(key) : undefined;
-    if (known) {
-      answers.push({ run: known, created: false });
-      continue;
-    }
-    const workflow = workflows.get(input.workflowId)!;
-    const plan = plans.get(workflow.id) ?? planRun(workflow, input.inputs ?? {});
-    const run: Run = {
-      id: newId(),
-      ...newRunFields(input, workflow, plan.tasks.length),
-      createdAt: new Date(now),
-      updatedAt: new Date(now),
-    };
-    // A repeated key within this call answers the run its first use creates.
-    if (key !== undefined) existing.set(key, run);
-    answers.push({ run, created: true });
-    inserts.runs.push({
-      id: run.id,
-      workflow_id: run.workflowId,
-      workflow_name: run.workflowName,
-      status: run.status,
-      inputs: json(run.inputs),
-      triggered_by: run.triggeredBy,
-      idempotency_key: run.idempotencyKey,
-      error: run.error,
-      failure_status: null,
-      tasks_total: run.tasksTotal,
-      tasks_finished: run.tasksFinished,
-      tasks_failed: run.tasksFailed,
-      metadata: json(run.metadata),
-      started_at: null,
-      finished_at: null,
-      duration_ms: null,
-      created_at: now,
-      updated_at: now,
-    });
-    const positions = new Map<string, number>();
-    for (const s of plan.steps) {
-      positions.set(s.name, s.position);
-      // Rows no roll-up reads are not written: a single-task run has none.
-      if (!stepNeedsCounters(s)) continue;
-      inserts.steps.push({
-        run_id: run.id,
-        step_name: s.name,
-        position: s.position,
-        task_count: s.taskCount,
-        succeeded: 0,
-        deps_remaining: s.dependsOn.length,
-        dependents: json(s.dependents),
-        downstream: json(s.downstream),
-      });
-    }
-    const runAt = input.runAt?.getTime() ?? now;
-    for (const t of plan.tasks) {
-      inserts.tasks.push({
+  // Any failure below leaves no insert queued to run after the transaction rolls back.
+  try {
+    for (const [index, input] of inputs.entries()) {
+      const key = input.idempotencyKey ? keyOf(input.workflowId, input.idempotencyKey) : undefined;
+      const known = key !== undefined ? existing.get(key) : undefined;
+      if (known) {
+        answers.push({ run: known, created: false });
+        continue;
+      }
+      const workflow = workflows.get(input.workflowId)!;
+      const plan = plans.get(workflow.id) ?? planRun(workflow, input.inputs ?? {}, inputs.length > 1 ? index : undefined);
+      const run: Run = {
         id: newId(),
-        run_id: run.id,
-        workflow_id: workflow.id,
-        step_name: t.stepName,
-        position: positions.get(t.stepName)!,
-        task_index: t.taskIndex,
-        task_count: t.taskCount,
-        status: t.status,
-        params: json(t.params),
-        output: null,
-        error: null,
-        execution_name: null,
-        priority: input.priority ?? t.priority,
-        run_at: runAt,
-        attempt: 0,
-        max_attempts: t.maxAttempts,
-        lease_id: null,
-        lease_owner: null,
-        lease_expires_at: null,
-        metadata: json(t.metadata),
-        workspace: t.workspace,
-        concurrency_key: t.concurrencyLimit?.key ?? null,
-        concurrency_limit: t.concurrencyLimit?.limit ?? null,
-        rate_key: t.rateLimit?.key ?? null,
-        rate_limit: t.rateLimit?.limit ?? null,
-        rate_period_ms: t.rateLimit?.periodMs ?? null,
-        dispatched_at: null,
+        ...newRunFields(input, workflow, plan.tasks.length),
+        createdAt: new Date(now),
+        updatedAt: new Date(now),
+      };
+      // A repeated key within this call answers the run its first use creates.
+      if (key !== undefined) existing.set(key, run);
+      answers.push({ run, created: true });
+      inserts.runs.push({
+        id: run.id,
+        workflow_id: run.workflowId,
+        workflow_name: run.workflowName,
+        status: run.status,
+        inputs: json(run.inputs),
+        triggered_by: run.triggeredBy,
+        idempotency_key: run.idempotencyKey,
+        error: run.error,
+        failure_status: null,
+        tasks_total: run.tasksTotal,
+        tasks_finished: run.tasksFinished,
+        tasks_failed: run.tasksFailed,
+        metadata: json(run.metadata),
         started_at: null,
         finished_at: null,
+        duration_ms: null,
         created_at: now,
         updated_at: now,
       });
+      const positions = new Map<string, number>();
+      for (const s of plan.steps) {
+        positions.set(s.name, s.position);
+        // Rows no roll-up reads are not written: a single-task run has none.
+        if (!stepNeedsCounters(s)) continue;
+        inserts.steps.push({
+          run_id: run.id,
+          step_name: s.name,
+          position: s.position,
+          task_count: s.taskCount,
+          succeeded: 0,
+          deps_remaining: s.dependsOn.length,
+          dependents: json(s.dependents),
+          downstream: json(s.downstream),
+        });
+      }
+      const runAt = input.runAt?.getTime() ?? now;
+      for (const t of plan.tasks) {
+        inserts.tasks.push({
+          id: newId(),
+          run_id: run.id,
+          workflow_id: workflow.id,
+          step_name: t.stepName,
+          position: positions.get(t.stepName)!,
+          task_index: t.taskIndex,
+          task_count: t.taskCount,
+          status: t.status,
+          params: json(t.params),
+          output: null,
+          error: null,
+          execution_name: null,
+          priority: input.priority ?? t.priority,
+          run_at: runAt,
+          attempt: 0,
+          max_attempts: t.maxAttempts,
+          lease_id: null,
+          lease_owner: null,
+          lease_expires_at: null,
+          metadata: json(t.metadata),
+          workspace: t.workspace,
+          concurrency_key: t.concurrencyLimit?.key ?? null,
+          concurrency_limit: t.concurrencyLimit?.limit ?? null,
+          rate_key: t.rateLimit?.key ?? null,
+          rate_limit: t.rateLimit?.limit ?? null,
+          rate_period_ms: t.rateLimit?.periodMs ?? null,
+          dispatched_at: null,
+          started_at: null,
+          finished_at: null,
+          created_at: now,
+          updated_at: now,
+        });
+      }
+      if (plan.tasks.some((t) => t.concurrencyLimit || t.rateLimit)) limited.push(...plan.tasks);
+      if (inserts.full()) await inserts.write();
     }
-    if (plan.tasks.some((t) => t.concurrencyLimit || t.rateLimit)) limited.push(...plan.tasks);
-    if (inserts.full()) await inserts.write();
+    await inserts.write(true);
+  } catch (error) {
+    await inserts.abandon();
+    throw error;
   }
-  await inserts.write(true);
   await registerLimitKeys(ctx, limited);
   if (inserts.taskCount > 0) await ctx.dialect.afterTasksInserted?.(ctx.db, inserts.taskCount);
   if (inserts.pendingTasks) await ctx.dialect.notifyTasksReady?.(ctx.db);
@@ -189,10 +195,22 @@ class Inserts {
   readonly #chunk: number;
   /** The queued inserts; a failure skips those behind it and is thrown by `write(true)` (handled at once, never unhandled). */
   #queue: Promise<void> = Promise.resolve();
+  #abandoned = false;
 
   constructor(ctx: Ctx) {
     this.#ctx = ctx;
     this.#chunk = ctx.dialect.insertJsonRows ? JSON_INSERT_CHUNK : INSERT_CHUNK;
+  }
+
+  /**
+   * After a failure (a run that cannot be planned, an insert that failed): no
+   * insert still queued runs, and the one under way is waited for. The
+   * caller's transaction then rolls back; a queued insert must not run after
+   * that, outside it.
+   */
+  async abandon(): Promise<void> {
+    this.#abandoned = true;
+    await this.#queue.catch(() => {});
   }
 
   /** Whether a table holds a part's worth of rows. */
@@ -218,7 +236,7 @@ class Inserts {
   #insert(table: Table, rows: object[], jsonColumns: string[]): void {
     for (const statement of insertStatements(this.#ctx, table, rows, jsonColumns)) {
       this.#queue = this.#queue.then(async () => {
-        await statement();
+        if (!this.#abandoned) await statement();
       });
       this.#queue.catch(() => {});
     }
