@@ -156,7 +156,10 @@ export function manyRunsCases(factory: StoreFactory): void {
       // parts: a failure there must leave no queued insert to run once the transaction is gone.
       const store = await open();
       const wf = await defineWorkflow(store, { steps: [{ name: 's', concurrency: { key: 'tenant:{inputs.tenant}', limit: 2 } }] });
-      const items = Array.from({ length: bulk }, (_, i) => ({ workflowId: wf.id, inputs: i === bulk - 1 ? {} : { tenant: `t${i % 3}` } }));
+      const items = Array.from({ length: bulk }, (_, i) => ({
+        workflowId: wf.id,
+        inputs: i === bulk - 1 ? ({} as Record<string, string>) : { tenant: `t${i % 3}` },
+      }));
       const error = await store.createRuns(items).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).field).toBe(`${bulk - 1}.inputs.tenant`);
