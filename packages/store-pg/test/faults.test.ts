@@ -139,6 +139,45 @@ describe.skipIf(!available)('pg store: database faults', () => {
     expect((error as StoreUnavailableError).code).toBe('STORE_UNAVAILABLE');
   });
 
+  it('a createRuns whose connection is terminated mid-insert runs again whole, or fails typed with nothing written', async () => {
+    // Its inserts are queued a part at a time on the transaction's connection: the part under way
+    // fails, those queued behind it must not run, and the transaction runs again on a fresh one.
+    const app = `bulk_${process.pid}`;
+    const { schema, store } = await open({ connectionString: `${PG_URL}?application_name=${app}` });
+    const wf = await store.createWorkflow({ name: 'bulk', steps: [{ name: 's' }] });
+    let terminated = 0;
+    const killer = (async () => {
+      const deadline = Date.now() + 20_000;
+      while (terminated === 0 && Date.now() < deadline) {
+        const rows = await query<{ n: number }>(
+          `select count(pg_terminate_backend(pid))::int as n from pg_stat_activity
+           where application_name = $1 and state = 'active' and query like 'insert into "baton_%'`,
+          [app],
+        );
+        terminated += rows[0]!.n;
+        await sleep(5);
+      }
+    })();
+    const n = 20_000;
+    const outcome = await store.createRuns(Array.from({ length: n }, (_, i) => ({ workflowId: wf.id, inputs: { i } }))).then(
+      (runs) => ({ runs }),
+      (error: unknown) => ({ error }),
+    );
+    await killer;
+    expect(terminated).toBe(1);
+    const [counts] = await query<{ runs: number; tasks: number; distinct: number }>(
+      `select (select count(*)::int from ${schema}.baton_runs) as runs, (select count(*)::int from ${schema}.baton_tasks) as tasks,
+        (select count(distinct inputs->>'i')::int from ${schema}.baton_runs) as distinct`,
+    );
+    if ('runs' in outcome) {
+      expect(outcome.runs).toHaveLength(n);
+      expect(counts).toEqual({ runs: n, tasks: n, distinct: n });
+    } else {
+      expect(outcome.error).toBeInstanceOf(StoreUnavailableError);
+      expect(counts).toEqual({ runs: 0, tasks: 0, distinct: 0 });
+    }
+  });
+
   it("openPgStore({ pool }) listens on the pool's own database, not the default one", async () => {
     const database = `baton_listen_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
     await query(`create database ${database}`);
