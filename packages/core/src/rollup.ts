@@ -113,7 +113,16 @@ export function foldEndings(endings: Iterable<Ending>): RunDelta[] {
     (Array.isArray(a) ? a[0] : a) < (Array.isArray(b) ? b[0] : b) ? -1 : 1;
   return [...runs.values()]
     .sort((a, b) => (a.runId < b.runId ? -1 : 1))
-    .map(({ bySuccess, failedSet, ...d }) => ({ ...d, successes: [...bySuccess].sort(byName), failedSteps: [...failedSet].sort() }));
+    .map((d) => ({
+      // Spelled out, not rest-and-spread: one delta a run, so for single-task runs one a task (see attempt.ts).
+      runId: d.runId,
+      finished: d.finished,
+      failed: d.failed,
+      successes: [...d.bySuccess].sort(byName),
+      failedSteps: [...d.failedSet].sort(),
+      firstFailure: d.firstFailure,
+      startedAt: d.startedAt,
+    }));
 }
 
 /** A run's counters and state, as rule 6 reads them. */
