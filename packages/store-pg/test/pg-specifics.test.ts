@@ -3,6 +3,7 @@ import { SchemaVersionError, ValidationError, type Workflow } from '@baton/core'
 import { openPgStore, explainClaim } from '@baton/store-pg';
 import pg from 'pg';
 import { PG_URL, dropSchemas, pgAvailable, query, schemaName } from './pg.js';
+import { runOnce } from '../src/ops/run-once.js';
 
 const available = await pgAvailable();
 const schemas = new Set<string>();
@@ -240,6 +241,28 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     unsubscribe();
     await store.close();
     await other.close();
+  });
+
+  it('hot-path rows shaped from arrays are the objects node-pg gives: parsed types, nulls, a later duplicate name winning', async () => {
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 1 });
+    try {
+      const text = `select $1::bigint as n, null::text as t, '{"k":[1]}'::jsonb as j, 1 as dup, 2 as dup, true as "__proto__"`;
+      const byNodePg = (await pool.query(text, [42])).rows;
+      // Without a Kysely transaction (isTransaction false) runOnce takes the pool's prepared path.
+      const shaped = await runOnce<Record<string, unknown>>({ isTransaction: false } as never, pool, text, [42]);
+      expect(shaped).toEqual(byNodePg);
+      expect(shaped[0]).toEqual(
+        Object.fromEntries([
+          ['n', '42'],
+          ['t', null],
+          ['j', { k: [1] }],
+          ['dup', 2],
+          ['__proto__', true],
+        ]),
+      );
+    } finally {
+      await pool.end();
+    }
   });
 
   it('rejects a schema name that is not a plain identifier', async () => {

@@ -1,4 +1,5 @@
 import { StoreUnavailableError } from '@baton/core';
+import { rowShape } from '@baton/store-sql';
 import type Database from 'better-sqlite3';
 import {
   CompiledQuery,
@@ -99,27 +100,16 @@ export function withStatementCache(database: Database.Database, size = 256): Sql
 }
 
 /**
- * Rows as objects built in JavaScript from better-sqlite3's raw arrays, by one
- * object literal compiled per statement. better-sqlite3 builds each row object
- * through V8's C++ API, one property at a time; for a claim's 31 columns that
- * cost ~100,000 instructions a row (callgrind), and a batch of 50 claimed tasks
- * 26.8 µs a task against 20.9 shaped here (in-process A/B, best of 8). A literal
- * of fixed shape is what V8 allocates fastest. Same objects as before: named
- * after the statement's result columns, a later duplicate name winning.
+ * Rows as objects built from better-sqlite3's raw arrays (store-sql's
+ * `rowShape`). better-sqlite3 builds each row object through V8's C++ API, one
+ * property at a time: a batch of 50 claimed tasks cost 26.8 µs a task against
+ * 20.9 shaped here (in-process A/B, best of 8).
  */
 export function withRowShape(statement: Database.Statement): SqliteStatement {
   if (!statement.reader) return statement as unknown as SqliteStatement;
   const compile = () => {
     const names = statement.columns().map((c) => c.name);
-    // A name the literal cannot carry as a plain key: build the object key by key.
-    if (names.some((n) => n === '__proto__'))
-      return { width: names.length, shape: (row: unknown[]) => Object.fromEntries(names.map((n, i) => [n, row[i]])) };
-    return {
-      width: names.length,
-      shape: new Function('r', `return { ${names.map((n, i) => `${JSON.stringify(n)}: r[${i}]`).join(', ')} };`) as (
-        row: unknown[],
-      ) => object,
-    };
+    return { width: names.length, shape: rowShape(names) };
   };
   let current = compile();
   // SQLite re-prepares a statement whose tables another connection altered, and `*` may

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Db } from '@baton/store-sql';
+import { rowShape, type Db } from '@baton/store-sql';
 import { CompiledQuery } from 'kysely';
 import type pg from 'pg';
 
@@ -16,11 +16,19 @@ export const TASKS_READY_CHANNEL = 'baton_tasks_ready';
  * rolled back only this statement, so it is run again; inside one, the error
  * goes up to the transaction's own retry (a failed statement aborts the whole
  * transaction).
+ *
+ * Rows come from the pool as arrays and are shaped by store-sql's `rowShape`:
+ * node-pg's own row objects are an empty row copied and then each column
+ * stored by name (a 36-column claim row: ~2 µs in `parseRow`, 49 ms of a
+ * 20,000-run CPU profile).
  */
 export async function runOnce<R>(db: Db, pool: pg.Pool | undefined, text: string, values: unknown[]): Promise<R[]> {
   for (let attempt = 1; ; attempt++) {
     try {
-      if (pool && !db.isTransaction) return (await pool.query({ name: statementName(text), text, values })).rows as R[];
+      if (pool && !db.isTransaction) {
+        const result = await pool.query<unknown[]>({ name: statementName(text), text, values, rowMode: 'array' });
+        return result.rows.map(rowShape(result.fields.map((f) => f.name))) as R[];
+      }
       return (await db.executeQuery<R>(CompiledQuery.raw(text, values))).rows;
     } catch (error) {
       const code = (error as { code?: string }).code;
