@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type pg from 'pg';
-import type { ClaimRow, Db, SqlDialect } from '@baton/store-sql';
+import { byClaimOrder, type ClaimRow, type Db, type SqlDialect } from '@baton/store-sql';
 import { isConnectionError } from './pg-faults.js';
 import { idParam } from './pg-ids.js';
 import { finishTasks, markRunning } from './ops/finish.js';
@@ -83,23 +83,30 @@ export const pgDialect: SqlDialect = {
 
 /**
  * The SELECT over a `claimed` CTE (leased task rows) that returns each with its
- * workflow and its run's inputs. Each workflow and run travels once per batch,
- * on its first task's row: a batch of one fan-out would otherwise carry the
- * same definition 50 times. When the claim starts runs, each row says whether
- * the `started` CTE started its run: its RETURNING, not the run's status in the
- * statement's snapshot, which two claimers of one run's tasks both see pending.
- * Otherwise each row says whether its run is still pending (deferRunStart).
+ * workflow and its run's inputs. The batch's workflows and runs travel once,
+ * as two JSON arrays on its first row (`row_number() over ()`, no sort): a
+ * batch of one fan-out would otherwise carry the same definition and inputs
+ * 500 times. Each workflow and run is read once, by primary key. Before, each
+ * rode on its first task's row, found by `row_number()` over partitions by
+ * workflow and by run: two sorts of the whole batch, and with the final ORDER
+ * BY a third (now `byClaimOrder`, in JavaScript): a 500-task claim 7.4 → 6.4 ms
+ * (fan-out) and 7.6 → 6.9 ms (single-task runs), medians of 15 EXPLAIN ANALYZE.
+ *
+ * When the claim starts runs, each row says whether the `started` CTE started
+ * its run: its RETURNING, not the run's status in the statement's snapshot,
+ * which two claimers of one run's tasks both see pending. Otherwise each run
+ * says whether it is still pending (deferRunStart).
  */
 const withWorkflowsAndRuns = (starts: boolean) => sql`
     select c.*, ${starts ? sql`c.run_id in (select id from started)` : sql`false`} as baton_run_started,
-      ${starts ? sql`false` : sql`r.status = 'pending'`} as baton_run_pending,
-      case when row_number() over (partition by c.workflow_id) = 1 then row_to_json(w) end as baton_workflow,
-      case when row_number() over (partition by c.run_id) = 1 then r.inputs end as baton_run_inputs,
-      case when row_number() over (partition by c.run_id) = 1 then r.triggered_by end as baton_run_triggered_by
-    from claimed c
-    join baton_workflows w on w.id = c.workflow_id
-    join baton_runs r on r.id = c.run_id
-    order by c.priority desc, c.run_at, c.id`;
+      case when row_number() over () = 1 then (
+        select json_agg(row_to_json(w)) from baton_workflows w where w.id = any(array(select distinct workflow_id from claimed))
+      ) end as baton_workflows,
+      case when row_number() over () = 1 then (
+        select json_agg(json_build_array(r.id, r.inputs, r.triggered_by, ${starts ? sql`false` : sql`r.status = 'pending'`}))
+        from baton_runs r where r.id = any(array(select distinct run_id from claimed))
+      ) end as baton_runs
+    from claimed c`;
 
 /**
  * The pending-task query as one statement. `picked` walks the partial index
@@ -188,31 +195,29 @@ async function claim(pool: pg.Pool | undefined, db: Db, o: Parameters<SqlDialect
 }
 
 type ClaimStatementRow = ClaimRow['task'] & {
-  baton_workflow: ClaimRow['workflow'] | null;
-  baton_run_inputs: unknown;
-  baton_run_triggered_by: string | null;
   baton_run_started: boolean;
-  baton_run_pending: boolean;
+  /** On the first row only: the batch's workflows. */
+  baton_workflows: ClaimRow['workflow'][] | null;
+  /** On the first row only: the batch's runs, as [id, inputs, triggered_by, still pending]. */
+  baton_runs: [string, unknown, string, boolean][] | null;
 };
 
-/** Rows that carry each workflow and run once (on its first task) → a ClaimRow per task. */
+/** Rows whose first carries the batch's workflows and runs → a ClaimRow per task, in claim order. */
 function decodeClaimRows(rows: ClaimStatementRow[]): ClaimRow[] {
   const workflows = new Map<string, ClaimRow['workflow']>();
-  const runs = new Map<string, ClaimRow['run']>();
+  const runs = new Map<string, { run: ClaimRow['run']; pending: boolean }>();
   for (const r of rows) {
-    if (r.baton_workflow) workflows.set(r.workflow_id, r.baton_workflow);
-    if (r.baton_run_triggered_by !== null)
-      runs.set(r.run_id, { id: r.run_id, inputs: r.baton_run_inputs as ClaimRow['run']['inputs'], triggered_by: r.baton_run_triggered_by });
+    if (!r.baton_workflows) continue;
+    for (const w of r.baton_workflows) workflows.set(w.id, w);
+    for (const [id, inputs, triggered_by, pending] of r.baton_runs ?? [])
+      runs.set(id, { run: { id, inputs: inputs as ClaimRow['run']['inputs'], triggered_by }, pending });
   }
-  // The row itself is the task row: its five baton_* columns ride along unread (copying the
+  // The row itself is the task row: its three baton_* columns ride along unread (copying the
   // other 31 into a fresh object cost ~2 µs a task, 45 ms of a 20,000-task fan-out's profile).
-  return rows.map((task) => ({
-    task,
-    workflow: workflows.get(task.workflow_id)!,
-    run: runs.get(task.run_id)!,
-    runStarted: task.baton_run_started,
-    runPending: task.baton_run_pending,
-  }));
+  return rows.sort(byClaimOrder).map((task) => {
+    const run = runs.get(task.run_id)!;
+    return { task, workflow: workflows.get(task.workflow_id)!, run: run.run, runStarted: task.baton_run_started, runPending: run.pending };
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { ClaimRow, Db, LeaseOptions, SqlDialect } from '@baton/store-sql';
+import { byClaimOrder, type ClaimRow, type Db, type LeaseOptions, type SqlDialect } from '@baton/store-sql';
 
 /** SQLite's side of the SQL store: JSON as text, BEGIN IMMEDIATE, and the claim. */
 export const sqliteDialect: SqlDialect = {
@@ -93,7 +93,7 @@ async function lease(db: Db, ids: RawBuilder<unknown>, o: LeaseOptions, guard = 
       startedRuns.add(r.id);
     }
   }
-  tasks.sort((a, b) => b.priority - a.priority || Number(a.run_at) - Number(b.run_at) || (a.id < b.id ? -1 : 1));
+  tasks.sort(byClaimOrder);
   const workflowIds = JSON.stringify([...new Set(tasks.map((t) => t.workflow_id))]);
   const { rows: workflowRows } = await sql<
     ClaimRow['workflow']
