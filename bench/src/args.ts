@@ -16,6 +16,11 @@ export interface BenchOptions {
    * many short tasks (hundreds: the claim and the endings batch up to it).
    */
   batonConcurrency: number;
+  /**
+   * Rounds of the throughput section: every system once per round, in turn, so a slow
+   * minute of a shared machine falls on each alike; rows report the median round.
+   */
+  rounds: number;
   /** Tasks of history for the claim latency section. */
   sizes: number[];
   /** Where results go. */
@@ -34,6 +39,7 @@ export const USAGE = `pnpm bench [options]
   --tasks N                  tasks per throughput measurement (default 20,000)
   --workers N                concurrency of peers' loops, scale-out and memory (default 50)
   --baton-concurrency N      Baton's concurrency in the throughput section (default 500)
+  --rounds N                 rounds of the throughput section, every system once a round (default 3, quick 1)
   --sizes 10000,100000       tasks of history for the claim-latency section
   --out DIR                  where latest.{json,md,svg} go (default bench/results/)
   --help                     this text
@@ -64,6 +70,7 @@ function parse(argv: string[]) {
       tasks: { type: 'string' },
       workers: { type: 'string' },
       'baton-concurrency': { type: 'string' },
+      rounds: { type: 'string' },
       sizes: { type: 'string' },
       out: { type: 'string' },
     },
@@ -80,6 +87,7 @@ function options(values: ReturnType<typeof parse>['values']): BenchOptions {
     tasks: Number(values.tasks ?? (quick ? 2000 : 20_000)),
     workers: Number(values.workers ?? 50),
     batonConcurrency: Number(values['baton-concurrency'] ?? 500),
+    rounds: Number(values.rounds ?? (quick ? 1 : 3)),
     sizes: values.sizes ? values.sizes.split(',').map(Number) : quick ? [1_000, 10_000] : [10_000, 100_000, 1_000_000],
     out: values.out ?? new URL('../results/', import.meta.url).pathname,
     pgUrl: process.env.BATON_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',

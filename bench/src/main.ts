@@ -17,7 +17,7 @@ import { rawSqlite } from './peers/raw-sqlite.js';
 import { cpuCell, flatRatios, machine, ratios, writeResults, type Results } from './report.js';
 import { memory, scaleOut } from './scale-memory.js';
 import { progress } from './stats.js';
-import type { ThroughputRow } from './throughput.js';
+import { medianRounds, type ThroughputRow } from './throughput.js';
 import { batonThroughput } from './throughput-baton.js';
 
 const parsed = parseOptions(process.argv.slice(2));
@@ -55,65 +55,86 @@ if (options.only.includes('claim')) {
 }
 
 if (options.only.includes('throughput')) {
-  console.log('\n== End-to-end throughput');
-  const add = (rows: ThroughputRow | ThroughputRow[]) => {
-    for (const row of [rows].flat()) {
-      results.throughput.push(row);
-      console.log(
-        `  ${row.system.padEnd(16)} ${row.db.padEnd(7)} ${row.shape.padEnd(8)} enqueue ${row.enqueuePerSec.toLocaleString().padStart(9)}/s   process ${row.processPerSec.toLocaleString().padStart(7)}/s${row.cpuUsPerJob ? `   CPU ${cpuCell(row)} µs/job` : ''}${row.walBytesPerJob !== undefined ? `   WAL ${row.walBytesPerJob.toLocaleString()} B/job` : ''}`,
-      );
+  console.log(`\n== End-to-end throughput (${options.rounds} round${options.rounds === 1 ? '' : 's'}, every system once a round)`);
+  const line = (row: ThroughputRow) =>
+    `  ${row.system.padEnd(16)} ${row.db.padEnd(7)} ${row.shape.padEnd(8)} enqueue ${row.enqueuePerSec.toLocaleString().padStart(9)}/s   process ${row.processPerSec.toLocaleString().padStart(7)}/s${row.cpuUsPerJob ? `   CPU ${cpuCell(row)} µs/job` : ''}${row.walBytesPerJob !== undefined ? `   WAL ${row.walBytesPerJob.toLocaleString()} B/job` : ''}`;
+  /** Every system once a round, in turn; then each system's median round. */
+  const measure = async (say: (m: string) => void, systems: (readonly [string, () => Promise<ThroughputRow | ThroughputRow[]>])[]) => {
+    const rounds: ThroughputRow[][] = [];
+    for (let r = 1; r <= options.rounds; r++) {
+      const round: ThroughputRow[] = [];
+      for (const [name, run] of systems) {
+        say(`${options.rounds > 1 ? `round ${r}/${options.rounds}, ` : ''}${name}…`);
+        try {
+          for (const row of [await run()].flat()) {
+            round.push(row);
+            console.log(line(row));
+          }
+        } catch (error) {
+          console.warn(`  ${name} failed: ${(error as Error).message}`);
+        }
+      }
+      rounds.push(round);
     }
+    const rows = medianRounds(rounds);
+    if (options.rounds > 1) {
+      console.log('  median round of each:');
+      for (const row of rows) console.log(line(row));
+    }
+    results.throughput.push(...rows);
   };
   if (options.stores.includes('sqlite')) {
     const say = progress('throughput sqlite');
-    for (const [name, run] of [
+    const inDir = (name: string, run: (dir: string) => Promise<ThroughputRow | ThroughputRow[]>) => async () => {
+      const { dir, remove } = tempDir(`baton-bench-${name}-`);
+      try {
+        return await run(dir);
+      } finally {
+        remove();
+      }
+    };
+    await measure(say, [
       [
         'baton',
-        async (dir: string) => {
+        inDir('baton', async (dir) => {
           const store = await openSqliteStore({ filename: `${dir}/baton.db` });
           try {
             return await batonThroughput(store, 'sqlite', options.tasks, options.batonConcurrency, say);
           } finally {
             await store.close();
           }
-        },
+        }),
       ],
-      ['raw', (dir: string) => rawSqlite(`${dir}/raw.db`, options.tasks)],
-      ['plainjob', (dir: string) => plainjobThroughput(`${dir}/plainjob.db`, options.tasks, PLAINJOB_WORKERS)],
-    ] as const) {
-      const { dir, remove } = tempDir(`baton-bench-${name}-`);
-      say(`${name}…`);
-      add(await run(dir));
-      remove();
-    }
+      ['raw', inDir('raw', (dir) => rawSqlite(`${dir}/raw.db`, options.tasks))],
+      ['plainjob', inDir('plainjob', (dir) => plainjobThroughput(`${dir}/plainjob.db`, options.tasks, PLAINJOB_WORKERS))],
+    ]);
   }
   if (pgUp) {
     const say = progress('throughput pg');
-    for (const [name, run] of [
+    const inDatabase = (name: string, run: (url: string) => Promise<ThroughputRow | ThroughputRow[]>) => async () => {
+      const db = await freshPgDatabase(options.pgUrl, `baton_bench_${name.replace('-', '_')}`);
+      try {
+        return await run(db.url);
+      } finally {
+        await db.drop();
+      }
+    };
+    await measure(say, [
       [
         'baton',
-        async (url: string) => {
+        inDatabase('baton', async (url) => {
           const store = await openPgStore({ connectionString: url });
           try {
             return await batonThroughput(store, 'pg', options.tasks, options.batonConcurrency, say, () => walMeter(url));
           } finally {
             await store.close();
           }
-        },
+        }),
       ],
-      ['raw', (url: string) => rawPg(url, options.tasks)],
-      ['graphile-worker', (url: string) => graphileThroughput(url, options.tasks)],
-      ['pg-boss', (url: string) => pgBossThroughput(url, options.tasks, options.workers)],
-    ] as const) {
-      const db = await freshPgDatabase(options.pgUrl, `baton_bench_${name.replace('-', '_')}`);
-      say(`${name}…`);
-      try {
-        add(await run(db.url));
-      } catch (error) {
-        console.warn(`  ${name} failed: ${(error as Error).message}`);
-      }
-      await db.drop();
-    }
+      ['raw', inDatabase('raw', (url) => rawPg(url, options.tasks))],
+      ['graphile-worker', inDatabase('graphile-worker', (url) => graphileThroughput(url, options.tasks))],
+      ['pg-boss', inDatabase('pg-boss', (url) => pgBossThroughput(url, options.tasks, options.workers))],
+    ]);
   }
 }
 

@@ -46,6 +46,23 @@ export function machine(): Results['machine'] {
 const PEER_KEYS: Record<string, string> = { 'graphile-worker': 'graphileWorker', 'pg-boss': 'pgBoss', plainjob: 'plainjob', raw: 'raw' };
 const ratio = (a: number | undefined, b: number | undefined) => (a && b ? Math.round((a / b) * 100) / 100 : undefined);
 
+/**
+ * Baton ÷ peer for one rate: with rounds, the median of the rounds' own ratios
+ * (each pairs two measurements taken a few seconds apart, so a slow minute of
+ * the machine moves both); otherwise the rows' ratio.
+ */
+function pairedRatio(baton: ThroughputRow | undefined, peer: ThroughputRow, rate: 'processPerSec' | 'enqueuePerSec') {
+  if (!baton) return undefined;
+  const pairs = (baton.rounds ?? [])
+    .map((b, i) => (b && peer.rounds?.[i] ? b[rate] / peer.rounds[i]![rate] : undefined))
+    .filter((v): v is number => v !== undefined && Number.isFinite(v))
+    .sort((x, y) => x - y);
+  if (pairs.length === 0) return ratio(baton[rate], peer[rate]);
+  const m = pairs.length >> 1;
+  const median = pairs.length % 2 ? pairs[m]! : (pairs[m - 1]! + pairs[m]!) / 2;
+  return Math.round(median * 100) / 100;
+}
+
 export function ratios(r: Pick<Results, 'throughput' | 'claim' | 'scaleOut'>): Ratios {
   const out: Ratios = {};
   for (const db of ['pg', 'sqlite'] as const) {
@@ -53,14 +70,14 @@ export function ratios(r: Pick<Results, 'throughput' | 'claim' | 'scaleOut'>): R
     for (const shape of ['fanout', 'singles'] as const) {
       const baton = r.throughput.find((t) => t.db === db && t.system === 'baton' && t.shape === shape);
       for (const peer of peers) {
-        const value = ratio(baton?.processPerSec, peer.processPerSec);
+        const value = pairedRatio(baton, peer, 'processPerSec');
         if (value === undefined) continue;
         ((out[db] ??= {})[shape] ??= {})[PEER_KEYS[peer.system] ?? peer.system] = value;
       }
     }
     const singles = r.throughput.find((t) => t.db === db && t.system === 'baton' && t.shape === 'singles');
     for (const peer of peers.filter((p) => p.system !== 'raw')) {
-      const value = ratio(singles?.enqueuePerSec, peer.enqueuePerSec);
+      const value = pairedRatio(singles, peer, 'enqueuePerSec');
       if (value !== undefined)
         ((out[db] ??= {}).enqueue ??= {})[`triggerManyVs${(PEER_KEYS[peer.system] ?? peer.system).replace(/^./, (c) => c.toUpperCase())}`] =
           value;
@@ -99,11 +116,13 @@ function markdown(r: Results): string {
     '',
     '## Processing throughput (no-op tasks)',
     '',
-    '| system | db | shape | tasks | enqueue/s (batch API) | enqueue/s (separate calls) | process/s | WAL bytes/job (processing) | CPU µs/job: bench process + rest of machine (processing) | add-to-start p50 | configuration |',
-    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    "Each row is the system's median round (by process/s); the last column has every round's process/s. Ratios are the median of the rounds' own ratios.",
+    '',
+    '| system | db | shape | tasks | enqueue/s (batch API) | enqueue/s (separate calls) | process/s | WAL bytes/job (processing) | CPU µs/job: bench process + rest of machine (processing) | add-to-start p50 | configuration | process/s, each round |',
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|',
     ...r.throughput.map(
       (t) =>
-        `| ${t.system} | ${t.db} | ${t.shape} | ${t.tasks.toLocaleString()} | ${t.enqueuePerSec.toLocaleString()} | ${t.triggerCallsPerSec?.toLocaleString() ?? ''} | ${t.processPerSec.toLocaleString()} | ${t.walBytesPerJob?.toLocaleString() ?? ''} | ${cpuCell(t)} | ${t.addToStartP50Ms !== undefined ? `${t.addToStartP50Ms} ms` : ''} | \`${t.config}\` |`,
+        `| ${t.system} | ${t.db} | ${t.shape} | ${t.tasks.toLocaleString()} | ${t.enqueuePerSec.toLocaleString()} | ${t.triggerCallsPerSec?.toLocaleString() ?? ''} | ${t.processPerSec.toLocaleString()} | ${t.walBytesPerJob?.toLocaleString() ?? ''} | ${cpuCell(t)} | ${t.addToStartP50Ms !== undefined ? `${t.addToStartP50Ms} ms` : ''} | \`${t.config}\` | ${(t.rounds ?? []).map((r) => r?.processPerSec.toLocaleString() ?? 'failed').join(', ')} |`,
     ),
     '',
     '## Ratios',

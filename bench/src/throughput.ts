@@ -21,7 +21,29 @@ export interface ThroughputRow {
   cpuUsPerJob?: CpuPerJob;
   /** How the system was configured, printed with the results. */
   config: string;
+  /**
+   * Every round's rates, in round order (null: the system failed that round). The row's own
+   * figures are its median round's (by `processPerSec`); ratios pair systems round by round.
+   */
+  rounds?: ({ processPerSec: number; enqueuePerSec: number } | null)[];
 }
+
+/**
+ * Rows of several rounds (one list a round, each the systems' rows of that
+ * round) → one row per system and shape: its median round's, with every
+ * round's rates in `rounds`.
+ */
+export function medianRounds(rounds: ThroughputRow[][]): ThroughputRow[] {
+  const keys = [...new Set(rounds.flat().map(key))];
+  return keys.map((k) => {
+    const each = rounds.map((round) => round.find((row) => key(row) === k) ?? null);
+    const measured = each.filter((row): row is ThroughputRow => row !== null).sort((a, b) => a.processPerSec - b.processPerSec);
+    const median = measured[(measured.length - 1) >> 1]!;
+    return { ...median, rounds: each.map((row) => (row ? { processPerSec: row.processPerSec, enqueuePerSec: row.enqueuePerSec } : null)) };
+  });
+}
+
+const key = (row: ThroughputRow) => `${row.system} ${row.db} ${row.shape}`;
 
 /** CPU per job in µs: `process`, the bench process (where every system's workers run); `other`, the rest of the machine (Linux only). */
 export interface CpuPerJob {

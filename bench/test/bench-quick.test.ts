@@ -45,12 +45,17 @@ describe('bench (quick mode) keeps working', () => {
   it('measures SQLite and file claims, SQLite throughput beside plainjob and raw, and memory, and writes the reports', async () => {
     const dir = join(out, 'sqlite');
     const { stdout, results } = await bench(
-      ['--stores', 'sqlite,file', '--only', 'claim,throughput,memory', '--tasks', '500', '--sizes', '1000,3000'],
+      ['--stores', 'sqlite,file', '--only', 'claim,throughput,memory', '--tasks', '500', '--sizes', '1000,3000', '--rounds', '2'],
       dir,
     );
     expect(stdout).toContain('== Summary');
     const rows = results.throughput.map((t: { system: string; shape: string }) => `${t.system} ${t.shape}`);
     expect(rows).toEqual(['baton fanout', 'baton singles', 'raw jobs', 'plainjob jobs']);
+    // Two rounds: every system measured in each, its row one of them.
+    for (const t of results.throughput as { processPerSec: number; rounds: { processPerSec: number }[] }[]) {
+      expect(t.rounds).toHaveLength(2);
+      expect(t.rounds.map((r) => r.processPerSec)).toContain(t.processPerSec);
+    }
     for (const t of results.throughput) expect(t.processPerSec).toBeGreaterThan(0);
     // Every system is charged the CPU of its processing window: its workers run in the bench process.
     for (const t of results.throughput as { cpuUsPerJob?: { process: number; other?: number } }[]) {
