@@ -77,6 +77,14 @@ export class ValidationError extends BatonError {
     super('INVALID_INPUT', `invalid ${what}: ${list}`);
     this.field = issues[0]?.path ?? '';
   }
+
+  /** The same issues under `prefix` (`items.3`): how a call of many items names the one that was wrong. */
+  under(prefix: string, what = this.what): ValidationError {
+    return new ValidationError(
+      what,
+      this.issues.map((issue) => ({ ...issue, path: issue.path ? `${prefix}.${issue.path}` : prefix })),
+    );
+  }
 }
 
 /** A workflow definition is not runnable: a cycle, a missing dependency, an unknown executor, a bad cron. */

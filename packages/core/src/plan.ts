@@ -73,10 +73,7 @@ export function planRun(workflow: Workflow, inputs: { [key: string]: Json } = {}
     return plan(workflow, inputs);
   } catch (error) {
     if (item === undefined || !(error instanceof ValidationError)) throw error;
-    throw new ValidationError(
-      error.what,
-      error.issues.map((issue) => ({ ...issue, path: issue.path ? `${item}.${issue.path}` : `${item}` })),
-    );
+    throw error.under(String(item));
   }
 }
 

@@ -91,9 +91,6 @@ export function parseTriggerItem(item: unknown, i: number): void {
   try {
     parse(triggerSchema, item, 'trigger items');
   } catch (error) {
-    throw new ValidationError(
-      'trigger items',
-      (error as ValidationError).issues.map((issue) => ({ ...issue, path: issue.path ? `items.${i}.${issue.path}` : `items.${i}` })),
-    );
+    throw (error as ValidationError).under(`items.${i}`);
   }
 }

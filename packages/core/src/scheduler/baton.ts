@@ -19,10 +19,10 @@ import { checkSteps } from './step-checks.js';
 
 export type { BatonOptions, TriggerOptions } from './baton-options.js';
 
-/** What `define` clears when a new definition leaves it out (schedules and metadata are kept, as before). */
 /** Built once: constructing a zod schema costs more than using it (trigger is called per run). */
 const workflowNameSchema = z.string().min(1, 'must not be empty');
 
+/** What `define` clears when a new definition leaves it out (schedules and metadata are kept, as before). */
 const CLEARED_DEFINITION = {
   description: null,
   executor: null,
@@ -185,11 +185,7 @@ export class Baton {
       answers = await unguarded(this.store).createRuns(inputs);
     } catch (error) {
       // The store's validation names the index ("3.inputs"); say which call it was.
-      if (error instanceof ValidationError)
-        throw new ValidationError(
-          'trigger items',
-          error.issues.map((i) => ({ ...i, path: `items.${i.path}` })),
-        );
+      if (error instanceof ValidationError) throw error.under('items', 'trigger items');
       throw error;
     }
     let created = 0;
