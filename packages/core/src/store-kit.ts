@@ -29,7 +29,6 @@ export {
   patchChanges,
   workflowFields,
   patchWorkflow,
-  newRunFields,
   newRun,
   blockFields,
   blockChanges,

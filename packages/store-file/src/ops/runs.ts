@@ -16,7 +16,7 @@ import {
   assertTriggerable,
   cancelledRunFields,
   newId,
-  newRunFields,
+  newRun,
   runFinishedError,
   planRun,
 } from '@baton/core/store-kit';
@@ -55,9 +55,9 @@ export function createRun(u: Unit, input: NewRun, item?: number): { run: Run; cr
   const now = Date.now();
   const runAt = input.runAt?.getTime() ?? now;
   const run: RunRec = {
-    id: newId(),
-    ...cloneJson(newRunFields(input, workflow, plan.tasks.length)),
+    ...cloneJson(newRun(newId(), input, workflow, plan.tasks.length, now)),
     failureStatus: null,
+    // Records keep times as epoch milliseconds.
     createdAt: now,
     updatedAt: now,
   };
