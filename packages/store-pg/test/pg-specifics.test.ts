@@ -82,6 +82,38 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     await store.close();
   });
 
+  it('the ANALYZE after a big insert samples at statistics target 30, not 100, and the claim still walks the pending index over history', async () => {
+    const schema = fresh();
+    const store = await openPgStore({ connectionString: PG_URL, schema });
+    const wf = await store.createWorkflow({ name: 'sampled', steps: [{ name: 's' }] });
+    // History: 12,000 finished single-task runs, analyzed at the server's own target.
+    await store.createRuns(Array.from({ length: 12_000 }, () => ({ workflowId: wf.id })));
+    await query(`update ${schema}.baton_tasks set status = 'success'`);
+    await query(`update ${schema}.baton_runs set status = 'success'`);
+    await query(`analyze ${schema}.baton_tasks, ${schema}.baton_runs`);
+    // A histogram has one bound more than its statistics target: unique ids fill every bucket.
+    const bounds = async (table: string) => {
+      const [row] = await query<{ n: number }>(
+        `select array_length(histogram_bounds, 1) as n from pg_stats where schemaname = $1 and tablename = $2 and attname = 'id'`,
+        [schema, table],
+      );
+      return row?.n;
+    };
+    expect(await bounds('baton_tasks')).toBe(101);
+    await store.createRuns(Array.from({ length: 2000 }, () => ({ workflowId: wf.id })));
+    expect(await bounds('baton_tasks')).toBe(31);
+    expect(await bounds('baton_runs')).toBe(31);
+    const [status] = await query<{ vals: string }>(
+      `select most_common_vals::text as vals from pg_stats where schemaname = $1 and tablename = 'baton_tasks' and attname = 'status'`,
+      [schema],
+    );
+    expect(status?.vals).toBe('{success,pending}');
+    const plan = await explainClaim({ connectionString: PG_URL, schema, limit: 50 });
+    expect(plan).toMatch(/Index Scan using baton_tasks_pending_idx/);
+    expect(plan).not.toMatch(/Sort Key: t\.priority DESC/);
+    await store.close();
+  });
+
   it('after triggerMany of many single-task runs, the claim starts their runs by primary key, not by reading every pending run', async () => {
     const schema = fresh();
     const store = await openPgStore({ connectionString: PG_URL, schema });
