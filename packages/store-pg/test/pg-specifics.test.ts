@@ -154,6 +154,78 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     await store.close();
   });
 
+  it('without per-row keys on runs and tasks (migration 009), deleting runs deletes their tasks, steps and logs, and a workflow with runs cannot be deleted', async () => {
+    const schema = fresh();
+    const store = await openPgStore({ connectionString: PG_URL, schema });
+    const keys = await query<{ conname: string }>(`select conname from pg_constraint where contype = 'f' and connamespace = $1::regnamespace`, [
+      schema,
+    ]);
+    expect(keys.map((k) => k.conname).sort()).toEqual(['baton_logs_run_id_fkey', 'baton_run_steps_run_id_fkey']);
+    const wf = await store.createWorkflow({
+      name: 'kept',
+      steps: [
+        { name: 'a', taskCount: 3 },
+        { name: 'b', dependsOn: ['a'] },
+      ],
+    });
+    const other = await store.createWorkflow({ name: 'other', steps: [{ name: 's' }] });
+    const { run: doomed } = await store.createRun({ workflowId: wf.id });
+    const { run: kept } = await store.createRun({ workflowId: wf.id });
+    const [keptOther] = await store.createRuns([{ workflowId: other.id }]);
+    await store.appendLogs([{ runId: doomed.id, taskId: null, type: 'info', content: 'doomed' }]);
+    const count = async (table: string, runId: string) =>
+      (await query<{ n: number }>(`select count(*)::int as n from ${schema}.${table} where run_id = $1`, [runId]))[0]!.n;
+    expect([await count('baton_tasks', doomed.id), await count('baton_run_steps', doomed.id), await count('baton_logs', doomed.id)]).toEqual([
+      4, 2, 1,
+    ]);
+
+    // A workflow that still has runs: refused with the foreign key's error, nothing deleted.
+    const refused = await query(`delete from ${schema}.baton_workflows where id = $1`, [wf.id]).catch((e: unknown) => e);
+    expect((refused as { code?: string }).code).toBe('23503');
+    expect((refused as Error).message).toMatch(/still has runs/);
+    expect((await store.getWorkflow(wf.id)).name).toBe('kept');
+
+    // Deleting runs (one statement, as an archive job would) takes their tasks, steps and logs, and only theirs.
+    await query(`delete from ${schema}.baton_runs where id = $1`, [doomed.id]);
+    expect([await count('baton_tasks', doomed.id), await count('baton_run_steps', doomed.id), await count('baton_logs', doomed.id)]).toEqual([
+      0, 0, 0,
+    ]);
+    expect(await count('baton_tasks', kept.id)).toBe(4);
+    expect(await count('baton_tasks', keptOther!.run.id)).toBe(1);
+    await query(`delete from ${schema}.baton_runs where workflow_id = $1`, [wf.id]);
+    await query(`delete from ${schema}.baton_workflows where id = $1`, [wf.id]);
+    expect(await count('baton_tasks', kept.id)).toBe(0);
+    expect((await store.getWorkflow(other.id)).name).toBe('other');
+    await store.close();
+  });
+
+  it('a workflow deleted while a trigger of it is in flight waits for its commit, then is refused: no run is left without its workflow', async () => {
+    const schema = fresh();
+    const store = await openPgStore({ connectionString: PG_URL, schema });
+    const wf = await store.createWorkflow({ name: 'raced', steps: [{ name: 's' }] });
+    let deleting: Promise<unknown> | undefined;
+    let settledBeforeCommit = false;
+    await store.transaction(async (tx) => {
+      await tx.createRun({ workflowId: wf.id });
+      // The trigger holds the workflow FOR KEY SHARE: the delete waits for this transaction.
+      deleting = query(`delete from ${schema}.baton_workflows where id = $1`, [wf.id]).then(
+        () => 'deleted',
+        (e: { code?: string }) => e.code,
+      );
+      void deleting.then(() => {
+        settledBeforeCommit = true;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    expect(settledBeforeCommit).toBe(false);
+    expect(await deleting).toBe('23503');
+    const [orphans] = await query<{ n: number }>(
+      `select count(*)::int as n from ${schema}.baton_runs r where not exists (select 1 from ${schema}.baton_workflows w where w.id = r.workflow_id)`,
+    );
+    expect(orphans!.n).toBe(0);
+    await store.close();
+  });
+
   it('on PostgreSQL, baton_runs has no trigger indexes (each would cost an entry at every status change)', async () => {
     const schema = fresh();
     const store = await openPgStore({ connectionString: PG_URL, schema });

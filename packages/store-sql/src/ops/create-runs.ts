@@ -52,8 +52,11 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
   const existing = await existingRuns(ctx, inputs);
   const workflowIds = [...new Set(inputs.map((i) => i.workflowId))];
   const workflows = new Map<string, Workflow>();
-  for (const row of await ctx.db.selectFrom('baton_workflows').selectAll().where('id', 'in', idParams(ctx, workflowIds)).execute())
-    workflows.set(row.id, ctx.rows.workflow(row));
+  // Locked FOR KEY SHARE where rows lock (PostgreSQL): a workflow deleted meanwhile waits for this
+  // transaction, then finds its runs and fails (migration 009), as the runs' foreign key made it.
+  let read = ctx.db.selectFrom('baton_workflows').selectAll().where('id', 'in', idParams(ctx, workflowIds));
+  if (ctx.dialect.rowLocks) read = read.forKeyShare();
+  for (const row of await read.execute()) workflows.set(row.id, ctx.rows.workflow(row));
   // Plan each workflow once; runs differ only in their ids. Not a workflow with cluster-wide
   // limits: its tasks' keys may name the run's inputs, so each of its runs is planned alone.
   const plans = new Map<string, RunPlan | null>();
