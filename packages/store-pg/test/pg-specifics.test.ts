@@ -157,9 +157,10 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
   it('without per-row keys on runs and tasks (migration 009), deleting runs deletes their tasks, steps and logs, and a workflow with runs cannot be deleted', async () => {
     const schema = fresh();
     const store = await openPgStore({ connectionString: PG_URL, schema });
-    const keys = await query<{ conname: string }>(`select conname from pg_constraint where contype = 'f' and connamespace = $1::regnamespace`, [
-      schema,
-    ]);
+    const keys = await query<{ conname: string }>(
+      `select conname from pg_constraint where contype = 'f' and connamespace = $1::regnamespace`,
+      [schema],
+    );
     expect(keys.map((k) => k.conname).sort()).toEqual(['baton_logs_run_id_fkey', 'baton_run_steps_run_id_fkey']);
     const wf = await store.createWorkflow({
       name: 'kept',
@@ -175,9 +176,11 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     await store.appendLogs([{ runId: doomed.id, taskId: null, type: 'info', content: 'doomed' }]);
     const count = async (table: string, runId: string) =>
       (await query<{ n: number }>(`select count(*)::int as n from ${schema}.${table} where run_id = $1`, [runId]))[0]!.n;
-    expect([await count('baton_tasks', doomed.id), await count('baton_run_steps', doomed.id), await count('baton_logs', doomed.id)]).toEqual([
-      4, 2, 1,
-    ]);
+    expect([
+      await count('baton_tasks', doomed.id),
+      await count('baton_run_steps', doomed.id),
+      await count('baton_logs', doomed.id),
+    ]).toEqual([4, 2, 1]);
 
     // A workflow that still has runs: refused with the foreign key's error, nothing deleted.
     const refused = await query(`delete from ${schema}.baton_workflows where id = $1`, [wf.id]).catch((e: unknown) => e);
@@ -187,9 +190,11 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
 
     // Deleting runs (one statement, as an archive job would) takes their tasks, steps and logs, and only theirs.
     await query(`delete from ${schema}.baton_runs where id = $1`, [doomed.id]);
-    expect([await count('baton_tasks', doomed.id), await count('baton_run_steps', doomed.id), await count('baton_logs', doomed.id)]).toEqual([
-      0, 0, 0,
-    ]);
+    expect([
+      await count('baton_tasks', doomed.id),
+      await count('baton_run_steps', doomed.id),
+      await count('baton_logs', doomed.id),
+    ]).toEqual([0, 0, 0]);
     expect(await count('baton_tasks', kept.id)).toBe(4);
     expect(await count('baton_tasks', keptOther!.run.id)).toBe(1);
     await query(`delete from ${schema}.baton_runs where workflow_id = $1`, [wf.id]);
