@@ -6,6 +6,7 @@ import { SqlStore, type Database as Tables } from '@baton/store-sql';
 import Database from 'better-sqlite3';
 import { Kysely } from 'kysely';
 import { z } from 'zod';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { ImmediateSqliteDialect, withStatementCache } from './sqlite-driver.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 
@@ -16,6 +17,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Apply pending migrations on open. @defaultValue true */
   migrate?: boolean;
+  /** Where the WAL checkpoint thread reports that it stopped (see `checkpointer.ts`). @defaultValue console.warn */
+  warn?: (message: string) => void;
 }
 
 export const DEFAULT_SQLITE_FILE = '.baton/baton.db';
@@ -25,6 +28,7 @@ const optionsSchema = z
     filename: z.string().min(1, 'must not be empty').optional(),
     busyTimeoutMs: z.number().int('must be an integer').min(0, 'must be at least 0').max(3_600_000).optional(),
     migrate: z.boolean().optional(),
+    warn: z.function().optional(),
   })
   .strict();
 
@@ -67,9 +71,19 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
     const db = new Kysely<Tables>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }, busyTimeoutMs) });
-    store = new SqlStore({ db, dialect: sqliteDialect, location, migrationLock: (fn) => writeLocked(database, busyTimeoutMs, fn) });
+    let checkpointer: Checkpointer | undefined;
+    store = new SqlStore({
+      db,
+      dialect: sqliteDialect,
+      location,
+      migrationLock: (fn) => writeLocked(database, busyTimeoutMs, fn),
+      // After the store's connection has closed: the thread's closes last.
+      onClose: async () => checkpointer?.stop(),
+    });
     if (options.migrate !== false) await store.migrate();
     else await store.requireSchema();
+    if (filename !== ':memory:')
+      checkpointer = startCheckpointer(database, filename, options.warn ?? ((m) => console.warn(`[baton sqlite] ${m}`)));
   } catch (error) {
     if (store) await store.close().catch(() => {});
     else database.close();
