@@ -83,7 +83,7 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
     if (options.migrate !== false) await store.migrate();
     else await store.requireSchema();
     if (filename !== ':memory:')
-      checkpointer = startCheckpointer(database, filename, options.warn ?? ((m) => console.warn(`[baton sqlite] ${m}`)));
+      checkpointer = startCheckpointer(database, resolve(filename), options.warn ?? ((m) => console.warn(`[baton sqlite] ${m}`)));
   } catch (error) {
     if (store) await store.close().catch(() => {});
     else database.close();
