@@ -54,10 +54,17 @@ export interface Checkpointer {
 
 /** Starts checkpointing `filename` in a worker thread for `database` (the store's connection, WAL mode). */
 export function startCheckpointer(database: Database.Database, filename: string, warn: (message: string) => void): Checkpointer {
-  const worker = new Worker(THREAD, {
-    eval: true,
-    workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), filename, everyMs: CHECKPOINT_EVERY_MS },
-  });
+  let worker: Worker;
+  try {
+    worker = new Worker(THREAD, {
+      eval: true,
+      workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), filename, everyMs: CHECKPOINT_EVERY_MS },
+    });
+  } catch (error) {
+    // No thread (a resource limit): the store works as SQLite alone would.
+    warn(`the WAL checkpoint thread could not start (${(error as Error).message}); the store's connection checkpoints itself`);
+    return { stop: async () => {} };
+  }
   // The thread never keeps the process alive: an application that forgets close() still exits.
   worker.unref();
   let stopping = false;
