@@ -81,19 +81,17 @@ describe.skipIf(!available)('pg store: ids are uuid (migration 007)', () => {
     expect((await store.listLogs(run.id)).items.map((l) => [l.content, l.taskId])).toEqual([['before', claimed[0]!.task.id]]);
     expect((await store.getRun(doomed.id)).tasksTotal).toBe(4);
 
-    // The foreign keys came back, with their cascades, but for the two migration 009 makes
-    // triggers again on the way up (a run's tasks go with it by 009's trigger).
+    // The foreign keys came back, with their cascades, but for the three migration 009 makes
+    // triggers again on the way up (a run's tasks and logs go with it by 009's trigger).
     const fks = await query<{ conname: string; confdeltype: string }>(
       `select conname, confdeltype from pg_constraint where contype = 'f' and connamespace = $1::regnamespace order by conname`,
       [schema],
     );
-    expect(fks.map((f) => [f.conname, f.confdeltype])).toEqual([
-      ['baton_logs_run_id_fkey', 'c'],
-      ['baton_run_steps_run_id_fkey', 'c'],
-    ]);
+    expect(fks.map((f) => [f.conname, f.confdeltype])).toEqual([['baton_run_steps_run_id_fkey', 'c']]);
     await query(`delete from ${schema}.baton_runs where id = $1`, [doomed.id]);
     expect(await query(`select id from ${schema}.baton_tasks where run_id = $1`, [doomed.id])).toEqual([]);
     expect(await query(`select run_id from ${schema}.baton_run_steps where run_id = $1`, [doomed.id])).toEqual([]);
+    expect(await query(`select run_id from ${schema}.baton_logs where run_id = $1`, [doomed.id])).toEqual([]);
     await store.close();
   });
 });

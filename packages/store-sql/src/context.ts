@@ -37,6 +37,16 @@ export function idParam(ctx: Ctx, id: string): string {
 }
 
 /** {@link idParam} over a list (the list itself where ids are text). */
+/**
+ * A read of the rows other rows will name (a run's workflow, a log's run),
+ * FOR KEY SHARE where rows lock (PostgreSQL): the lock a foreign key's check
+ * took, kept where triggers replaced the key (migration 009), so that a
+ * delete of those rows waits for this transaction and then sees what it wrote.
+ */
+export function keyShared<Q extends { forKeyShare(): Q }>(ctx: Ctx, query: Q): Q {
+  return ctx.dialect.rowLocks ? query.forKeyShare() : query;
+}
+
 export function idParams(ctx: Ctx, ids: string[]): string[] {
   const { idParam } = ctx.dialect;
   return idParam ? ids.map(idParam) : ids;

@@ -391,24 +391,28 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.createIndex('baton_runs_workflow_idx').ifNotExists().on('baton_runs').columns(['workflow_id', 'id']).execute();
       },
     },
-    // PostgreSQL checked a task's run and a run's workflow as foreign keys, row by row at insert:
-    // an SPI query a row, 2.5 µs a run and 3 µs a task, a third of each insert's time
+    // PostgreSQL checked a task's and a log's run and a run's workflow as foreign keys, row by row
+    // at insert: an SPI query a row, 2.5 µs a run and 3 µs a task, a third of each insert's time
     // (EXPLAIN ANALYZE of triggerMany's 5,000-row parts: 12.3 of 36 ms for runs, 14.8 of 37 for
     // tasks). Runs and tasks are inserted by createRuns alone, both in one transaction, after it
-    // has read (and on PostgreSQL locked, FOR KEY SHARE, as the key's check did) the workflow.
-    // What the keys gave besides is kept by triggers that run once a statement: deleting runs
-    // deletes their tasks (the cascade), and deleting a workflow that still has runs fails with
-    // the key's error (23503). Measured, triggerMany of 20,000 single-task runs after a 20,000-task
-    // fan-out, three pairs of three calls: 402–469 → 289–360 ms. SQLite keeps its keys.
-    // The functions run with the search_path of the migration (the store's schema).
+    // has read the workflow; logs by appendLogs, after it has read their runs; on PostgreSQL both
+    // reads lock FOR KEY SHARE, as the keys' checks did (context.ts keyShared). What the keys
+    // gave besides is kept by triggers that run once a statement: deleting runs deletes their
+    // tasks and logs (the cascade), and deleting a workflow that still has runs fails with the
+    // key's error (23503). Measured, triggerMany of 20,000 single-task runs after a 20,000-task
+    // fan-out, three pairs of three calls: 402–469 → 289–360 ms; 20,000 logs in batches of 500,
+    // three pairs: 233–374 → 184–296 ms. SQLite keeps its keys; run steps keep theirs (a row per
+    // step, not per task). The functions run with the search_path of the migration (the store's schema).
     '009_pg_run_keys_as_triggers': {
       async up(db: Kysely<any>) {
         if (dialect.name !== 'pg') return;
         await sql`alter table baton_tasks drop constraint baton_tasks_run_id_fkey`.execute(db);
         await sql`alter table baton_runs drop constraint baton_runs_workflow_id_fkey`.execute(db);
+        await sql`alter table baton_logs drop constraint baton_logs_run_id_fkey`.execute(db);
         await sql`create function baton_delete_runs_tasks() returns trigger language plpgsql set search_path from current as $$
           begin
             delete from baton_tasks where run_id in (select id from baton_deleted_runs);
+            delete from baton_logs where run_id in (select id from baton_deleted_runs);
             return null;
           end $$`.execute(db);
         await sql`create trigger baton_runs_delete_tasks after delete on baton_runs
@@ -435,6 +439,9 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
           db,
         );
         await sql`alter table baton_tasks add constraint baton_tasks_run_id_fkey foreign key (run_id) references baton_runs (id) on delete cascade`.execute(
+          db,
+        );
+        await sql`alter table baton_logs add constraint baton_logs_run_id_fkey foreign key (run_id) references baton_runs (id) on delete cascade`.execute(
           db,
         );
       },

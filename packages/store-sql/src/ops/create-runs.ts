@@ -9,7 +9,7 @@ import {
   type PlannedTask,
   type RunPlan,
 } from '@baton/core/store-kit';
-import { idParams, type Ctx } from '../context.js';
+import { idParams, keyShared, type Ctx } from '../context.js';
 import { jsonRows } from '../json-rows.js';
 import { nowMs } from '../rows.js';
 import type { RunStepTable, RunTable, TaskTable } from '../schema.js';
@@ -52,10 +52,8 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
   const existing = await existingRuns(ctx, inputs);
   const workflowIds = [...new Set(inputs.map((i) => i.workflowId))];
   const workflows = new Map<string, Workflow>();
-  // Locked FOR KEY SHARE where rows lock (PostgreSQL): a workflow deleted meanwhile waits for this
-  // transaction, then finds its runs and fails (migration 009), as the runs' foreign key made it.
-  let read = ctx.db.selectFrom('baton_workflows').selectAll().where('id', 'in', idParams(ctx, workflowIds));
-  if (ctx.dialect.rowLocks) read = read.forKeyShare();
+  // A workflow deleted meanwhile waits for this transaction, then finds its runs and fails (migration 009).
+  const read = keyShared(ctx, ctx.db.selectFrom('baton_workflows').selectAll().where('id', 'in', idParams(ctx, workflowIds)));
   for (const row of await read.execute()) workflows.set(row.id, ctx.rows.workflow(row));
   // Plan each workflow once; runs differ only in their ids. Not a workflow with cluster-wide
   // limits: its tasks' keys may name the run's inputs, so each of its runs is planned alone.
