@@ -36,7 +36,6 @@ export function idParam(ctx: Ctx, id: string): string {
   return ctx.dialect.idParam ? ctx.dialect.idParam(id) : id;
 }
 
-/** {@link idParam} over a list (the list itself where ids are text). */
 /**
  * A read of the rows other rows will name (a run's workflow, a log's run),
  * FOR KEY SHARE where rows lock (PostgreSQL): the lock a foreign key's check
@@ -47,6 +46,7 @@ export function keyShared<Q extends { forKeyShare(): Q }>(ctx: Ctx, query: Q): Q
   return ctx.dialect.rowLocks ? query.forKeyShare() : query;
 }
 
+/** {@link idParam} over a list (the list itself where ids are text). */
 export function idParams(ctx: Ctx, ids: string[]): string[] {
   const { idParam } = ctx.dialect;
   return idParam ? ids.map(idParam) : ids;
