@@ -253,6 +253,54 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     await store.close();
   });
 
+  it('a finish locks its run before the step counters and the dependents’ waiting tasks, the order cancelRun takes them in', async () => {
+    const schema = fresh();
+    const store = await openPgStore({ connectionString: PG_URL, schema });
+    const wf = await store.createWorkflow({
+      name: 'ordered',
+      steps: [
+        { name: 'a', taskCount: 2 },
+        { name: 'b', dependsOn: ['a'] },
+      ],
+    });
+    const rows = {
+      run: `select 1 from ${schema}.baton_runs where id = $1`,
+      step: `select 1 from ${schema}.baton_run_steps where run_id = $1 and step_name = 'a'`,
+      waiting: `select 1 from ${schema}.baton_tasks where run_id = $1 and step_name = 'b'`,
+    };
+    const held: Record<string, string[]> = {};
+    for (const blocker of ['run', 'step', 'waiting'] as const) {
+      const { run } = await store.createRun({ workflowId: wf.id });
+      const claimed = (await store.claimTasks({ workerId: 'w', limit: 10, leaseMs: 60_000 })).filter((c) => c.task.runId === run.id);
+      const holder = new pg.Client({ connectionString: PG_URL });
+      const prober = new pg.Client({ connectionString: PG_URL });
+      await Promise.all([holder.connect(), prober.connect()]);
+      await holder.query('begin');
+      await holder.query(`${rows[blocker]} for update`, [run.id]);
+      // The finish stops at the row held; the rows it already locked refuse a NOWAIT lock.
+      const finishing = store.finishTasks(
+        claimed.map((c) => ({ taskId: c.task.id, leaseId: c.task.leaseId!, status: 'success', output: 1 })),
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      held[blocker] = [];
+      for (const [name, text] of Object.entries(rows)) {
+        if (name === blocker) continue;
+        await prober.query('begin');
+        const locked = await prober.query(`${text} for update nowait`, [run.id]).then(
+          () => false,
+          (e: { code?: string }) => e.code === '55P03',
+        );
+        await prober.query('rollback');
+        if (locked) held[blocker].push(name);
+      }
+      await holder.query('rollback');
+      expect((await finishing).outcomes.every((o) => o.accepted)).toBe(true);
+      await Promise.all([holder.end(), prober.end()]);
+    }
+    expect(held).toEqual({ run: [], step: ['run'], waiting: ['run', 'step'] });
+    await store.close();
+  });
+
   it('on PostgreSQL, baton_runs has no trigger indexes (each would cost an entry at every status change)', async () => {
     const schema = fresh();
     const store = await openPgStore({ connectionString: PG_URL, schema });

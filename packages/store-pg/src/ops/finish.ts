@@ -19,9 +19,15 @@ import { idParam } from '../pg-ids.js';
  * that had successes, `deps` their dependents (not yet runnable, so without
  * successes), `runs` each run once.
  *
- * Lock order, as in every writer: tasks by id (`locked`, before the fence),
- * then run steps, then the dependents' waiting tasks, then runs by id
- * (`run_locks`). Indexes: tasks by primary key, waiting tasks by
+ * Lock order: the ended tasks by id (`locked`, before the fence), then runs
+ * by id (`run_locks`), then run steps, then the dependents' waiting tasks.
+ * That is the order the executor takes them in (PostgreSQL does not promise
+ * one among data-modifying CTEs: the outer query reads `runs` before `ready`,
+ * which pulls `deps` and `steps`; a test holds each row and checks which the
+ * blocked finish already has). It agrees with cancelRun (a run, then its
+ * pending and waiting tasks); a finish that locked waiting tasks before the
+ * run could deadlock with it. Every finish runs the same statement, so
+ * finishes share one order. Indexes: tasks by primary key, waiting tasks by
  * `baton_tasks_waiting_idx` (run_id, step_name, waiting only), steps and runs by primary key.
  * The join to `locked` also keeps the fenced update on the primary key: with
  * `locked` dropped in a scratch build the finish ran three times slower

@@ -36,8 +36,10 @@ interface Written {
  * (VALUES …), skipped when it has nothing to do. A dialect that can do it all
  * in one statement (PostgreSQL: data-modifying CTEs) provides `finishTasks`.
  *
- * Lock order, the same in every writer: tasks by id (the fence), run steps,
- * the dependents' waiting tasks, runs by id.
+ * Statement order: tasks by id (the fence), run steps, the dependents'
+ * waiting tasks, runs by id. On SQLite, the engine this path serves, the
+ * write lock serializes whole transactions, so no order of rows can deadlock;
+ * PostgreSQL's one-statement finish keeps its own (store-pg `ops/finish.ts`).
  */
 export async function finishTasks(ctx: Ctx, results: TaskResult[]): Promise<FinishResult> {
   if (results.length === 0) return { outcomes: [], finishedRuns: [], startedRuns: [], readyTasks: 0 };
