@@ -409,14 +409,14 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         await sql`alter table baton_tasks drop constraint baton_tasks_run_id_fkey`.execute(db);
         await sql`alter table baton_runs drop constraint baton_runs_workflow_id_fkey`.execute(db);
         await sql`alter table baton_logs drop constraint baton_logs_run_id_fkey`.execute(db);
-        await sql`create function baton_delete_runs_tasks() returns trigger language plpgsql set search_path from current as $$
+        await sql`create function baton_delete_runs_tasks_and_logs() returns trigger language plpgsql set search_path from current as $$
           begin
             delete from baton_tasks where run_id in (select id from baton_deleted_runs);
             delete from baton_logs where run_id in (select id from baton_deleted_runs);
             return null;
           end $$`.execute(db);
-        await sql`create trigger baton_runs_delete_tasks after delete on baton_runs
-          referencing old table as baton_deleted_runs for each statement execute function baton_delete_runs_tasks()`.execute(db);
+        await sql`create trigger baton_runs_delete_tasks_and_logs after delete on baton_runs
+          referencing old table as baton_deleted_runs for each statement execute function baton_delete_runs_tasks_and_logs()`.execute(db);
         await sql`create function baton_refuse_workflows_with_runs() returns trigger language plpgsql set search_path from current as $$
           begin
             if exists (select 1 from baton_runs r join baton_deleted_workflows w on w.id = r.workflow_id) then
@@ -433,8 +433,8 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         if (dialect.name !== 'pg') return;
         await sql`drop trigger if exists baton_workflows_refuse_delete on baton_workflows`.execute(db);
         await sql`drop function if exists baton_refuse_workflows_with_runs()`.execute(db);
-        await sql`drop trigger if exists baton_runs_delete_tasks on baton_runs`.execute(db);
-        await sql`drop function if exists baton_delete_runs_tasks()`.execute(db);
+        await sql`drop trigger if exists baton_runs_delete_tasks_and_logs on baton_runs`.execute(db);
+        await sql`drop function if exists baton_delete_runs_tasks_and_logs()`.execute(db);
         await sql`alter table baton_runs add constraint baton_runs_workflow_id_fkey foreign key (workflow_id) references baton_workflows (id)`.execute(
           db,
         );
