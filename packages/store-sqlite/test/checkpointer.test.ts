@@ -78,11 +78,4 @@ describe('store-sqlite: the WAL is checkpointed by a thread of its own', () => {
     if (exited === 'still running') child.process.kill('SIGKILL');
     expect(exited).toEqual({ code: 0, signal: null });
   });
-
-  it('an in-memory database has no WAL and no thread', async () => {
-    const store = await openSqliteStore({ filename: ':memory:' });
-    const wf = await store.createWorkflow({ name: 'mem', steps: [{ name: 's' }] });
-    await store.createRun({ workflowId: wf.id });
-    await store.close();
-  });
 });
