@@ -7,7 +7,7 @@
  * (5 of a task row's 31 columns). Each key of a JSON row costs the database
  * its parsing and the bench process its writing: PostgreSQL, `triggerMany` of
  * 20,000 single-task runs 905–974 → 577–715 ms and a 20,000-task fan-out
- * 507–543 → 328–336 ms (bench/README.md).
+ * 507–543 → 328–336 ms (bench/HISTORY.md).
  */
 export interface JsonRows {
   /** Every column written, in the table's insert order. */

@@ -62,7 +62,7 @@ const MAX_ERROR_LENGTH = 16_000;
  * A task that ends sooner has its run started by the write that ends it: one
  * write of the run instead of two (PostgreSQL single-task runs: 2,390 → 1,789
  * WAL bytes and 55.8–62.9 → 44.5–52.2 µs of the machine's CPU outside Node a
- * run in seven paired runs, bench/README.md).
+ * run in seven paired runs, bench/HISTORY.md).
  * Meanwhile the run reads `pending`.
  */
 const RUN_START_DELAY_MS = 10;

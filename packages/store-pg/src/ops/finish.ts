@@ -31,7 +31,7 @@ import { idParam } from '../pg-ids.js';
  * `baton_tasks_waiting_idx` (run_id, step_name, waiting only), steps and runs by primary key.
  * The join to `locked` also keeps the fenced update on the primary key: with
  * `locked` dropped in a scratch build the finish ran three times slower
- * (bench/README.md); a change to it needs the plan checked.
+ * (bench/HISTORY.md); a change to it needs the plan checked.
  */
 const FINISH_SQL = `
 with v as (
