@@ -301,6 +301,35 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     await store.close();
   });
 
+  it('baton_tasks leaves half of each page free (migration 010): a claimed task’s new version stays on its page', async () => {
+    const schema = fresh();
+    const store = await openPgStore({ connectionString: PG_URL, schema });
+    const [table] = await query<{ reloptions: string[] | null }>(
+      `select c.reloptions from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = 'baton_tasks'`,
+      [schema],
+    );
+    expect(table!.reloptions).toEqual(['fillfactor=50']);
+    // 200 tasks fill several pages. Filled to the brim (fill factor 100), every claimed
+    // version moved to another page (0 of 200 stayed, measured); at 50, 160 of 200 stay
+    // (a claimed row is 208 bytes against a pending one's 160).
+    const wf = await store.createWorkflow({ name: 'pages', steps: [{ name: 's', taskCount: 200 }] });
+    await store.createRun({ workflowId: wf.id });
+    const pages = async () =>
+      new Map(
+        (await query<{ id: string; page: number }>(`select id, (ctid::text::point)[0]::int as page from ${schema}.baton_tasks`)).map((r) => [
+          r.id,
+          r.page,
+        ]),
+      );
+    const before = await pages();
+    expect(new Set(before.values()).size).toBeGreaterThanOrEqual(5);
+    expect(await store.claimTasks({ workerId: 'w', limit: 200, leaseMs: 30_000, running: true })).toHaveLength(200);
+    const after = await pages();
+    const stayed = [...before].filter(([id, page]) => after.get(id) === page).length;
+    expect(stayed).toBeGreaterThanOrEqual(150);
+    await store.close();
+  });
+
   it('on PostgreSQL, baton_runs has no trigger indexes (each would cost an entry at every status change)', async () => {
     const schema = fresh();
     const store = await openPgStore({ connectionString: PG_URL, schema });
