@@ -316,10 +316,9 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     await store.createRun({ workflowId: wf.id });
     const pages = async () =>
       new Map(
-        (await query<{ id: string; page: number }>(`select id, (ctid::text::point)[0]::int as page from ${schema}.baton_tasks`)).map((r) => [
-          r.id,
-          r.page,
-        ]),
+        (await query<{ id: string; page: number }>(`select id, (ctid::text::point)[0]::int as page from ${schema}.baton_tasks`)).map(
+          (r) => [r.id, r.page],
+        ),
       );
     const before = await pages();
     expect(new Set(before.values()).size).toBeGreaterThanOrEqual(5);
