@@ -462,7 +462,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '010_pg_tasks_fillfactor': {
       async up(db: Kysely<any>) {
         if (dialect.name !== 'pg') return;
-        await sql`alter table baton_tasks set (fillfactor = ${sql.raw(String(TASKS_FILLFACTOR))})`.execute(db);
+        await sql`alter table baton_tasks set (fillfactor = 50)`.execute(db);
       },
       async down(db: Kysely<any>) {
         if (dialect.name !== 'pg') return;
@@ -471,9 +471,6 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     },
   };
 }
-
-/** 010's fill factor of baton_tasks on PostgreSQL, in percent. */
-const TASKS_FILLFACTOR = 50;
 
 /** 007's columns, by table; foreign keys are dropped first and made again after, types matching. */
 const ID_COLUMNS: Record<string, string[]> = {
