@@ -80,6 +80,16 @@ export function patchWorkflow(current: Workflow, patch: WorkflowPatch): Fields<W
   return workflowFields(validateDefinition(def as unknown as WorkflowDefinition));
 }
 
+/**
+ * Whether a patch that moved a workflow from `before` to `after` made its
+ * pending tasks claimable (paused, draft or archived → active): the store then
+ * wakes every worker, as after a trigger, instead of each finding the tasks at
+ * its next poll.
+ */
+export function workflowResumed(before: Pick<Workflow, 'status'>, after: Pick<Workflow, 'status'>): boolean {
+  return after.status === 'active' && before.status !== 'active';
+}
+
 // ---- runs
 
 /**

@@ -29,6 +29,7 @@ export {
   patchChanges,
   workflowFields,
   patchWorkflow,
+  workflowResumed,
   newRun,
   blockFields,
   blockChanges,

@@ -39,4 +39,29 @@ describe('onTasksReady', () => {
     released.stop();
     expect((await watcher.claimTasks({ workerId: 'v', limit: 5, leaseMs: 60_000 })).length).toBe(1);
   });
+
+  it("wakes another handle's listeners when a paused workflow is resumed, not when it is patched and stays paused", async () => {
+    dir = await makeDir();
+    const writer = await openFileStore({ directory: dir });
+    const watcher = await openFileStore({ directory: dir });
+    stores.push(writer, watcher);
+    const workflow = await writer.createWorkflow({ name: 'w', executor: 'function', steps: [{ name: 's' }] });
+    await writer.updateWorkflow(workflow.id, { status: 'paused' });
+    const created = nextWake(watcher);
+    await writer.createRun({ workflowId: workflow.id });
+    await created.woken;
+    created.stop();
+
+    let wakes = 0;
+    const stop = watcher.onTasksReady!(() => wakes++);
+    await writer.updateWorkflow(workflow.id, { description: 'still paused' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(wakes).toBe(0);
+    stop();
+    const resumed = nextWake(watcher);
+    await writer.updateWorkflow(workflow.id, { status: 'active' });
+    await resumed.woken;
+    resumed.stop();
+    expect((await watcher.claimTasks({ workerId: 'v', limit: 5, leaseMs: 60_000 })).length).toBe(1);
+  });
 });

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SchemaVersionError, ValidationError, type Workflow } from '@baton/core';
 import { openPgStore, explainClaim } from '@baton/store-pg';
 import pg from 'pg';
+import { until } from '@baton/test-kit';
 import { PG_URL, dropSchemas, pgAvailable, query, schemaName } from './pg.js';
 import { runOnce } from '../src/ops/run-once.js';
 
@@ -424,30 +425,57 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     let wakes = 0;
     const unsubscribe = store.onTasksReady!(() => wakes++);
     const wf = await other.createWorkflow({ name: 'wake', steps: [{ name: 's' }] });
-    const until = async (check: () => boolean, what: string) => {
-      const deadline = Date.now() + 10_000;
-      while (!check()) {
-        if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
-    await until(() => wakes >= 1, 'the first connect wake-up');
+    await until(() => wakes >= 1, 10_000, 'the first connect wake-up');
     const before = wakes;
     await other.createRun({ workflowId: wf.id });
-    await until(() => wakes > before, 'a NOTIFY from another handle');
+    await until(() => wakes > before, 10_000, 'a NOTIFY from another handle');
     await query(
       `select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and query like 'LISTEN baton_tasks_ready%'`,
       [app],
     );
-    await until(() => warnings.some((w) => w.includes('lost')), 'the outage warning');
-    await until(() => warnings.some((w) => w.includes('restored')), 'the reconnect');
+    await until(() => warnings.some((w) => w.includes('lost')), 10_000, 'the outage warning');
+    await until(() => warnings.some((w) => w.includes('restored')), 10_000, 'the reconnect');
     const afterReconnect = wakes;
     await other.createRun({ workflowId: wf.id });
-    await until(() => wakes > afterReconnect, 'a NOTIFY after reconnecting');
+    await until(() => wakes > afterReconnect, 10_000, 'a NOTIFY after reconnecting');
     expect(warnings.filter((w) => w.includes('lost'))).toHaveLength(1);
     unsubscribe();
     await store.close();
     await other.close();
+  });
+
+  it('a paused workflow resumed through one handle wakes the listeners of another: its pending tasks are claimable now, not at their next poll', async () => {
+    // A database of its own: NOTIFY reaches every listener of a database, and other test
+    // files trigger runs in the shared one meanwhile.
+    const database = schemaName('baton_resume');
+    await query(`create database ${database}`);
+    const url = new URL(PG_URL);
+    url.pathname = `/${database}`;
+    const watcher = await openPgStore({ connectionString: url.href });
+    const writer = await openPgStore({ connectionString: url.href });
+    try {
+      const wf = await writer.createWorkflow({ name: 'resume', steps: [{ name: 's' }] });
+      await writer.updateWorkflow(wf.id, { status: 'paused' });
+      await writer.createRun({ workflowId: wf.id });
+      // Subscribed after the run's own NOTIFY (the LISTEN connection opens on the first
+      // subscription): only the resume can wake it, once the connect's own wake-up is in.
+      let wakes = 0;
+      const unsubscribe = watcher.onTasksReady!(() => wakes++);
+      await until(() => wakes >= 1, 10_000, 'the connect wake-up');
+      const before = wakes;
+      // A patch that keeps it paused tells nobody; the resume does.
+      await writer.updateWorkflow(wf.id, { description: 'still paused' });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(wakes).toBe(before);
+      await writer.updateWorkflow(wf.id, { status: 'active' });
+      await until(() => wakes > before, 10_000, 'the resume wake-up');
+      expect(await watcher.claimTasks({ workerId: 'w', limit: 5, leaseMs: 60_000 })).toHaveLength(1);
+      unsubscribe();
+    } finally {
+      await watcher.close();
+      await writer.close();
+      await query(`drop database if exists ${database} with (force)`);
+    }
   });
 
   it('hot-path rows shaped from arrays are the objects node-pg gives: parsed types, nulls, a later duplicate name winning', async () => {

@@ -8,7 +8,7 @@ import {
   type WorkflowPatch,
   type WorkflowStatus,
 } from '@baton/core';
-import { newId, patchWorkflow, workflowFields } from '@baton/core/store-kit';
+import { newId, patchWorkflow, workflowFields, workflowResumed } from '@baton/core/store-kit';
 import { bumped, cloneJson, decodeCursor, takePage, where } from '../page.js';
 import type { WorkflowRec } from '../records.js';
 import type { State } from '../state.js';
@@ -41,8 +41,7 @@ export function updateWorkflow(u: Unit, id: string, patch: WorkflowPatch): Workf
   assertNameFree(u.state, fields.name, id);
   const rec: WorkflowRec = { id, ...cloneJson(fields), createdAt: current.createdAt, updatedAt: bumped(current.updatedAt, Date.now()) };
   u.put('workflows', rec);
-  // Un-pausing makes the workflow's pending tasks claimable.
-  if (rec.status === 'active' && current.status !== 'active') u.tasksReady = true;
+  if (workflowResumed(current, rec)) u.tasksReady = true;
   return workflowModel(rec);
 }
 

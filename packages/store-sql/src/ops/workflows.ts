@@ -8,7 +8,7 @@ import {
   type WorkflowPatch,
   type WorkflowStatus,
 } from '@baton/core';
-import { newId, patchWorkflow, workflowFields, type Fields } from '@baton/core/store-kit';
+import { newId, patchWorkflow, workflowFields, workflowResumed, type Fields } from '@baton/core/store-kit';
 import { DEFAULT_PAGE, bumped, decodeCursor, idParam, toPage, type Ctx } from '../context.js';
 import { nowMs } from '../rows.js';
 
@@ -46,10 +46,14 @@ export async function findWorkflow(ctx: Ctx, name: string): Promise<Workflow | n
   return row ? ctx.rows.workflow(row) : null;
 }
 
-/** Reads, patches by core's patch rule (`patchWorkflow`), writes: one transaction. */
+/**
+ * Reads, patches by core's patch rule (`patchWorkflow`), writes: one transaction.
+ * A resume (`workflowResumed`) tells every worker, in the same transaction.
+ */
 export async function updateWorkflow(ctx: Ctx, id: string, patch: WorkflowPatch): Promise<Workflow> {
   return ctx.tx(async (ctx) => {
-    const fields = patchWorkflow(await getWorkflow(ctx, id), patch);
+    const before = await getWorkflow(ctx, id);
+    const fields = patchWorkflow(before, patch);
     await uniqueName(ctx, fields.name, () =>
       ctx.db
         .updateTable('baton_workflows')
@@ -57,6 +61,7 @@ export async function updateWorkflow(ctx: Ctx, id: string, patch: WorkflowPatch)
         .where('id', '=', id)
         .execute(),
     );
+    if (workflowResumed(before, fields)) await ctx.dialect.notifyTasksReady?.(ctx.db);
     return getWorkflow(ctx, id);
   });
 }
