@@ -19,22 +19,38 @@ export const pgReachable = () => pg.available('the PostgreSQL chaos run');
 const FAULTS: FaultKind[] = ['kill', 'stop', 'restart', 'terminate'];
 
 /**
- * The short run (inside `pnpm test`, ~20 s a store) and the full one (`pnpm chaos`,
- * ~1 min a store). Sized so the run lasts through several faults; the file store
- * commits a few hundred tasks a second at best, so it gets fewer tasks.
+ * Enough tasks that the run lasts through one fault of every kind this store gets, plus one
+ * interval spare, even at full speed: workers × concurrency tasks every workMs (faults only slow
+ * it), the first fault one interval in, none in the last tenth. CI once saw the file store's
+ * short run (then 250 tasks: ~6 s at full speed) end before its SIGSTOP, due at ~7 s.
+ */
+function tasksToOutlastFaults(o: Pick<ScenarioOptions, 'workers' | 'concurrency' | 'workMs' | 'faultEveryMs'>, kinds: number): number {
+  const tasksPerMs = (o.workers * o.concurrency) / o.workMs;
+  return Math.ceil((tasksPerMs * o.faultEveryMs * (kinds + 1)) / 0.9);
+}
+
+/**
+ * The short run (inside `pnpm test`, ~15-25 s a store) and the full one (`pnpm chaos`,
+ * ~1 min a store; the file store, which commits a few hundred tasks a second at best, gets
+ * fewer tasks there).
  */
 export function preset(store: StoreKind, short: boolean, restartPg: boolean, log: (line: string) => void): ScenarioOptions {
-  return {
-    store,
+  const pace = {
     workers: short ? 3 : 4,
-    // Short: 3 workers × 4 slots ÷ 300 ms ≈ 40 tasks/s, and a fault every 3.5 s until the last tenth:
-    // PostgreSQL's three or four kinds (a restart stalls work ~3–5 s) need ~20 s of run, the others' two ~10 s.
-    tasks: short ? (store === 'file' ? 250 : store === 'pg' ? (restartPg ? 800 : 650) : 400) : store === 'file' ? 2000 : 8000,
+    // Short: 3 workers × 4 slots ÷ 300 ms = 40 tasks/s at most; a fault every 3.5 s.
     concurrency: short ? 4 : 8,
-    leaseMs: 2000,
     workMs: short ? 300 : 200,
     // Longer than a freeze (lease + 2.5 s), so recoveries are measured one at a time.
     faultEveryMs: short ? 3500 : 5000,
+  };
+  // kill and stop everywhere; terminate on PostgreSQL, and the restart where allowed.
+  const kinds = store === 'pg' ? (restartPg ? 4 : 3) : 2;
+  const atLeast = short ? 0 : store === 'file' ? 2000 : 8000;
+  return {
+    store,
+    ...pace,
+    tasks: Math.max(atLeast, tasksToOutlastFaults(pace, kinds)),
+    leaseMs: 2000,
     faults: FAULTS,
     restartPg: store === 'pg' && restartPg,
     timeoutMs: short ? 150_000 : 300_000,
