@@ -61,13 +61,18 @@ export const pgDialect: SqlDialect = {
   // The table's own row type types every column (jsonb from JSON values, bigint from numbers), the
   // varying ones from one row of JSON a row, the constant ones from one JSON object: one row
   // joined to every row. A missing key reads as NULL.
-  insertJsonRows: async (db, table, { columns, constant, varying }) => {
+  // A copy into a second table reads the insert's RETURNING in the same statement: no second
+  // document to build, send and parse (triggerMany of 20,000 single-task runs with their
+  // baton_run_tasks rows as a document of their own: 413–536 ms against 339–453 without them).
+  insertJsonRows: async (db, table, { columns, constant, varying }, copy) => {
     const type = sql.table(table);
     const select = sql.raw(columns.map((c) => (Object.hasOwn(constant, c) ? `c.${c}` : `v.${c}`)).join(', '));
-    await sql`insert into ${type} (${sql.raw(columns.join(', '))}) select ${select}
-      from json_populate_recordset(null::${type}, ${varying}::json) v, json_populate_record(null::${type}, ${JSON.stringify(constant)}::json) c`.execute(
-      db,
-    );
+    const insert = sql`insert into ${type} (${sql.raw(columns.join(', '))}) select ${select}
+      from json_populate_recordset(null::${type}, ${varying}::json) v, json_populate_record(null::${type}, ${JSON.stringify(constant)}::json) c`;
+    if (!copy) return void (await insert.execute(db));
+    const sources = sql.raw(Object.values(copy.columns).join(', '));
+    await sql`with inserted as (${insert} returning ${sources})
+      insert into ${sql.table(copy.table)} (${sql.raw(Object.keys(copy.columns).join(', '))}) select ${sources} from inserted`.execute(db);
   },
   claim: (db, o) => claim(undefined, db, o),
   claimIsOneStatement: true,

@@ -155,7 +155,7 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     await store.close();
   });
 
-  it('without per-row keys on runs, tasks and logs (migration 009), deleting runs deletes their tasks, steps and logs, and a workflow with runs cannot be deleted', async () => {
+  it('without per-row keys on runs, tasks and logs (migration 009), deleting runs deletes their tasks, task order (011), steps and logs, and a workflow with runs cannot be deleted', async () => {
     const schema = fresh();
     const store = await openPgStore({ connectionString: PG_URL, schema });
     const keys = await query<{ conname: string }>(
@@ -179,9 +179,10 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
       (await query<{ n: number }>(`select count(*)::int as n from ${schema}.${table} where run_id = $1`, [runId]))[0]!.n;
     expect([
       await count('baton_tasks', doomed.id),
+      await count('baton_run_tasks', doomed.id),
       await count('baton_run_steps', doomed.id),
       await count('baton_logs', doomed.id),
-    ]).toEqual([4, 2, 1]);
+    ]).toEqual([4, 4, 2, 1]);
 
     // A workflow that still has runs: refused with the foreign key's error, nothing deleted.
     const refused = await query(`delete from ${schema}.baton_workflows where id = $1`, [wf.id]).catch((e: unknown) => e);
@@ -193,10 +194,12 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     await query(`delete from ${schema}.baton_runs where id = $1`, [doomed.id]);
     expect([
       await count('baton_tasks', doomed.id),
+      await count('baton_run_tasks', doomed.id),
       await count('baton_run_steps', doomed.id),
       await count('baton_logs', doomed.id),
-    ]).toEqual([0, 0, 0]);
+    ]).toEqual([0, 0, 0, 0]);
     expect(await count('baton_tasks', kept.id)).toBe(4);
+    expect(await count('baton_run_tasks', kept.id)).toBe(4);
     expect(await count('baton_tasks', keptOther!.run.id)).toBe(1);
     await query(`delete from ${schema}.baton_runs where workflow_id = $1`, [wf.id]);
     await query(`delete from ${schema}.baton_workflows where id = $1`, [wf.id]);
@@ -328,6 +331,86 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     const stayed = [...before].filter(([id, page]) => after.get(id) === page).length;
     expect(stayed).toBeGreaterThanOrEqual(150);
     await store.close();
+  });
+
+  it('a run’s tasks are found through baton_run_tasks by its key (migration 011): listing, step outputs, cancel and retry read no other run’s tasks', async () => {
+    const schema = fresh();
+    // Every statement the store sends, to EXPLAIN those that read a run's tasks.
+    const sent: { text: string; values: unknown[] }[] = [];
+    class Recording extends pg.Client {
+      override query(config: any, values?: any, callback?: any): any {
+        if (typeof config === 'string') sent.push({ text: config, values: values ?? [] });
+        else if (config?.text) sent.push({ text: config.text, values: config.values ?? values ?? [] });
+        return super.query(config, values, callback);
+      }
+    }
+    const pool = new pg.Pool({ connectionString: PG_URL, options: `-c search_path=${schema}`, Client: Recording });
+    const store = await openPgStore({ pool, schema });
+    const wf = await store.createWorkflow({
+      name: 'fan',
+      steps: [
+        { name: 'a', taskCount: 3 },
+        { name: 'b', dependsOn: ['a'] },
+      ],
+    });
+    // History around the run: 20,000 tasks of other runs.
+    const single = await store.createWorkflow({ name: 'single', steps: [{ name: 'only' }] });
+    await store.createRuns(Array.from({ length: 10_000 }, () => ({ workflowId: single.id })));
+    const { run } = await store.createRun({ workflowId: wf.id });
+    await store.createRuns(Array.from({ length: 10_000 }, () => ({ workflowId: single.id })));
+    await query(`analyze ${schema}.baton_tasks, ${schema}.baton_run_tasks`);
+
+    sent.length = 0;
+    const page = await store.listTasks({ runId: run.id, limit: 2 });
+    expect(page.items.map((t) => [t.stepName, t.taskIndex])).toEqual([
+      ['a', 0],
+      ['a', 1],
+    ]);
+    const rest = await store.listTasks({ runId: run.id, limit: 2, cursor: page.nextCursor! });
+    expect(rest.items.map((t) => [t.stepName, t.taskIndex])).toEqual([
+      ['a', 2],
+      ['b', 0],
+    ]);
+    expect(await store.getStepOutputs(run.id, ['a'])).toEqual({ a: [] });
+    await store.cancelRun(run.id);
+    expect((await store.listTasks({ runId: run.id })).items.map((t) => t.status)).toEqual([
+      'cancelled',
+      'cancelled',
+      'cancelled',
+      'cancelled',
+    ]);
+    await store.retryRun(run.id);
+    expect((await store.listTasks({ runId: run.id })).items.map((t) => t.status)).toEqual(['pending', 'pending', 'pending', 'waiting']);
+
+    const reads = sent.filter((s) => /baton_run_tasks/.test(s.text));
+    // Two pages, step outputs, cancel's update, a listing, retry's count and its two updates, a listing.
+    expect(reads).toHaveLength(9);
+    const client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
+    await client.connect();
+    try {
+      for (const { text, values } of reads) {
+        const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`explain (format json) ${text}`, values);
+        const nodes: PlanNode[] = [];
+        const walk = (n: PlanNode) => {
+          nodes.push(n);
+          for (const c of n.Plans ?? []) walk(c);
+        };
+        walk(rows[0]!['QUERY PLAN'][0]!.Plan);
+        const shown = `${text}\n${JSON.stringify(nodes.map((n) => [n['Node Type'], n['Index Name']]))}`;
+        expect(
+          nodes.some((n) => n['Index Name'] === 'baton_run_tasks_pk'),
+          shown,
+        ).toBe(true);
+        expect(
+          nodes.filter((n) => n['Node Type'] === 'Seq Scan'),
+          shown,
+        ).toEqual([]);
+      }
+    } finally {
+      await client.end();
+    }
+    await store.close();
+    await pool.end();
   });
 
   it('on PostgreSQL, baton_runs has no trigger indexes (each would cost an entry at every status change)', async () => {

@@ -1,9 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { Kysely, Migrator, PostgresDialect } from 'kysely';
-import pg from 'pg';
-import { migrations } from '@baton/store-sql';
-import { openPgStore, pgDialect } from '@baton/store-pg';
-import { PG_URL, dropSchemas, pgAvailable, query, schemaName } from './pg.js';
+import { openPgStore } from '@baton/store-pg';
+import { PG_URL, dropSchemas, migrateDownTo, pgAvailable, query, schemaName } from './pg.js';
 
 const available = await pgAvailable();
 const schemas = new Set<string>();
@@ -21,26 +18,10 @@ async function idTypes(schema: string): Promise<Record<string, string>> {
   return Object.fromEntries(rows.map((r) => [r.name, r.data_type]));
 }
 
-/** Kysely's Migrator on `schema`, as SqlStore builds it, to step back to 006 (over 007 and any later). */
+/** Back to 006, down over 007 and everything after it. */
 async function migrateDownTo006(schema: string): Promise<void> {
-  const db = new Kysely<unknown>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: PG_URL, max: 1, options: `-c search_path=${schema},public` }) }),
-  });
-  try {
-    const migrator = new Migrator({
-      db,
-      provider: { getMigrations: async () => migrations(pgDialect) },
-      migrationTableName: 'baton_migrations',
-      migrationLockTableName: 'baton_migrations_lock',
-      migrationTableSchema: schema,
-    });
-    const { error, results } = await migrator.migrateTo('006_drop_tasks_step_idx');
-    if (error) throw error;
-    // Down over 007, and over what came after it.
-    expect(results?.at(-1)).toMatchObject({ migrationName: '007_pg_uuid_ids', status: 'Success' });
-  } finally {
-    await db.destroy();
-  }
+  const results = await migrateDownTo(schema, '006_drop_tasks_step_idx');
+  expect(results.at(-1)).toMatchObject({ migrationName: '007_pg_uuid_ids', status: 'Success' });
 }
 
 describe.skipIf(!available)('pg store: ids are uuid (migration 007)', () => {

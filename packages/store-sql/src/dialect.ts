@@ -1,4 +1,4 @@
-import type { JsonRows } from './json-rows.js';
+import type { CopyRows, JsonRows } from './json-rows.js';
 import type { Kysely, RawBuilder } from 'kysely';
 import type { ClaimOptions, FinishResult, MarkOutcome, RunningMark, TaskResult } from '@baton/core';
 import type { Database, RunTable, TaskTable, WorkflowTable } from './schema.js';
@@ -99,11 +99,13 @@ export interface SqlDialect {
    */
   jsonRows?(rows: unknown[][], columns: number): RawBuilder<unknown>;
   /**
-   * Optional: inserts rows into `table` from one JSON document parameter (the
-   * columns that vary) and the constant columns' values, instead of a
-   * multi-row VALUES with a parameter per value (see json-rows.ts).
+   * Inserts rows into `table` from one JSON document parameter (the columns
+   * that vary) and the constant columns' values, instead of a multi-row VALUES
+   * with a parameter per value (see json-rows.ts). With `copy`, the same rows'
+   * values also go into a second table (a task's place in its run), from the
+   * same document: PostgreSQL in the same statement.
    */
-  insertJsonRows?(db: Db, table: string, rows: JsonRows): Promise<void>;
+  insertJsonRows(db: Db, table: string, rows: JsonRows, copy?: CopyRows): Promise<void>;
   /**
    * Locks these limit keys' rows (`baton_limit_keys`) in the given (kind, key)
    * order, skipping rows another claimer holds; returns the keys locked. Engines

@@ -20,6 +20,12 @@ export interface JsonRows {
   varying: string;
 }
 
+/** A second table written from the same rows: its columns, each the inserted row's column it copies. */
+export interface CopyRows {
+  table: string;
+  columns: Record<string, string>;
+}
+
 /** Splits `rows` (plain objects, JSON columns as values, not encoded) into constant and varying columns. */
 export function jsonRows(rows: object[], columns: string[], jsonColumns: string[]): JsonRows {
   const table = rows as Record<string, unknown>[];

@@ -90,6 +90,14 @@ export interface TaskTable {
 }
 
 /** One row per limit key ever planned: what concurrent PostgreSQL claimers lock, in (kind, key) order. */
+/** A run's tasks in order (migration 011): written once with the task, deleted with the run. */
+export interface RunTaskTable {
+  run_id: string;
+  position: number;
+  task_index: number;
+  task_id: string;
+}
+
 export interface LimitKeyTable {
   kind: string;
   key: string;
@@ -174,6 +182,7 @@ export interface Database {
   baton_runs: RunTable;
   baton_run_steps: RunStepTable;
   baton_tasks: TaskTable;
+  baton_run_tasks: RunTaskTable;
   baton_logs: LogTable;
   baton_blocks: BlockTable;
   baton_payloads: PayloadTable;

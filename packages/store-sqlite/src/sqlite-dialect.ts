@@ -17,17 +17,21 @@ export const sqliteDialect: SqlDialect = {
   leaseTasks,
   // JSON columns keep their JSON text (->, text even from JSONB), absent or null ones stay SQL NULL;
   // the rest are scalars (->>). Constant columns are parameters (JSON ones as their text). jsonb_each: see jsonRows.
-  insertJsonRows: async (db, table, { columns, jsonColumns, constant, varying }) => {
-    const values = columns.map((c) => {
+  // A copy into a second table is a second statement over the same document.
+  insertJsonRows: async (db, table, { columns, jsonColumns, constant, varying }, copy) => {
+    const columnValue = (c: string) => {
       if (Object.hasOwn(constant, c)) {
         const value = constant[c];
         return sql`${jsonColumns.includes(c) && value !== null ? JSON.stringify(value) : value}`;
       }
       return sql.raw(jsonColumns.includes(c) ? `nullif(value -> '$.${c}', 'null')` : `value ->> '$.${c}'`);
-    });
-    await sql`insert into ${sql.table(table)} (${sql.raw(columns.join(', '))}) select ${sql.join(values)} from jsonb_each(${varying})`.execute(
-      db,
-    );
+    };
+    const insert = (into: string, targets: string[], sources: string[]) =>
+      sql`insert into ${sql.table(into)} (${sql.raw(targets.join(', '))}) select ${sql.join(sources.map(columnValue))} from jsonb_each(${varying})`.execute(
+        db,
+      );
+    await insert(table, columns, columns);
+    if (copy) await insert(copy.table, Object.keys(copy.columns), Object.values(copy.columns));
   },
   // One JSON parameter instead of a VALUES list: the statement's text no longer depends
   // on the batch size, so withStatementCache reuses its prepared statement. jsonb_each (SQLite

@@ -10,7 +10,7 @@ import {
   type RunPlan,
 } from '@baton/core/store-kit';
 import { idParams, keyShared, type Ctx } from '../context.js';
-import { jsonRows } from '../json-rows.js';
+import { type CopyRows, jsonRows } from '../json-rows.js';
 import { nowMs } from '../rows.js';
 import type { RunStepTable, RunTable, TaskTable } from '../schema.js';
 import { registerLimitKeys } from './limits.js';
@@ -21,8 +21,8 @@ import { registerLimitKeys } from './limits.js';
  * statements however many runs). The trigger path the bench measures.
  */
 
-/** Rows per multi-row INSERT: well under SQLite's and PostgreSQL's bound-parameter limits. */
-const INSERT_CHUNK = 500;
+/** Idempotency keys per read: well under SQLite's and PostgreSQL's bound-parameter limits. */
+const KEYS_PER_READ = 500;
 
 export async function createRun(ctx: Ctx, input: NewRun): Promise<{ run: Run; created: boolean }> {
   return (await createRuns(ctx, [input]))[0]!;
@@ -66,8 +66,6 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
   });
 
   const now = nowMs();
-  // With a dialect that inserts from one JSON document, JSON columns travel as they are.
-  const json = ctx.dialect.insertJsonRows ? (value: unknown) => value : ctx.dialect.encodeJson;
   const inserts = new Inserts(ctx);
   const answers: { run: Run; created: boolean }[] = [];
   const limited: PlannedTask[] = [];
@@ -91,7 +89,7 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
         workflow_id: run.workflowId,
         workflow_name: run.workflowName,
         status: run.status,
-        inputs: json(run.inputs),
+        inputs: run.inputs,
         triggered_by: run.triggeredBy,
         idempotency_key: run.idempotencyKey,
         error: run.error,
@@ -99,7 +97,7 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
         tasks_total: run.tasksTotal,
         tasks_finished: run.tasksFinished,
         tasks_failed: run.tasksFailed,
-        metadata: json(run.metadata),
+        metadata: run.metadata,
         started_at: null,
         finished_at: null,
         duration_ms: null,
@@ -118,8 +116,8 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
           task_count: s.taskCount,
           succeeded: 0,
           deps_remaining: s.dependsOn.length,
-          dependents: json(s.dependents),
-          downstream: json(s.downstream),
+          dependents: s.dependents,
+          downstream: s.downstream,
         });
       }
       const runAt = input.runAt?.getTime() ?? now;
@@ -133,7 +131,7 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
           task_index: t.taskIndex,
           task_count: t.taskCount,
           status: t.status,
-          params: json(t.params),
+          params: t.params,
           output: null,
           error: null,
           execution_name: null,
@@ -144,7 +142,7 @@ async function insertRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; creat
           lease_id: null,
           lease_owner: null,
           lease_expires_at: null,
-          metadata: json(t.metadata),
+          metadata: t.metadata,
           workspace: t.workspace,
           concurrency_key: t.concurrencyLimit?.key ?? null,
           concurrency_limit: t.concurrencyLimit?.limit ?? null,
@@ -195,7 +193,7 @@ class Inserts {
 
   constructor(ctx: Ctx) {
     this.#ctx = ctx;
-    this.#chunk = ctx.dialect.insertJsonRows ? JSON_INSERT_CHUNK : INSERT_CHUNK;
+    this.#chunk = JSON_INSERT_CHUNK;
   }
 
   /**
@@ -224,13 +222,13 @@ class Inserts {
       const rows = this.tasks.splice(0);
       this.taskCount += rows.length;
       if (!this.pendingTasks) this.pendingTasks = rows.some((t) => t.status === 'pending');
-      this.#insert('baton_tasks', rows, ['params', 'output', 'metadata']);
+      this.#insert('baton_tasks', rows, ['params', 'output', 'metadata'], RUN_ORDER);
     }
     if (all) await this.#queue;
   }
 
-  #insert(table: Table, rows: object[], jsonColumns: string[]): void {
-    for (const statement of insertStatements(this.#ctx, table, rows, jsonColumns)) {
+  #insert(table: Table, rows: object[], jsonColumns: string[], copy?: CopyRows): void {
+    for (const statement of insertStatements(this.#ctx, table, rows, jsonColumns, copy)) {
       this.#queue = this.#queue.then(async () => {
         if (!this.#abandoned) await statement();
       });
@@ -241,35 +239,27 @@ class Inserts {
 
 type Table = 'baton_runs' | 'baton_run_steps' | 'baton_tasks';
 
+/** Each task's place in its run (`baton_run_tasks`, migration 011), written from the task rows by the same insert. */
+const RUN_ORDER: CopyRows = {
+  table: 'baton_run_tasks',
+  columns: { run_id: 'run_id', position: 'position', task_index: 'task_index', task_id: 'id' },
+};
+
 /** Rows per INSERT from one JSON document: bounded so one statement's document stays a few MB. */
 const JSON_INSERT_CHUNK = 5000;
 
 /**
- * Multi-row inserts, ready to run: from one JSON document per 5,000 rows
- * where the dialect can (`insertJsonRows`: no per-value parameters to build,
- * bind and parse; the columns equal in every row sent once, json-rows.ts),
- * built now; else Kysely's multi-row VALUES, 500 rows per statement.
+ * Multi-row inserts, ready to run: one JSON document per 5,000 rows
+ * (`insertJsonRows`: no per-value parameters to build, bind and parse; the
+ * columns equal in every row sent once, json-rows.ts), built now.
  */
-function insertStatements(ctx: Ctx, table: Table, rows: object[], jsonColumns: string[]): (() => Promise<unknown>)[] {
+function insertStatements(ctx: Ctx, table: Table, rows: object[], jsonColumns: string[], copy?: CopyRows): (() => Promise<unknown>)[] {
   const statements: (() => Promise<unknown>)[] = [];
   if (rows.length === 0) return statements;
-  const { insertJsonRows } = ctx.dialect;
-  if (insertJsonRows) {
-    const columns = Object.keys(rows[0]!);
-    for (let i = 0; i < rows.length; i += JSON_INSERT_CHUNK) {
-      const part = jsonRows(rows.slice(i, i + JSON_INSERT_CHUNK), columns, jsonColumns);
-      statements.push(() => insertJsonRows(ctx.db, table, part));
-    }
-    return statements;
-  }
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    const part = rows.slice(i, i + INSERT_CHUNK);
-    statements.push(() =>
-      ctx.db
-        .insertInto(table)
-        .values(part as never)
-        .execute(),
-    );
+  const columns = Object.keys(rows[0]!);
+  for (let i = 0; i < rows.length; i += JSON_INSERT_CHUNK) {
+    const part = jsonRows(rows.slice(i, i + JSON_INSERT_CHUNK), columns, jsonColumns);
+    statements.push(() => ctx.dialect.insertJsonRows(ctx.db, table, part, copy));
   }
   return statements;
 }
@@ -280,12 +270,12 @@ async function existingRuns(ctx: Ctx, inputs: NewRun[]): Promise<Map<string, Run
   const keys = [...new Set(inputs.flatMap((i) => (i.idempotencyKey ? [i.idempotencyKey] : [])))];
   if (keys.length === 0) return out;
   const workflowIds = [...new Set(inputs.map((i) => i.workflowId))];
-  for (let i = 0; i < keys.length; i += INSERT_CHUNK) {
+  for (let i = 0; i < keys.length; i += KEYS_PER_READ) {
     const rows = await ctx.db
       .selectFrom('baton_runs')
       .selectAll()
       .where('workflow_id', 'in', idParams(ctx, workflowIds))
-      .where('idempotency_key', 'in', keys.slice(i, i + INSERT_CHUNK))
+      .where('idempotency_key', 'in', keys.slice(i, i + KEYS_PER_READ))
       .execute();
     for (const row of rows) out.set(keyOf(row.workflow_id, row.idempotency_key!), ctx.rows.run(row));
   }

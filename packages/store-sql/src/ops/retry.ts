@@ -2,12 +2,12 @@ import { ConflictError, type Run, type TaskStatus } from '@baton/core';
 import { RETRYABLE_TASK_STATUSES, planRetry } from '@baton/core/store-kit';
 import { bumped, type Ctx } from '../context.js';
 import { nowMs } from '../rows.js';
-import { getRun } from './runs.js';
+import { getRun, tasksOfRun } from './runs.js';
 
 /**
  * Retries a finished run as core's `planRetry` decides. A constant number of
  * statements however many tasks go back: two reads (the run's task counts
- * grouped by step and status, through `baton_tasks_run_order_idx`; the step
+ * grouped by step and status, found through `baton_run_tasks`; the step
  * state), one guarded run write, and one task write per target status.
  */
 export async function retryRun(ctx: Ctx, id: string): Promise<Run> {
@@ -16,7 +16,7 @@ export async function retryRun(ctx: Ctx, id: string): Promise<Run> {
     const counts = await ctx.db
       .selectFrom('baton_tasks')
       .select((eb) => ['step_name', 'status', eb.fn.countAll<number>().as('n')])
-      .where('run_id', '=', id)
+      .where('id', 'in', tasksOfRun(ctx, id))
       .where('status', '!=', 'success')
       .groupBy(['step_name', 'status'])
       .execute();
@@ -68,7 +68,7 @@ export async function retryRun(ctx: Ctx, id: string): Promise<Run> {
       await ctx.db
         .updateTable('baton_tasks')
         .set({ ...fresh, status })
-        .where('run_id', '=', id)
+        .where('id', 'in', tasksOfRun(ctx, id))
         .where('step_name', 'in', stepNames)
         .where('status', 'in', [...RETRYABLE_TASK_STATUSES])
         .execute();

@@ -81,7 +81,7 @@ export async function cancelRun(ctx: Ctx, id: string, reason?: string): Promise<
     const cancelled = await ctx.db
       .updateTable('baton_tasks')
       .set({ status: 'cancelled', error: ended.error, finished_at: now, updated_at: now })
-      .where('run_id', '=', run.id)
+      .where('id', 'in', tasksOfRun(ctx, run.id))
       .where('status', 'in', CANCELLED_AT_ONCE_TASK_STATUSES)
       .executeTakeFirst();
     const n = Number(cancelled.numUpdatedRows);
@@ -124,51 +124,64 @@ export async function findTaskByExecutionName(ctx: Ctx, executionName: string): 
 export async function listTasks(ctx: Ctx, query: TaskQuery): Promise<Page<Task>> {
   const limit = query.limit ?? DEFAULT_PAGE;
   const after = decodeCursor(query.cursor, 2);
-  let q = ctx.db
-    .selectFrom('baton_tasks')
-    .selectAll()
-    .where('run_id', '=', idParam(ctx, query.runId))
-    .orderBy('position')
-    .orderBy('task_index')
+  let q = inRunOrder(ctx, query.runId)
+    .selectAll('t')
     .limit(limit + 1);
-  if (query.status) q = q.where('status', '=', query.status);
-  if (query.stepName) q = q.where('step_name', '=', query.stepName);
+  if (query.status) q = q.where('t.status', '=', query.status);
+  if (query.stepName) q = q.where('t.step_name', '=', query.stepName);
   if (after) {
     const [position, index] = after.map(Number) as [number, number];
-    q = q.where((eb) => eb.or([eb('position', '>', position), eb.and([eb('position', '=', position), eb('task_index', '>', index)])]));
+    q = q.where((eb) =>
+      eb.or([eb('o.position', '>', position), eb.and([eb('o.position', '=', position), eb('o.task_index', '>', index)])]),
+    );
   }
   return toPage(await q.execute(), limit, ctx.rows.task, (r) => [Number(r.position), Number(r.task_index)]);
 }
 
 /**
- * A step's tasks are found by position: the tasks' one index by run is
- * (run_id, position, task_index), and every step with a dependency either way
- * (all a downstream task asks for) has a step row naming its position. A step
- * without one (a run's only step, or one standing alone) is found by name
- * among the run's tasks.
+ * A run's tasks in order: `baton_run_tasks` (run, position, task index → task id; migration
+ * 011) read by its primary key, each task then by its own. A task row has no index by run: on
+ * PostgreSQL one would take a new entry at every claim and ending.
+ */
+function inRunOrder(ctx: Ctx, runId: string) {
+  return ctx.db
+    .selectFrom('baton_run_tasks as o')
+    .innerJoin('baton_tasks as t', 't.id', 'o.task_id')
+    .where('o.run_id', '=', idParam(ctx, runId))
+    .orderBy('o.position')
+    .orderBy('o.task_index');
+}
+
+/** The ids of a run's tasks, for a statement that writes them (`where id in …`). */
+export function tasksOfRun(ctx: Ctx, runId: string) {
+  return ctx.db.selectFrom('baton_run_tasks').select('task_id').where('run_id', '=', idParam(ctx, runId));
+}
+
+/**
+ * A step's tasks are found by position in `baton_run_tasks`: every step with a
+ * dependency either way (all a downstream task asks for) has a step row naming
+ * its position, an exact range. A step without one (a run's only step, or one
+ * standing alone) is found by name among the run's tasks.
  */
 export async function getStepOutputs(ctx: Ctx, runId: string, stepNames: string[]): Promise<{ [step: string]: (Json | null)[] }> {
   const out: { [step: string]: (Json | null)[] } = Object.fromEntries(stepNames.map((s) => [s, []]));
   if (stepNames.length === 0) return out;
-  const id = idParam(ctx, runId);
   const placed = await ctx.db
     .selectFrom('baton_run_steps')
     .select(['step_name', 'position'])
-    .where('run_id', '=', id)
+    .where('run_id', '=', idParam(ctx, runId))
     .where('step_name', 'in', stepNames)
     .execute();
-  let q = ctx.db
-    .selectFrom('baton_tasks')
-    .select(['step_name', 'output'])
-    .where('run_id', '=', id)
-    .where('step_name', 'in', stepNames)
-    .where('status', '=', 'success');
+  let q = inRunOrder(ctx, runId)
+    .select(['t.step_name', 't.output'])
+    .where('t.step_name', 'in', stepNames)
+    .where('t.status', '=', 'success');
   if (placed.length === new Set(stepNames).size)
     q = q.where(
-      'position',
+      'o.position',
       'in',
       placed.map((s) => Number(s.position)),
     );
-  for (const row of await q.orderBy('position').orderBy('task_index').execute()) out[row.step_name]!.push(ctx.rows.jsonOrNull(row.output));
+  for (const row of await q.execute()) out[row.step_name]!.push(ctx.rows.jsonOrNull(row.output));
   return out;
 }
