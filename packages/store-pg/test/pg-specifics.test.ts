@@ -358,7 +358,6 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     await store.createRuns(Array.from({ length: 10_000 }, () => ({ workflowId: single.id })));
     const { run } = await store.createRun({ workflowId: wf.id });
     await store.createRuns(Array.from({ length: 10_000 }, () => ({ workflowId: single.id })));
-    await query(`analyze ${schema}.baton_tasks, ${schema}.baton_run_tasks`);
 
     sent.length = 0;
     const page = await store.listTasks({ runId: run.id, limit: 2 });
