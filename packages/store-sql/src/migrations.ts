@@ -518,8 +518,8 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
 
 /**
  * PostgreSQL: the function 009's trigger runs once per statement that deletes runs, deleting the
- * rows of these tables that name them (011 adds `baton_run_tasks`; its down puts back 009's two). It runs with the search_path
- * of the migration (the store's schema).
+ * rows of these tables that name them (011 adds `baton_run_tasks`; its down puts back 009's
+ * two). It runs with the search_path of the migration (the store's schema).
  */
 async function deleteRunsFunction(db: Kysely<any>, tables: string[]): Promise<void> {
   const deletes = tables.map((t) => sql`delete from ${sql.table(t)} where run_id in (select id from baton_deleted_runs);`);

@@ -31,8 +31,8 @@ export async function createRun(ctx: Ctx, input: NewRun): Promise<{ run: Run; cr
 /**
  * Creates many runs in one transaction with a constant number of statements:
  * one read of the idempotency keys already used, one of the workflows, then
- * multi-row inserts of runs, run steps and tasks (chunked under the engines'
- * parameter limits). All or nothing.
+ * inserts of runs, run steps and tasks (with each task's place in its run)
+ * from one JSON document per 5,000 rows. All or nothing.
  */
 export async function createRuns(ctx: Ctx, inputs: NewRun[]): Promise<{ run: Run; created: boolean }[]> {
   if (inputs.length === 0) return [];
@@ -186,14 +186,12 @@ class Inserts {
   taskCount = 0;
   pendingTasks = false;
   readonly #ctx: Ctx;
-  readonly #chunk: number;
   /** The queued inserts; a failure skips those behind it and is thrown by `write(true)` (handled at once, never unhandled). */
   #queue: Promise<void> = Promise.resolve();
   #abandoned = false;
 
   constructor(ctx: Ctx) {
     this.#ctx = ctx;
-    this.#chunk = JSON_INSERT_CHUNK;
   }
 
   /**
@@ -209,13 +207,13 @@ class Inserts {
 
   /** Whether a table holds a part's worth of rows. */
   full(): boolean {
-    return this.runs.length >= this.#chunk || this.steps.length >= this.#chunk || this.tasks.length >= this.#chunk;
+    return this.runs.length >= JSON_INSERT_CHUNK || this.steps.length >= JSON_INSERT_CHUNK || this.tasks.length >= JSON_INSERT_CHUNK;
   }
 
   /** Queues the full tables (and, first, the tables they refer to); with `all`, everything left, and waits for every insert. */
   async write(all = false): Promise<void> {
-    const tasks = all || this.tasks.length >= this.#chunk;
-    const steps = tasks || this.steps.length >= this.#chunk;
+    const tasks = all || this.tasks.length >= JSON_INSERT_CHUNK;
+    const steps = tasks || this.steps.length >= JSON_INSERT_CHUNK;
     this.#insert('baton_runs', this.runs.splice(0), ['inputs', 'metadata']);
     if (steps) this.#insert('baton_run_steps', this.steps.splice(0), ['dependents', 'downstream']);
     if (tasks) {
