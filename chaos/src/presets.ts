@@ -1,6 +1,7 @@
 import { DEFAULT_PG_URL } from '@baton/store-pg';
 import { pgKit } from '@baton/test-kit';
 import type { FaultKind, ScenarioOptions, StoreKind } from './config.js';
+import { faultPlan } from './scenario.js';
 
 const pg = pgKit(process.env.BATON_PG_URL ?? DEFAULT_PG_URL);
 const PG_URL = pg.url;
@@ -43,8 +44,7 @@ export function preset(store: StoreKind, short: boolean, restartPg: boolean, log
     // Longer than a freeze (lease + 2.5 s), so recoveries are measured one at a time.
     faultEveryMs: short ? 3500 : 5000,
   };
-  // kill and stop everywhere; terminate on PostgreSQL, and the restart where allowed.
-  const kinds = store === 'pg' ? (restartPg ? 4 : 3) : 2;
+  const kinds = faultPlan(store, FAULTS, restartPg).length;
   const atLeast = short ? 0 : store === 'file' ? 2000 : 8000;
   return {
     store,

@@ -119,6 +119,11 @@ function faultsFor(store: StoreKind, wanted: FaultKind[]): FaultKind[] {
   return wanted.filter((f) => store === 'pg' || (f !== 'terminate' && f !== 'restart'));
 }
 
+/** The kinds of fault a run on this store injects: those it has, the restart only where allowed. */
+export function faultPlan(store: StoreKind, wanted: FaultKind[], restartPg: boolean): FaultKind[] {
+  return faultsFor(store, wanted).filter((f) => f !== 'restart' || (store === 'pg' && restartPg));
+}
+
 /**
  * The fault to inject next: first every kind of the plan not yet injected, in plan order
  * (so a short run hits each kind once before it repeats any: with plain turns, the short
@@ -245,7 +250,7 @@ export async function runScenario(o: ScenarioOptions): Promise<ScenarioResult> {
       }
     };
 
-    const plan = faultsFor(o.store, o.faults).filter((f) => f !== 'restart' || o.restartPg);
+    const plan = faultPlan(o.store, o.faults, o.restartPg);
     if (o.store === 'pg' && o.faults.includes('restart') && !o.restartPg) restartSkipped = restartRefusal() ?? 'not requested';
     if (restartSkipped) o.log(`${tag} !!! SKIPPING the PostgreSQL restart: ${restartSkipped}`);
     let next = 0;

@@ -17,12 +17,15 @@ interface PlanNode {
   Plans?: PlanNode[];
 }
 
-/** EXPLAIN ANALYZE of a statement the store sent, in its schema: every node of the plan. */
-async function explainAnalyzed(schema: string, text: string, values: unknown[]): Promise<PlanNode[]> {
+/** EXPLAIN (ANALYZE unless told: a write would run) of a statement the store sent, in its schema: every node of the plan. */
+async function explainPlan(schema: string, text: string, values: unknown[], analyze = true): Promise<PlanNode[]> {
   const client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
   await client.connect();
   try {
-    const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`explain (analyze, format json) ${text}`, values);
+    const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
+      `explain (${analyze ? 'analyze, ' : ''}format json) ${text}`,
+      values,
+    );
     const all: PlanNode[] = [];
     const walk = (n: PlanNode) => {
       all.push(n);
@@ -33,6 +36,22 @@ async function explainAnalyzed(schema: string, text: string, values: unknown[]):
   } finally {
     await client.end();
   }
+}
+
+/** The statements node-pg sends while `fn` runs whose text matches `pattern`, with their values. */
+async function recordStatements(pattern: RegExp, fn: () => Promise<void>): Promise<{ text: string; values: unknown[] }[]> {
+  const sent: { text: string; values: unknown[] }[] = [];
+  const original = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    if (typeof args[0] === 'string' && pattern.test(args[0])) sent.push({ text: args[0], values: (args[1] as unknown[]) ?? [] });
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  try {
+    await fn();
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+  return sent;
 }
 
 const fresh = () => {
@@ -335,17 +354,7 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
 
   it('a run’s tasks are found through baton_run_tasks by its key (migration 011): listing, step outputs, cancel and retry read no other run’s tasks', async () => {
     const schema = fresh();
-    // Every statement the store sends, to EXPLAIN those that read a run's tasks.
-    const sent: { text: string; values: unknown[] }[] = [];
-    class Recording extends pg.Client {
-      override query(config: any, values?: any, callback?: any): any {
-        if (typeof config === 'string') sent.push({ text: config, values: values ?? [] });
-        else if (config?.text) sent.push({ text: config.text, values: config.values ?? values ?? [] });
-        return super.query(config, values, callback);
-      }
-    }
-    const pool = new pg.Pool({ connectionString: PG_URL, options: `-c search_path=${schema}`, Client: Recording });
-    const store = await openPgStore({ pool, schema });
+    const store = await openPgStore({ connectionString: PG_URL, schema });
     const wf = await store.createWorkflow({
       name: 'fan',
       steps: [
@@ -359,57 +368,44 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     const { run } = await store.createRun({ workflowId: wf.id });
     await store.createRuns(Array.from({ length: 10_000 }, () => ({ workflowId: single.id })));
 
-    sent.length = 0;
-    const page = await store.listTasks({ runId: run.id, limit: 2 });
-    expect(page.items.map((t) => [t.stepName, t.taskIndex])).toEqual([
-      ['a', 0],
-      ['a', 1],
-    ]);
-    const rest = await store.listTasks({ runId: run.id, limit: 2, cursor: page.nextCursor! });
-    expect(rest.items.map((t) => [t.stepName, t.taskIndex])).toEqual([
-      ['a', 2],
-      ['b', 0],
-    ]);
-    expect(await store.getStepOutputs(run.id, ['a'])).toEqual({ a: [] });
-    await store.cancelRun(run.id);
-    expect((await store.listTasks({ runId: run.id })).items.map((t) => t.status)).toEqual([
-      'cancelled',
-      'cancelled',
-      'cancelled',
-      'cancelled',
-    ]);
-    await store.retryRun(run.id);
-    expect((await store.listTasks({ runId: run.id })).items.map((t) => t.status)).toEqual(['pending', 'pending', 'pending', 'waiting']);
-
-    const reads = sent.filter((s) => /baton_run_tasks/.test(s.text));
+    // Every statement that reads a run's tasks, to EXPLAIN.
+    const reads = await recordStatements(/baton_run_tasks/, async () => {
+      const page = await store.listTasks({ runId: run.id, limit: 2 });
+      expect(page.items.map((t) => [t.stepName, t.taskIndex])).toEqual([
+        ['a', 0],
+        ['a', 1],
+      ]);
+      const rest = await store.listTasks({ runId: run.id, limit: 2, cursor: page.nextCursor! });
+      expect(rest.items.map((t) => [t.stepName, t.taskIndex])).toEqual([
+        ['a', 2],
+        ['b', 0],
+      ]);
+      expect(await store.getStepOutputs(run.id, ['a'])).toEqual({ a: [] });
+      await store.cancelRun(run.id);
+      expect((await store.listTasks({ runId: run.id })).items.map((t) => t.status)).toEqual([
+        'cancelled',
+        'cancelled',
+        'cancelled',
+        'cancelled',
+      ]);
+      await store.retryRun(run.id);
+      expect((await store.listTasks({ runId: run.id })).items.map((t) => t.status)).toEqual(['pending', 'pending', 'pending', 'waiting']);
+    });
     // Two pages, step outputs, cancel's update, a listing, retry's count and its two updates, a listing.
     expect(reads).toHaveLength(9);
-    const client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
-    await client.connect();
-    try {
-      for (const { text, values } of reads) {
-        const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`explain (format json) ${text}`, values);
-        const nodes: PlanNode[] = [];
-        const walk = (n: PlanNode) => {
-          nodes.push(n);
-          for (const c of n.Plans ?? []) walk(c);
-        };
-        walk(rows[0]!['QUERY PLAN'][0]!.Plan);
-        const shown = `${text}\n${JSON.stringify(nodes.map((n) => [n['Node Type'], n['Index Name']]))}`;
-        expect(
-          nodes.some((n) => n['Index Name'] === 'baton_run_tasks_pk'),
-          shown,
-        ).toBe(true);
-        expect(
-          nodes.filter((n) => n['Node Type'] === 'Seq Scan'),
-          shown,
-        ).toEqual([]);
-      }
-    } finally {
-      await client.end();
+    for (const { text, values } of reads) {
+      const nodes = await explainPlan(schema, text, values, false);
+      const shown = `${text}\n${JSON.stringify(nodes.map((n) => [n['Node Type'], n['Index Name']]))}`;
+      expect(
+        nodes.some((n) => n['Index Name'] === 'baton_run_tasks_pk'),
+        shown,
+      ).toBe(true);
+      expect(
+        nodes.filter((n) => n['Node Type'] === 'Seq Scan'),
+        shown,
+      ).toEqual([]);
     }
     await store.close();
-    await pool.end();
   });
 
   it('on PostgreSQL, baton_runs has no trigger indexes (each would cost an entry at every status change)', async () => {
@@ -450,24 +446,17 @@ describe.skipIf(!available)('pg store: PostgreSQL specifics', () => {
     ).map((r) => r.indexname);
     expect(indexes).not.toContain('baton_runs_workflow_idx');
     // The statement the store sends, as node-pg sees it.
-    const sent: { text: string; values: unknown[] }[] = [];
-    const original = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      if (typeof args[0] === 'string' && /baton_runs/.test(args[0])) sent.push({ text: args[0], values: (args[1] as unknown[]) ?? [] });
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof original;
-    let page;
-    try {
+    let page: Awaited<ReturnType<typeof store.listRuns>> | undefined;
+    const sent = await recordStatements(/baton_runs/, async () => {
       page = await store.listRuns({ workflowId: workflows[0]!.id, limit: 50 });
       await store.listRuns({ workflowId: workflows[0]!.id, limit: 50, cursor: page.nextCursor! });
-    } finally {
-      pg.Client.prototype.query = original;
-    }
+    });
+    page = page!;
     expect(page.items).toHaveLength(50);
     expect(page.items.every((r) => r.workflowId === workflows[0]!.id)).toBe(true);
     expect(sent).toHaveLength(2);
     for (const { text, values } of sent) {
-      const nodes = await explainAnalyzed(schema, text, values);
+      const nodes = await explainPlan(schema, text, values);
       expect(nodes.some((n) => n['Node Type'] === 'Merge Append')).toBe(true);
       expect(nodes.some((n) => n['Node Type'] === 'Sort')).toBe(false);
       const scans = nodes.filter((n) => n['Node Type'].startsWith('Index'));
