@@ -28,6 +28,32 @@ export function queueCases(factory: StoreFactory): void {
       expect((await store.getTask(first.task.id)).status).toBe('dispatched');
     });
 
+    // A store may fill in what the claim wrote rather than read it back (PostgreSQL does): what
+    // it hands out must still be, field for field, what it holds, for every kind of claim.
+    test('a claimed task is the task as stored, field for field: dispatched, running, a retry, under a cluster-wide limit', async () => {
+      const store = await open();
+      const plain = await defineWorkflow(store, { steps: [{ name: 's', params: { p: 1 } }] });
+      const limited = await defineWorkflow(store, { steps: [{ name: 's', concurrency: { key: 'k', limit: 2 } }] });
+      const sameAsStored = async (claimed: Awaited<ReturnType<typeof store.claimTasks>>) => {
+        expect(claimed).toHaveLength(1);
+        expect(claimed[0]!.task).toEqual(await store.getTask(claimed[0]!.task.id));
+      };
+      await store.createRun({ workflowId: plain.id });
+      const dispatched = await store.claimTasks({ workerId: 'w-1', limit: 1, leaseMs: 30_000, workflowIds: [plain.id] });
+      await sameAsStored(dispatched);
+      expect(dispatched[0]!.task.status).toBe('dispatched');
+      await store.finishTasks([{ ...leaseOf(dispatched[0]!), status: 'failed', error: 'flaky', retryAt: new Date(Date.now() - 1) }]);
+      const retried = await store.claimTasks({ workerId: 'w-2', limit: 1, leaseMs: 45_000, running: true, workflowIds: [plain.id] });
+      await sameAsStored(retried);
+      expect(retried[0]!.task).toMatchObject({ status: 'running', attempt: 2, error: 'flaky', leaseOwner: 'w-2' });
+      await store.createRun({ workflowId: plain.id });
+      await sameAsStored(await store.claimTasks({ workerId: 'w-3', limit: 1, leaseMs: 10_000, running: true, deferRunStart: true }));
+      await store.createRun({ workflowId: limited.id });
+      const keyed = await store.claimTasks({ workerId: 'w-4', limit: 1, leaseMs: 20_000, running: true, workflowIds: [limited.id] });
+      await sameAsStored(keyed);
+      expect(keyed[0]!.task.concurrencyLimit).toEqual({ key: 'k', limit: 2 });
+    });
+
     test('respects the limit and the workflow filters, and skips paused workflows until resumed', async () => {
       const store = await open();
       const a = await defineWorkflow(store, { steps: [{ name: 's', taskCount: 3 }] });
