@@ -69,7 +69,7 @@ export class Worker {
       ...o,
       free: () => this.#admission.free(held.size),
       busy: () => held.size > 0,
-      saturatedWorkflows: () => this.#admission.saturatedWorkflows([...held.values()].map((a) => a.claimed)),
+      saturatedWorkflows: () => this.#admission.saturatedWorkflows(),
       start: (claimed) => this.#start(claimed),
       runStarted: ({ run, workflow }) => o.emitter.emit('run:started', { runId: run.id, workflowName: workflow.name }),
       release: (leases) => this.#leases.release(leases, 'release failed'),
