@@ -1,6 +1,15 @@
 import { sql } from 'kysely';
 import type pg from 'pg';
-import { byClaimOrder, type ClaimRow, type Db, type LeaseOptions, type SqlDialect } from '@baton/store-sql';
+import {
+  byClaimOrder,
+  leaseReturns,
+  leaseSet,
+  leaseValues,
+  type ClaimRow,
+  type Db,
+  type LeaseOptions,
+  type SqlDialect,
+} from '@baton/store-sql';
 import { isConnectionError } from './pg-faults.js';
 import { idParam } from './pg-ids.js';
 import { finishTasks, markRunning } from './ops/finish.js';
@@ -163,39 +172,9 @@ const startsRuns = (o: { running?: boolean; deferRunStart?: boolean }) => o.runn
 /**
  * The columns of a leased task the claim does not know already: the ones
  * `leaseSet` writes with the claim's own values travel back as nothing and
- * are filled in from `leaseValues`. A claim of 500 answered ~175 KB, ~130 bytes a
- * row of them (a lease id and owner, a status, four times), each field cut out
- * of the message and parsed by node-pg on the critical path of the next claim.
+ * are filled in from `leaseValues` (store-sql's lease.ts, shared with SQLite).
  */
-const leasedColumns = (o: { running?: boolean }) => sql.raw(`${LEASED_RETURNS}${o.running ? '' : ', t.started_at'}`);
-
-/** Every column of baton_tasks but those in `leaseValues` (started_at is added when the claim does not write it). */
-const LEASED_RETURNS = `t.id, t.run_id, t.workflow_id, t.step_name, t.position, t.task_index, t.task_count, t.params, t.output,
-  t.error, t.execution_name, t.priority, t.run_at, t.attempt, t.max_attempts, t.metadata, t.workspace, t.finished_at, t.created_at,
-  t.concurrency_key, t.concurrency_limit, t.rate_key, t.rate_limit, t.rate_period_ms`;
-
-/**
- * What a claim writes on each task it leases from its own values (see
- * ClaimOptions.running): `leaseSet` writes them, and the claim's rows, which
- * do not carry them back (LEASED_RETURNS), get them from here.
- * `execution_name` stays: a retry may resume it.
- */
-function leaseValues(o: LeaseOptions): Partial<ClaimRow['task']> {
-  const values = {
-    status: o.running ? 'running' : 'dispatched',
-    lease_id: o.leaseId,
-    lease_owner: o.workerId,
-    lease_expires_at: o.now + o.leaseMs,
-    dispatched_at: o.now,
-    updated_at: o.now,
-  };
-  return o.running ? { ...values, started_at: o.now } : values;
-}
-
-function leaseSet(o: LeaseOptions) {
-  const values = Object.entries(leaseValues(o)).map(([column, value]) => sql`${sql.ref(column)} = ${value}`);
-  return sql`attempt = t.attempt + 1, ${sql.join(values)}`;
-}
+const leasedColumns = (o: { running?: boolean }) => sql.raw(leaseReturns(o, 't.'));
 
 /**
  * Leases the given pending tasks (chosen by the limited claim, under its key

@@ -1,5 +1,14 @@
 import { sql, type RawBuilder } from 'kysely';
-import { byClaimOrder, type ClaimRow, type Db, type LeaseOptions, type SqlDialect } from '@baton/store-sql';
+import {
+  byClaimOrder,
+  leaseReturns,
+  leaseSet,
+  leaseValues,
+  type ClaimRow,
+  type Db,
+  type LeaseOptions,
+  type SqlDialect,
+} from '@baton/store-sql';
 
 /** SQLite's side of the SQL store: JSON as text, BEGIN IMMEDIATE, and the claim. */
 export const sqliteDialect: SqlDialect = {
@@ -73,14 +82,14 @@ async function leaseTasks(db: Db, ids: string[], o: LeaseOptions): Promise<Claim
 
 /** Leases the pending tasks `ids` selects, starts their runs with `running`, and reads their workflows and runs. */
 async function lease(db: Db, ids: RawBuilder<unknown>, o: LeaseOptions, guard = sql``): Promise<ClaimRow[]> {
-  // execution_name stays: a retry may resume the previous attempt's external execution.
+  // What the update writes from its own values does not travel back (store-sql's lease.ts): the
+  // rows are filled in from the same values. execution_name stays: a retry may resume it.
   const { rows: tasks } = await sql<ClaimRow['task']>`
-    update baton_tasks set
-      status = ${o.running ? 'running' : 'dispatched'}, attempt = attempt + 1, lease_id = ${o.leaseId}, lease_owner = ${o.workerId},
-      lease_expires_at = ${o.now + o.leaseMs}, dispatched_at = ${o.now}, updated_at = ${o.now}
-      ${o.running ? sql`, started_at = ${o.now}` : sql``}
+    update baton_tasks set ${leaseSet(o)}
     where id in (${ids}) ${guard}
-    returning *`.execute(db);
+    returning ${sql.raw(leaseReturns(o))}`.execute(db);
+  const written = leaseValues(o);
+  for (const task of tasks) Object.assign(task, written);
   if (tasks.length === 0) return [];
   const runIdList = [...new Set(tasks.map((t) => t.run_id))];
   const runs = new Map<string, RunRead>();
