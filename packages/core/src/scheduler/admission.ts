@@ -4,8 +4,8 @@ import type { ClaimedTask } from '../store.js';
 /** A workflow's tasks executing on this process, in all and per step, and its own limit. */
 interface WorkflowCounts {
   executing: number;
-  /** The per-process limit of the last task admitted (a redefinition takes effect with its first task); not a number: none. */
-  limit: unknown;
+  /** The workflow's setting on the last task admitted (a redefinition takes effect with its first task); a number is this process's limit. */
+  limit: ClaimedTask['workflow']['concurrency'];
   steps: Map<string, number>;
 }
 
